@@ -1,0 +1,72 @@
+"""The composition root: the one place that knows every adapter and wires them to the ports.
+Nothing connects before `build()` is called."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from adapters.clock import SystemClock
+from adapters.postgres import database
+from adapters.postgres.database import Database
+from adapters.postgres.migrate import migrate, pending
+from adapters.postgres.store_reader import StoreReader
+from adapters.settings import Settings
+from commands.application import LedgerApplication
+from commands.handlers import Deps
+from commands.ports import Clock
+from projections.base import Projection
+from projections.registry import all_projections
+
+
+class SchemaNotMigrated(RuntimeError):
+    pass
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    app: LedgerApplication
+    deps: Deps
+    pool: ConnectionPool[Connection[Any]]
+    reader: StoreReader
+    projections: dict[str, Projection[Any]] = field(default_factory=all_projections)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection[Any]]:
+        with self.pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.pool.close()
+        self.app.close()
+
+
+def resolve_database(settings: Settings) -> Database:
+    if settings.database_url:
+        return database.configured(settings.database_url)
+    return database.embedded(settings.data_dir)
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
+    """Builds everything. The embedded default migrates itself; a configured database must
+    have been migrated by `ledger db migrate` (the compose migration job)."""
+    settings = settings or Settings()
+    db = resolve_database(settings)
+    if settings.embedded:
+        migrate(db)
+    elif missing := pending(db):
+        raise SchemaNotMigrated(f"pending migrations {missing}: run `ledger db migrate`")
+    app = LedgerApplication(env=db.eventsourcing_env(settings.pool_size))
+    pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+        db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
+    )
+    deps = Deps(app=app, clock=clock or SystemClock(), new_id=uuid.uuid4)
+    return Container(settings, db, app, deps, pool, StoreReader(app))

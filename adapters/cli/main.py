@@ -1,0 +1,289 @@
+"""The `ledger` command: run the processes, operate the store, act on accounts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from adapters import demo as demo_data
+from adapters.bootstrap import Container, build, resolve_database
+from adapters.cli import devkeys, runtime
+from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
+from adapters.logging import configure_logging
+from adapters.postgres.migrate import migrate, pending
+from adapters.settings import Settings
+from commands import handlers
+from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
+from ledger.errors import DomainError
+from ledger.meta import ActorKind, Surface
+from projections.feed import catch_up, reset
+from queries.accounts import get_account, list_accounts
+
+app = typer.Typer(no_args_is_help=True, help="Event-sourced billing ledger.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+accounts_app = typer.Typer(no_args_is_help=True, help="Billing accounts.")
+projections_app = typer.Typer(no_args_is_help=True, help="Read models.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(projections_app, name="projections")
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
+Reason = Annotated[str, typer.Option(help="Why (recorded on the event; required)")]
+MetricsPort = Annotated[int | None, typer.Option(help="Serve Prometheus metrics here")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.wants_json_logs(), settings.log_level)
+    return settings
+
+
+def _container() -> Container:
+    return build(_settings())
+
+
+def _ctx(actor: str, reason: str) -> CommandContext:
+    return CommandContext(
+        actor_id=actor or "operator",
+        actor_kind=ActorKind.SUPPORT,
+        surface=Surface.CLI,
+        reason=reason,
+    )
+
+
+def _fail(error: DomainError) -> typer.Exit:
+    console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    demo: Annotated[bool, typer.Option(help="Seed demo accounts first")] = False,
+) -> None:
+    """Serve the HTTP API (embedded default: also keep the read models fed from the store)."""
+    container = _container()
+    keys = _api_keys(container)
+    if demo:
+        demo_data.seed(container)
+    where = f"http://{host}:{port}"
+    console.print(f"ledger API on [bold]{where}[/bold] (docs: {where}/docs)")
+    if container.settings.embedded or not container.settings.kafka_bootstrap:
+        console.print(
+            f"embedded PostgreSQL in {container.settings.data_dir}; projections fed from the store"
+        )
+        with runtime.store_feed(container):
+            runtime.serve_http(container, keys, host, port)
+    else:
+        runtime.serve_http(container, keys, host, port)
+
+
+def _api_keys(container: Container) -> ApiKeys:
+    settings = container.settings
+    if settings.api_keys_file:
+        return ApiKeys.from_file(settings.api_keys_file)
+    if not settings.embedded:
+        raise SystemExit("LEDGER_API_KEYS_FILE is required outside the embedded default")
+    keys, plain = devkeys.load_or_create(settings.data_dir, demo_data.first_demo_account())
+    console.print("development API keys (embedded default only):")
+    for name, key in plain.items():
+        console.print(f"  {name:9} Authorization: Bearer {key}")
+    return keys
+
+
+@app.command()
+def demo() -> None:
+    """Seed a few demo accounts (idempotent) and show them."""
+    container = _container()
+    results = demo_data.seed(container)
+    for projection in container.projections.values():
+        catch_up(container.connection, projection, container.reader)
+    fresh = sum(not r.replayed for r in results)
+    console.print(f"{fresh} demo accounts opened, {len(results) - fresh} already there")
+    _print_accounts(container)
+
+
+@app.command()
+def relay(metrics_port: MetricsPort = None) -> None:
+    """Publish the event store to Kafka (one relay at a time)."""
+    container = _container()
+    runtime.serve_metrics(metrics_port)
+    runtime.run_relay(container)
+
+
+@app.command()
+def project(
+    metrics_port: MetricsPort = None,
+    projection: Annotated[list[str] | None, typer.Option(help="Only these")] = None,
+) -> None:
+    """Consume Kafka into the read models."""
+    container = _container()
+    runtime.serve_metrics(metrics_port)
+    runtime.run_projector(container, projection or [])
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending schema migrations."""
+    applied = migrate(resolve_database(_settings()))
+    console.print(f"applied {applied}" if applied else "schema is up to date")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """List pending schema migrations."""
+    missing = pending(resolve_database(_settings()))
+    console.print(f"pending: {missing}" if missing else "schema is up to date")
+
+
+@accounts_app.command("open")
+def accounts_open(
+    name: str, email: str, country: str, currency: str, reason: Reason, actor: Actor = ""
+) -> None:
+    """Open a billing account."""
+    container = _container()
+    try:
+        cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
+        result = handlers.open_account(container.deps, cmd, _ctx(actor, reason))
+    except DomainError as e:
+        raise _fail(e) from None
+    console.print(f"opened {result.account_id} (position {result.position})")
+
+
+@accounts_app.command("update")
+def accounts_update(
+    account_id: UUID,
+    reason: Reason,
+    actor: Actor = "",
+    name: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    country: Annotated[str | None, typer.Option()] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a billing profile."""
+    container = _container()
+    try:
+        cmd = UpdateProfile(
+            account_id=account_id, name=name, email=email, country=country, currency=currency
+        )
+        result = handlers.update_profile(container.deps, cmd, _ctx(actor, reason))
+    except DomainError as e:
+        raise _fail(e) from None
+    console.print(f"updated {account_id} to version {result.version}")
+
+
+@accounts_app.command("close")
+def accounts_close(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
+    """Close an account."""
+    container = _container()
+    try:
+        cmd = CloseAccount(account_id=account_id)
+        result = handlers.close_account(container.deps, cmd, _ctx(actor, reason))
+    except DomainError as e:
+        raise _fail(e) from None
+    console.print(f"closed {account_id} at version {result.version}")
+
+
+@accounts_app.command("show")
+def accounts_show(account_id: UUID) -> None:
+    """Show one account from the read model."""
+    container = _container()
+    with container.connection() as conn:
+        view = get_account(conn, account_id)
+    if view is None:
+        console.print("[red]no such account[/red]")
+        raise typer.Exit(code=1)
+    console.print_json(view.model_dump_json())
+
+
+@accounts_app.command("list")
+def accounts_list(limit: int = 20) -> None:
+    """List the newest accounts."""
+    _print_accounts(_container(), limit)
+
+
+def _print_accounts(container: Container, limit: int = 20) -> None:
+    table = Table("account", "name", "email", "country", "currency", "status", "version")
+    with container.connection() as conn:
+        for a in list_accounts(conn, limit):
+            table.add_row(
+                str(a.account_id), a.name, a.email, a.country, a.currency, a.status, str(a.version)
+            )
+    console.print(table)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(name: Annotated[str, typer.Argument(help="a projection or 'all'")]) -> None:
+    """Rebuild read models from the event store."""
+    container = _container()
+    names = list(container.projections) if name == "all" else [name]
+    head = container.reader.head()
+    for n in names:
+        projection = container.projections[n]
+        with container.connection() as conn:
+            reset(conn, projection)
+        with _progress() as bar:
+            task = bar.add_task(n, total=head or 1)
+
+            def advance(_count: int, position: int, task_id: TaskID = task) -> None:
+                bar.update(task_id, completed=position)
+
+            catch_up(container.connection, projection, container.reader, progress=advance)
+    console.print(f"rebuilt {names} up to position {head}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each projection's position and lag behind the store."""
+    container = _container()
+    head = container.reader.head()
+    table = Table("projection", "max position", "feed position", "store head", "gap", "last event")
+    with container.connection() as conn:
+        for n in container.projections:
+            row = conn.execute(
+                "SELECT max_position, feed_position, last_event_at FROM projection_positions"
+                " WHERE projection = %s",
+                (n,),
+            ).fetchone() or (0, 0, None)
+            table.add_row(n, str(row[0]), str(row[1]), str(head), str(head - row[0]), str(row[2]))
+    console.print(table)
+
+
+@keys_app.command("new")
+def keys_new(
+    principal_id: str,
+    kind: Annotated[ActorKind, typer.Option()],
+    scope: Annotated[list[str] | None, typer.Option(help="default: all")] = None,
+    account_id: Annotated[UUID | None, typer.Option(help="customers: their account")] = None,
+) -> None:
+    """Make an API key: prints the key once and the entry for LEDGER_API_KEYS_FILE."""
+    key = new_key(kind)
+    entry = {
+        "id": principal_id,
+        "kind": kind.value,
+        "scopes": scope or list(SCOPES),
+        "account_id": str(account_id) if account_id else None,
+        "sha256": hash_key(key),
+    }
+    console.print(f"key (shown once): {key}")
+    console.print_json(json.dumps(entry))

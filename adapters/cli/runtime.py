@@ -1,0 +1,98 @@
+"""Long-running processes: HTTP server, relay, Kafka projector, embedded store feed."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import structlog
+import uvicorn
+from prometheus_client import start_http_server
+
+from adapters.bootstrap import Container
+from adapters.http.app import create_app
+from adapters.http.auth import ApiKeys
+from adapters.kafka import projector
+from adapters.kafka.relay import Relay, new_producer
+from projections.feed import follow
+
+log = structlog.get_logger("ledger")
+
+
+def serve_metrics(port: int | None) -> None:
+    if port:
+        start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from other hosts
+
+
+@contextmanager
+def store_feed(container: Container) -> Iterator[None]:
+    """The embedded mode's projector: follows the event store in a background thread."""
+    stop = threading.Event()
+    projections = list(container.projections.values())
+    thread = threading.Thread(
+        target=follow,
+        args=(container.connection, projections, container.reader, stop),
+        name="store-feed",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def serve_http(container: Container, keys: ApiKeys, host: str, port: int) -> None:
+    app = create_app(container, keys)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def run_relay(container: Container) -> None:
+    asyncio.run(_relay(container))
+
+
+async def _relay(container: Container) -> None:
+    bootstrap = _kafka(container)
+    stop = _stop_on_signals()
+    conn = psycopg.connect(container.db.conninfo, autocommit=True)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        relay = Relay(conn, container.reader.read_after, producer, container.settings.topic)
+        relay.acquire_lock()
+        await relay.run(stop)
+    finally:
+        await producer.stop()
+        conn.close()
+
+
+def run_projector(container: Container, names: list[str]) -> None:
+    _kafka(container)
+    selected = (
+        [container.projections[n] for n in names] if names else list(container.projections.values())
+    )
+
+    async def main() -> None:
+        await projector.run(container, selected, _stop_on_signals())
+
+    asyncio.run(main())
+
+
+def _kafka(container: Container) -> str:
+    bootstrap = container.settings.kafka_bootstrap
+    if not bootstrap:
+        raise SystemExit("LEDGER_KAFKA_BOOTSTRAP is not set: nothing to publish to or consume")
+    return bootstrap
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,77 @@
+"""The FastAPI application: three surfaces, problem+json errors, health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from uuid import UUID, uuid4
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.bootstrap import Container
+from adapters.http import problems
+from adapters.http.auth import ApiKeys
+from adapters.http.routers import accounts, customer
+from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+_SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
+
+
+def create_app(container: Container, api_keys: ApiKeys) -> FastAPI:
+    app = FastAPI(title="Billing ledger", version="0.1.0")
+    app.state.container = container
+    app.state.api_keys = api_keys
+    problems.install(app)
+    app.include_router(customer.router)
+    app.include_router(accounts.service)
+    app.include_router(accounts.support)
+    app.middleware("http")(_correlate)
+    app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])
+    app.add_api_route("/metrics", _metrics, methods=["GET"], tags=["ops"])
+    return app
+
+
+def _surface(path: str) -> str:
+    return next((s for prefix, s in _SURFACES.items() if path.startswith(prefix)), "ops")
+
+
+async def _correlate(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Binds the correlation id (given or new) to every log line of the request."""
+    given = request.headers.get("x-correlation-id")
+    correlation_id = _parse_uuid(given) or uuid4()
+    request.state.correlation_id = correlation_id
+    structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    finally:
+        structlog.contextvars.unbind_contextvars("correlation_id")
+    surface = _surface(request.url.path)
+    HTTP_LATENCY.labels(surface).observe(time.perf_counter() - started)
+    HTTP_REQUESTS.labels(surface, request.method, str(response.status_code)).inc()
+    response.headers["X-Correlation-Id"] = str(correlation_id)
+    return response
+
+
+def _parse_uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _health(container: Container) -> Callable[[], dict[str, str]]:
+    def health() -> dict[str, str]:
+        with container.connection() as conn:
+            conn.execute("SELECT 1")
+        return {"status": "ok"}
+
+    return health
+
+
+def _metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

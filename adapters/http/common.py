@@ -1,0 +1,106 @@
+"""What every surface's routes share: the container, the command context, the DTOs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+from adapters.bootstrap import Container
+from adapters.http.auth import Principal
+from commands.errors import AccountNotFound
+from commands.handlers import CommandResult
+from commands.models import CommandContext, Country, Currency, Name, Reason
+from ledger.meta import Surface
+from queries.accounts import AccountView, get_account, wait_for_version
+
+
+def container_of(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+class OpenAccountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    email: EmailStr
+    country: Country
+    currency: Currency
+
+
+class ProfileChangesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    email: EmailStr | None = None
+    country: Country | None = None
+    currency: Currency | None = None
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+class SupportOpenAccountBody(OpenAccountBody):
+    reason: Reason
+
+
+class SupportProfileChangesBody(ProfileChangesBody):
+    reason: Reason
+
+
+class AccountWritten(BaseModel):
+    """What a write returns: where its events landed, to wait for with `min_version`."""
+
+    account_id: UUID
+    version: int
+    position: int | None
+    replayed: bool
+
+
+def written(result: CommandResult) -> AccountWritten:
+    return AccountWritten(
+        account_id=result.account_id,
+        version=result.version,
+        position=result.position,
+        replayed=result.replayed,
+    )
+
+
+def correlation_of(request: Request) -> UUID:
+    """The request's correlation id, as bound by the middleware for its log lines."""
+    correlation_id: UUID = request.state.correlation_id
+    return correlation_id
+
+
+CorrelationId = Annotated[UUID, Depends(correlation_of)]
+IdempotencyKey = Annotated[UUID | None, Header(alias="Idempotency-Key")]
+
+
+def context(
+    principal: Principal,
+    surface: Surface,
+    correlation_id: UUID,
+    command_id: UUID | None,
+    reason: str | None = None,
+) -> CommandContext:
+    return CommandContext(
+        actor_id=principal.id,
+        actor_kind=principal.kind,
+        surface=surface,
+        reason=reason,
+        correlation_id=correlation_id,
+        command_id=command_id,
+    )
+
+
+def read_account(container: Container, account_id: UUID, min_version: int | None) -> AccountView:
+    with container.connection() as conn:
+        if min_version is not None:
+            wait_for_version(conn, account_id, min_version)
+        view = get_account(conn, account_id)
+    if view is None:
+        raise AccountNotFound()
+    return view

@@ -1,0 +1,63 @@
+"""The customer surface (Dashboard): a customer reaches only its own account. Any other
+account id answers 404, exactly as an account that does not exist."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from adapters.bootstrap import Container
+from adapters.http.auth import Allow, Principal
+from adapters.http.common import (
+    AccountWritten,
+    CorrelationId,
+    ProfileChangesBody,
+    container_of,
+    context,
+    read_account,
+    written,
+)
+from commands import handlers
+from commands.errors import AccountNotFound
+from commands.models import CloseAccount, UpdateProfile
+from ledger.meta import ActorKind, Surface
+from queries.accounts import AccountView
+
+router = APIRouter(prefix="/v1/accounts", tags=["customer (Dashboard)"])
+Deps = Annotated[Container, Depends(container_of)]
+Reader = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:read"]))]
+Writer = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:write"]))]
+
+
+def _own(principal: Principal, account_id: UUID) -> UUID:
+    if principal.account_id != account_id:
+        raise AccountNotFound()
+    return account_id
+
+
+@router.get("/{account_id}")
+def get_own_account(
+    account_id: UUID,
+    who: Reader,
+    c: Deps,
+    min_version: Annotated[int | None, Query(ge=1)] = None,
+) -> AccountView:
+    return read_account(c, _own(who, account_id), min_version)
+
+
+@router.patch("/{account_id}")
+def update_own_profile(
+    account_id: UUID, body: ProfileChangesBody, who: Writer, c: Deps, cid: CorrelationId
+) -> AccountWritten:
+    cmd = UpdateProfile(account_id=_own(who, account_id), **body.model_dump())
+    ctx = context(who, Surface.DASHBOARD, cid, None)
+    return written(handlers.update_profile(c.deps, cmd, ctx))
+
+
+@router.post("/{account_id}/close")
+def close_own_account(account_id: UUID, who: Writer, c: Deps, cid: CorrelationId) -> AccountWritten:
+    cmd = CloseAccount(account_id=_own(who, account_id))
+    ctx = context(who, Surface.DASHBOARD, cid, None)
+    return written(handlers.close_account(c.deps, cmd, ctx))

@@ -1,0 +1,34 @@
+"""Prometheus metrics: one `billing_` prefix, base units, no ids as labels."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RELAY_PUBLISHED = Counter(
+    "billing_relay_published_events_total", "Events the relay published to Kafka"
+)
+RELAY_POSITION = Gauge("billing_relay_position", "Global position the relay has published up to")
+PROJECTION_APPLIED = Counter(
+    "billing_projection_applied_events_total", "Events applied to a read model", ["projection"]
+)
+PROJECTION_SKIPPED = Counter(
+    "billing_projection_skipped_events_total",
+    "Events skipped as already applied (redeliveries, replays)",
+    ["projection"],
+)
+PROJECTION_GAP = Gauge(
+    "billing_projection_gap_events",
+    "Event-store head minus the highest position the projection applied",
+    ["projection"],
+)
+PROJECTION_LAST_EVENT = Gauge(
+    "billing_projection_last_event_timestamp_seconds",
+    "When the last event the projection applied happened",
+    ["projection"],
+)
+HTTP_REQUESTS = Counter(
+    "billing_http_requests_total", "HTTP requests served", ["surface", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "billing_http_request_duration_seconds", "HTTP request latency", ["surface"]
+)

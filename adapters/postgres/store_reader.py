@@ -1,0 +1,53 @@
+"""Reads the event store as envelopes: the projections' direct source and the relay's input."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from psycopg.rows import DictRow
+
+from commands.application import LedgerApplication
+from ledger.envelope import EventEnvelope, envelope_of
+
+
+class StoreReader:
+    def __init__(self, app: LedgerApplication) -> None:
+        self._app = app
+
+    def read_after(self, position: int, limit: int) -> list[EventEnvelope]:
+        notifications = self._app.recorder.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        return [self._envelope(n, n.id) for n in notifications]
+
+    def head(self) -> int:
+        return self._app.recorder.max_notification_id() or 0
+
+    def stream_between(
+        self, stream_id: UUID, after_version: int, before_version: int | None
+    ) -> list[EventEnvelope]:
+        """A stream's events in (after, before), with their global positions."""
+        datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT originator_id, originator_version, topic, state, notification_id"
+                " FROM ledger_events WHERE originator_id = %s AND originator_version > %s"
+                " AND (%s::bigint IS NULL OR originator_version < %s::bigint)"
+                " ORDER BY originator_version",
+                (stream_id, after_version, before_version, before_version),
+            )
+            rows: list[DictRow] = curs.fetchall()
+        return [self._envelope(_stored(r), int(r["notification_id"])) for r in rows]
+
+    def _envelope(self, stored: StoredEvent | Notification, position: int) -> EventEnvelope:
+        return envelope_of(self._app.mapper.to_domain_event(stored), position)
+
+
+def _stored(row: DictRow) -> StoredEvent:
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )

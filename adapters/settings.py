@@ -1,0 +1,40 @@
+"""Configuration from the environment (prefix LEDGER_). With nothing set, the ledger runs
+on its embedded default: a private PostgreSQL in the data directory and projections fed
+straight from the event store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "billing-ledger"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql:// URL; unset = embedded PostgreSQL"
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    kafka_bootstrap: str | None = Field(
+        default=None, description="host:port list; unset = projections read the event store"
+    )
+    topic: str = "billing.events"
+    redis_url: str | None = None
+    api_keys_file: Path | None = None
+    log_json: bool | None = Field(default=None, description="unset = JSON when not a terminal")
+    log_level: str = "INFO"
+    pool_size: int = 10
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    def wants_json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else not sys.stderr.isatty()

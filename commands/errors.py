@@ -1,0 +1,24 @@
+"""Errors of the application layer (the domain's own are in ledger.errors)."""
+
+from ledger.errors import DomainError
+
+
+class AccountNotFound(DomainError):
+    """No such account."""
+
+    code = "account_not_found"
+    http_status = 404
+
+
+class ConcurrencyConflict(DomainError):
+    """The account kept changing under this command; try again."""
+
+    code = "concurrency_conflict"
+    http_status = 409
+
+
+class CommandIdReused(DomainError):
+    """This command id was already used for a different command."""
+
+    code = "command_id_reused"
+    http_status = 409

@@ -1,0 +1,46 @@
+"""Domain errors. Each has a stable code that the edges (HTTP, CLI) pass on unchanged."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command was refused; nothing was recorded."""
+
+    code = "domain_error"
+    http_status = 422
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.__doc__ or self.code)
+        self.detail = detail or (self.__doc__ or self.code).strip()
+
+
+class InvalidProfile(DomainError):
+    """The billing profile is not valid."""
+
+    code = "invalid_profile"
+
+
+class ReasonRequired(DomainError):
+    """Support actions must give a reason."""
+
+    code = "reason_required"
+
+
+class AccountClosed(DomainError):
+    """The account is closed and accepts no further changes."""
+
+    code = "account_closed"
+    http_status = 409
+
+
+class CurrencyLocked(DomainError):
+    """The account's currency can no longer change."""
+
+    code = "currency_locked"
+    http_status = 409
+
+
+class NothingToChange(DomainError):
+    """The update changes nothing."""
+
+    code = "nothing_to_change"

@@ -1,0 +1,3 @@
+DROP TABLE ledger_snapshots;
+DROP TABLE ledger_events;
+DROP TYPE stored_event_uuid;

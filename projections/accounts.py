@@ -1,0 +1,115 @@
+"""The `accounts` read model: one row per billing account with its profile and status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+
+from ledger.envelope import EventEnvelope
+
+_COLUMNS = (
+    "account_id, name, email, country, currency, status,"
+    " opened_at, updated_at, closed_at, version, events_applied"
+)
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account_id: UUID
+    name: str
+    email: str
+    country: str
+    currency: str
+    status: str
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    version: int
+    events_applied: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.account_id,
+            self.name,
+            self.email,
+            self.country,
+            self.currency,
+            self.status,
+            self.opened_at,
+            self.updated_at,
+            self.closed_at,
+            self.version,
+            self.events_applied,
+        )
+
+
+def _opened(env: EventEnvelope) -> AccountRow:
+    d = env.data
+    return AccountRow(
+        account_id=env.account_id,
+        name=d["name"],
+        email=d["email"],
+        country=d["country"],
+        currency=d["currency"],
+        status="open",
+        opened_at=env.occurred_at,
+        updated_at=env.occurred_at,
+        closed_at=None,
+        version=env.stream_version,
+        events_applied=1,
+    )
+
+
+def _touched(row: AccountRow, env: EventEnvelope, **changes: Any) -> AccountRow:
+    return replace(
+        row,
+        updated_at=env.occurred_at,
+        version=env.stream_version,
+        events_applied=row.events_applied + 1,
+        **changes,
+    )
+
+
+class AccountsProjection:
+    name = "accounts"
+    tables: Sequence[str] = ("accounts",)
+
+    def fold(self, state: AccountRow | None, envelope: EventEnvelope) -> AccountRow | None:
+        kind, d = envelope.event_type, envelope.data
+        if kind == "AccountOpened":
+            return _opened(envelope)
+        if state is None:
+            return None
+        if kind == "AccountProfileUpdated":
+            profile = {k: d[k] for k in ("name", "email", "country", "currency")}
+            return _touched(state, envelope, **profile)
+        if kind == "AccountClosed":
+            return _touched(state, envelope, status="closed", closed_at=envelope.occurred_at)
+        return replace(
+            state, version=envelope.stream_version, events_applied=state.events_applied + 1
+        )
+
+    def load(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> dict[UUID, AccountRow]:
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM accounts WHERE account_id = ANY(%s)", (list(stream_ids),)
+        )
+        return {row[0]: AccountRow(*row) for row in cur.fetchall()}
+
+    def save(self, cur: Cursor[Any], states: Mapping[UUID, AccountRow | None]) -> None:
+        rows = [s.as_tuple() for s in states.values() if s is not None]
+        if not rows:
+            return
+        cur.executemany(
+            f"INSERT INTO accounts ({_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+            " ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name,"
+            " email = EXCLUDED.email, country = EXCLUDED.country,"
+            " currency = EXCLUDED.currency, status = EXCLUDED.status,"
+            " updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at,"
+            " version = EXCLUDED.version, events_applied = EXCLUDED.events_applied",
+            rows,
+        )

@@ -1,0 +1,13 @@
+"""Every projection the ledger maintains, by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.accounts import AccountsProjection
+from projections.base import Projection
+
+
+def all_projections() -> dict[str, Projection[Any]]:
+    projections: list[Projection[Any]] = [AccountsProjection()]
+    return {p.name: p for p in projections}

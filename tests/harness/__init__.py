@@ -1,0 +1,24 @@
+"""Test harness: private PostgreSQL, Redis and Kafka servers on free loopback ports.
+
+Each `running_*` context manager starts a real server, yields a frozen dataclass with its
+connection details and start time (`started_in_s`), and stops it and drops its data on exit.
+Run scripts/setup-services once first (redis-server and the Kafka jars).
+"""
+
+from tests.harness.kafka import KafkaServer, running_kafka
+from tests.harness.ports import free_port, free_ports
+from tests.harness.postgres import PostgresServer, running_postgres
+from tests.harness.process import ServiceStartError
+from tests.harness.redis import RedisServer, running_redis
+
+__all__ = [
+    "KafkaServer",
+    "PostgresServer",
+    "RedisServer",
+    "ServiceStartError",
+    "free_port",
+    "free_ports",
+    "running_kafka",
+    "running_postgres",
+    "running_redis",
+]

