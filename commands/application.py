@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from ledger.account import Account
 from ledger.meta import EventMeta
+from ledger.profile import BillingProfile
 
 APPLICATION_NAME = "ledger"
 SNAPSHOT_INTERVAL = 50
@@ -32,6 +33,17 @@ class EventMetaAsDict(Transcoding):
         return EventMeta.from_dict(data)
 
 
+class BillingProfileAsDict(Transcoding):
+    type = BillingProfile
+    name = "billing_profile"
+
+    def encode(self, obj: BillingProfile) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> BillingProfile:
+        return BillingProfile(**data)
+
+
 class LedgerApplication(Application[UUID]):
     name = APPLICATION_NAME
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: SNAPSHOT_INTERVAL}
@@ -42,3 +54,4 @@ class LedgerApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())
+        transcoder.register(BillingProfileAsDict())

@@ -44,7 +44,7 @@ def open_account(deps: Deps, cmd: OpenAccount, ctx: CommandContext) -> CommandRe
     try:
         return _saved(deps, account)
     except IntegrityError:
-        return _replay_of_open(deps, account_id, ctx)
+        return _replay_of_open(deps, account_id, profile, ctx)
 
 
 def update_profile(deps: Deps, cmd: UpdateProfile, ctx: CommandContext) -> CommandResult:
@@ -99,13 +99,15 @@ def _account_id_for(deps: Deps, ctx: CommandContext) -> UUID:
     return account_id_for_command(ctx.command_id)
 
 
-def _replay_of_open(deps: Deps, account_id: UUID, ctx: CommandContext) -> CommandResult:
+def _replay_of_open(
+    deps: Deps, account_id: UUID, profile: BillingProfile, ctx: CommandContext
+) -> CommandResult:
     """The deterministic id already exists: the same command was sent again (same result,
-    no new events), or a command id was reused for something else (refused)."""
+    no new events), or its id was reused with another payload (refused)."""
     if ctx.command_id is None:
         raise ConcurrencyConflict()
     existing = load_account(deps.app, account_id)
-    if existing.opened_by_command != ctx.command_id:
+    if existing.opened_with != profile:
         raise CommandIdReused()
     return CommandResult(
         account_id=account_id, version=existing.version, position=None, replayed=True

@@ -43,10 +43,15 @@ class Account(Aggregate):
         self, id: UUID, name: str, email: str, country: str, currency: str, meta: EventMeta
     ):
         self.profile = BillingProfile(name, email, country, currency)
-        self.status = AccountStatus.OPEN
+        self._status = AccountStatus.OPEN.value
         self.opened_at: datetime = meta.occurred_at
         self.closed_at: datetime | None = None
-        self.opened_by_command: UUID | None = meta.command_id
+        self.opened_with = self.profile
+
+    @property
+    def status(self) -> AccountStatus:
+        # Kept as a plain string: snapshots store JSON, which has no enums.
+        return AccountStatus(self._status)
 
     @classmethod
     def open(cls, account_id: UUID, profile: BillingProfile, meta: EventMeta) -> Account:
@@ -70,7 +75,7 @@ class Account(Aggregate):
 
     @event(Closed)
     def _closed(self, meta: EventMeta) -> None:
-        self.status = AccountStatus.CLOSED
+        self._status = AccountStatus.CLOSED.value
         self.closed_at = meta.occurred_at
 
     def _require_open(self) -> None:

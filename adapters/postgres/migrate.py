@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from yoyo import get_backend, read_migrations
 
@@ -11,16 +14,23 @@ from adapters.postgres.database import Database
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
+@contextmanager
+def _backend(db: Database) -> Iterator[Any]:
+    backend = get_backend(db.yoyo_url())
+    try:
+        yield backend
+    finally:
+        backend.connection.close()
+
+
 def migrate(db: Database) -> list[str]:
     """Applies pending migrations; returns the ids applied (empty when up to date)."""
-    backend = get_backend(db.yoyo_url())
-    migrations = read_migrations(str(MIGRATIONS_DIR))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
-    return [m.id for m in pending]
+    with _backend(db) as backend, backend.lock():
+        todo = backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))
+        backend.apply_migrations(todo)
+        return [m.id for m in todo]
 
 
 def pending(db: Database) -> list[str]:
-    backend = get_backend(db.yoyo_url())
-    return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
+    with _backend(db) as backend:
+        return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]

@@ -1,0 +1,35 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from commands.application import LedgerApplication
+from commands.handlers import Deps
+from commands.models import CommandContext, OpenAccount
+from ledger.meta import ActorKind, Surface
+from tests.fakes.clock import FixedClock
+
+
+def in_memory_deps(clock: FixedClock | None = None) -> Deps:
+    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return Deps(app=app, clock=clock or FixedClock(), new_id=uuid4)
+
+
+def service_ctx(command_id: UUID | None = None) -> CommandContext:
+    return CommandContext(
+        actor_id="svc-checkout",
+        actor_kind=ActorKind.SERVICE,
+        surface=Surface.IAPI,
+        command_id=command_id,
+    )
+
+
+def support_ctx(reason: str | None = "customer asked by phone") -> CommandContext:
+    return CommandContext(
+        actor_id="agent-7", actor_kind=ActorKind.SUPPORT, surface=Surface.NINJAPANEL, reason=reason
+    )
+
+
+def open_cmd(name: str = "Ada Lovelace", currency: str = "GBP") -> OpenAccount:
+    return OpenAccount(name=name, email="ada@example.com", country="GB", currency=currency)

@@ -1,0 +1,89 @@
+"""The accounts projection fed straight from the event store (rebuilds, embedded mode)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from adapters.bootstrap import Container
+from commands import handlers
+from commands.models import CloseAccount, UpdateProfile
+from projections.accounts import AccountRow, AccountsProjection
+from projections.base import fold_all
+from projections.feed import catch_up, reset
+from projections.runtime import apply_batch
+from queries.accounts import get_account, wait_for_version
+from tests.fakes.builders import open_cmd, service_ctx
+
+
+def write_history(container: Container, accounts: int = 20) -> list[UUID]:
+    ids = []
+    for i in range(accounts):
+        opened = handlers.open_account(container.deps, open_cmd(f"Customer {i}"), service_ctx())
+        ids.append(opened.account_id)
+        if i % 3 == 0:
+            cmd = UpdateProfile(account_id=opened.account_id, email=f"c{i}@example.com")
+            handlers.update_profile(container.deps, cmd, service_ctx())
+        if i % 5 == 0:
+            closing = CloseAccount(account_id=opened.account_id)
+            handlers.close_account(container.deps, closing, service_ctx())
+    return ids
+
+
+def table_rows(container: Container) -> dict[UUID, AccountRow]:
+    with container.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT account_id FROM accounts")
+        ids = [r[0] for r in cur.fetchall()]
+        return AccountsProjection().load(cur, ids)
+
+
+def expected_rows(container: Container) -> dict[UUID, Any]:
+    return fold_all(AccountsProjection(), container.reader.read_after(0, 100_000))
+
+
+def test_catch_up_builds_the_read_model_and_the_query_reads_it(container: Container) -> None:
+    ids = write_history(container)
+    assert catch_up(container.connection, AccountsProjection(), container.reader, 7) > 0
+    assert table_rows(container) == expected_rows(container)
+    with container.connection() as conn:
+        view = get_account(conn, ids[0])
+        assert view is not None
+        assert (view.status, view.email, view.version) == ("closed", "c0@example.com", 3)
+        assert wait_for_version(conn, ids[0], 3, timeout_s=0.1)
+        assert not wait_for_version(conn, ids[0], 4, timeout_s=0.05)
+
+
+def test_redelivered_batches_change_nothing(container: Container) -> None:
+    write_history(container)
+    envelopes = container.reader.read_after(0, 100_000)
+    projection = AccountsProjection()
+    with container.connection() as conn:
+        first = apply_batch(conn, projection, envelopes)
+        again = apply_batch(conn, projection, list(reversed(envelopes)))
+        half = apply_batch(conn, projection, envelopes[: len(envelopes) // 2])
+    assert (first.applied, again.applied, half.applied) == (len(envelopes), 0, 0)
+    assert again.skipped == len(envelopes)
+    rows = table_rows(container)
+    assert rows == expected_rows(container)
+    assert all(r.events_applied == r.version for r in rows.values())
+
+
+def test_a_missing_predecessor_is_fetched_from_the_store(container: Container) -> None:
+    [account_id] = write_history(container, accounts=1)  # opened, updated, closed
+    last = container.reader.read_after(0, 10)[-1]
+    with container.connection() as conn:
+        outcome = apply_batch(conn, AccountsProjection(), [last], container.reader)
+    assert outcome.backfilled == 2
+    assert table_rows(container)[account_id] == expected_rows(container)[account_id]
+
+
+def test_a_rebuild_after_corruption_restores_the_same_rows(container: Container) -> None:
+    write_history(container)
+    projection = AccountsProjection()
+    catch_up(container.connection, projection, container.reader)
+    with container.connection() as conn:
+        conn.execute("UPDATE accounts SET name = 'corrupted', events_applied = 99")
+        conn.commit()
+        reset(conn, projection)
+    catch_up(container.connection, projection, container.reader)
+    assert table_rows(container) == expected_rows(container)
