@@ -45,7 +45,11 @@ SupportWriter = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accoun
 
 @service.post("", status_code=status.HTTP_201_CREATED)
 def service_open(
-    body: OpenAccountBody, who: ServiceWriter, c: Deps, cid: CorrelationId, key: IdempotencyKey
+    body: OpenAccountBody,
+    who: ServiceWriter,
+    c: Deps,
+    cid: CorrelationId,
+    key: IdempotencyKey = None,
 ) -> AccountWritten:
     ctx = context(who, Surface.IAPI, cid, key)
     return written(handlers.open_account(c.deps, OpenAccount(**body.model_dump()), ctx))
@@ -88,7 +92,7 @@ def support_open(
     who: SupportWriter,
     c: Deps,
     cid: CorrelationId,
-    key: IdempotencyKey,
+    key: IdempotencyKey = None,
 ) -> AccountWritten:
     ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason)
     cmd = OpenAccount(**body.model_dump(exclude={"reason"}))
