@@ -26,7 +26,10 @@ class Settings(BaseSettings):
         default=None, description="host:port list; unset = projections read the event store"
     )
     topic: str = "billing.events"
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="redis:// URL for shared rate limits; unset = per process"
+    )
+    rate_limit: str = Field(default="1200/minute", description="per principal, e.g. 50/second")
     api_keys_file: Path | None = None
     log_json: bool | None = Field(default=None, description="unset = JSON when not a terminal")
     log_level: str = "INFO"

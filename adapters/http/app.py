@@ -13,16 +13,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.bootstrap import Container
 from adapters.http import problems
 from adapters.http.auth import ApiKeys
+from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import accounts, customer
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
 
 
-def create_app(container: Container, api_keys: ApiKeys) -> FastAPI:
+def create_app(
+    container: Container, api_keys: ApiKeys, rate_limiter: RateLimiter | None = None
+) -> FastAPI:
     app = FastAPI(title="Billing ledger", version="0.1.0")
+    settings = container.settings
     app.state.container = container
     app.state.api_keys = api_keys
+    app.state.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit, settings.redis_url)
     problems.install(app)
     app.include_router(customer.router)
     app.include_router(accounts.service)

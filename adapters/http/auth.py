@@ -100,6 +100,7 @@ class Allow:
     def __call__(self, request: Request) -> Principal:
         keys: ApiKeys = request.app.state.api_keys
         principal = keys.authenticate(bearer_token(request))
+        request.app.state.rate_limiter.check(f"{principal.kind.value}:{principal.id}")
         if principal.kind not in self.kinds or not self.scopes <= principal.scopes:
             raise Forbidden()
         return principal

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from adapters.http.ratelimit import RateLimited
 from ledger.errors import DomainError
 
 log = structlog.get_logger("http")
@@ -30,7 +31,10 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.http_status, exc.code, exc.detail)
+    response = problem(exc.http_status, exc.code, exc.detail)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -13,9 +13,11 @@ from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from adapters.http.ratelimit import RateLimiter
 from commands import handlers
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
+from tests.harness import RedisServer
 
 KEYS = {
     "service": "svc-key-0123456789",
@@ -186,3 +188,21 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     client.get("/internal/accounts", headers=auth("service"))
     assert "billing_http_requests_total" in client.get("/metrics").text
+
+
+def test_rate_limits_are_shared_through_redis(
+    container: Container, customer_account: UUID, redis_service: RedisServer
+) -> None:
+    keys = ApiKeys([entry(KEYS["service"], ActorKind.SERVICE)])
+    namespace = uuid4().hex
+    apps = [
+        create_app(container, keys, RateLimiter("3/minute", redis_service.url, namespace))
+        for _ in range(2)
+    ]
+    path = f"/internal/accounts/{customer_account}"
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+        codes = [c.get(path, headers=auth("service")).status_code for c in (one, two, one)]
+        limited = two.get(path, headers=auth("service"))
+    assert codes == [404, 404, 404]  # allowed (the read model is not fed in this test)
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
