@@ -44,6 +44,12 @@ class Container:
         with self.pool.connection() as conn:
             yield conn
 
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.pool.close()
         self.app.close()

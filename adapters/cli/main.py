@@ -72,20 +72,18 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed demo accounts first")] = False,
 ) -> None:
     """Serve the HTTP API (embedded default: also keep the read models fed from the store)."""
-    container = _container()
-    keys = _api_keys(container)
-    if demo:
-        demo_data.seed(container)
-    where = f"http://{host}:{port}"
-    console.print(f"ledger API on [bold]{where}[/bold] (docs: {where}/docs)")
-    if container.settings.embedded or not container.settings.kafka_bootstrap:
-        console.print(
-            f"embedded PostgreSQL in {container.settings.data_dir}; projections fed from the store"
-        )
-        with runtime.store_feed(container):
+    with _container() as container:
+        keys = _api_keys(container)
+        if demo:
+            demo_data.seed(container)
+        where = f"http://{host}:{port}"
+        typer.echo(f"ledger API on {where} (docs: {where}/docs)")
+        if container.settings.embedded or not container.settings.kafka_bootstrap:
+            typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
+            with runtime.store_feed(container):
+                runtime.serve_http(container, keys, host, port)
+        else:
             runtime.serve_http(container, keys, host, port)
-    else:
-        runtime.serve_http(container, keys, host, port)
 
 
 def _api_keys(container: Container) -> ApiKeys:
@@ -95,30 +93,30 @@ def _api_keys(container: Container) -> ApiKeys:
     if not settings.embedded:
         raise SystemExit("LEDGER_API_KEYS_FILE is required outside the embedded default")
     keys, plain = devkeys.load_or_create(settings.data_dir, demo_data.first_demo_account())
-    console.print("development API keys (embedded default only):")
+    typer.echo("development API keys (embedded default only):")
     for name, key in plain.items():
-        console.print(f"  {name:9} Authorization: Bearer {key}")
+        typer.echo(f"  {name:9} Authorization: Bearer {key}")
     return keys
 
 
 @app.command()
 def demo() -> None:
     """Seed a few demo accounts (idempotent) and show them."""
-    container = _container()
-    results = demo_data.seed(container)
-    for projection in container.projections.values():
-        catch_up(container.connection, projection, container.reader)
-    fresh = sum(not r.replayed for r in results)
-    console.print(f"{fresh} demo accounts opened, {len(results) - fresh} already there")
-    _print_accounts(container)
+    with _container() as container:
+        results = demo_data.seed(container)
+        for projection in container.projections.values():
+            catch_up(container.connection, projection, container.reader)
+        fresh = sum(not r.replayed for r in results)
+        console.print(f"{fresh} demo accounts opened, {len(results) - fresh} already there")
+        _print_accounts(container)
 
 
 @app.command()
 def relay(metrics_port: MetricsPort = None) -> None:
     """Publish the event store to Kafka (one relay at a time)."""
-    container = _container()
-    runtime.serve_metrics(metrics_port)
-    runtime.run_relay(container)
+    with _container() as container:
+        runtime.serve_metrics(metrics_port)
+        runtime.run_relay(container)
 
 
 @app.command()
@@ -127,9 +125,9 @@ def project(
     projection: Annotated[list[str] | None, typer.Option(help="Only these")] = None,
 ) -> None:
     """Consume Kafka into the read models."""
-    container = _container()
-    runtime.serve_metrics(metrics_port)
-    runtime.run_projector(container, projection or [])
+    with _container() as container:
+        runtime.serve_metrics(metrics_port)
+        runtime.run_projector(container, projection or [])
 
 
 @db_app.command("migrate")
@@ -151,13 +149,13 @@ def accounts_open(
     name: str, email: str, country: str, currency: str, reason: Reason, actor: Actor = ""
 ) -> None:
     """Open a billing account."""
-    container = _container()
-    try:
-        cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
-        result = handlers.open_account(container.deps, cmd, _ctx(actor, reason))
-    except DomainError as e:
-        raise _fail(e) from None
-    console.print(f"opened {result.account_id} (position {result.position})")
+    with _container() as container:
+        try:
+            cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
+            result = handlers.open_account(container.deps, cmd, _ctx(actor, reason))
+        except DomainError as e:
+            raise _fail(e) from None
+        console.print(f"opened {result.account_id} (position {result.position})")
 
 
 @accounts_app.command("update")
@@ -171,45 +169,46 @@ def accounts_update(
     currency: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a billing profile."""
-    container = _container()
-    try:
-        cmd = UpdateProfile(
-            account_id=account_id, name=name, email=email, country=country, currency=currency
-        )
-        result = handlers.update_profile(container.deps, cmd, _ctx(actor, reason))
-    except DomainError as e:
-        raise _fail(e) from None
-    console.print(f"updated {account_id} to version {result.version}")
+    with _container() as container:
+        try:
+            cmd = UpdateProfile(
+                account_id=account_id, name=name, email=email, country=country, currency=currency
+            )
+            result = handlers.update_profile(container.deps, cmd, _ctx(actor, reason))
+        except DomainError as e:
+            raise _fail(e) from None
+        console.print(f"updated {account_id} to version {result.version}")
 
 
 @accounts_app.command("close")
 def accounts_close(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
     """Close an account."""
-    container = _container()
-    try:
-        cmd = CloseAccount(account_id=account_id)
-        result = handlers.close_account(container.deps, cmd, _ctx(actor, reason))
-    except DomainError as e:
-        raise _fail(e) from None
-    console.print(f"closed {account_id} at version {result.version}")
+    with _container() as container:
+        try:
+            cmd = CloseAccount(account_id=account_id)
+            result = handlers.close_account(container.deps, cmd, _ctx(actor, reason))
+        except DomainError as e:
+            raise _fail(e) from None
+        console.print(f"closed {account_id} at version {result.version}")
 
 
 @accounts_app.command("show")
 def accounts_show(account_id: UUID) -> None:
     """Show one account from the read model."""
-    container = _container()
-    with container.connection() as conn:
-        view = get_account(conn, account_id)
-    if view is None:
-        console.print("[red]no such account[/red]")
-        raise typer.Exit(code=1)
-    console.print_json(view.model_dump_json())
+    with _container() as container:
+        with container.connection() as conn:
+            view = get_account(conn, account_id)
+        if view is None:
+            console.print("[red]no such account[/red]")
+            raise typer.Exit(code=1)
+        console.print_json(view.model_dump_json())
 
 
 @accounts_app.command("list")
 def accounts_list(limit: int = 20) -> None:
     """List the newest accounts."""
-    _print_accounts(_container(), limit)
+    with _container() as container:
+        _print_accounts(container, limit)
 
 
 def _print_accounts(container: Container, limit: int = 20) -> None:
@@ -225,21 +224,21 @@ def _print_accounts(container: Container, limit: int = 20) -> None:
 @projections_app.command("rebuild")
 def projections_rebuild(name: Annotated[str, typer.Argument(help="a projection or 'all'")]) -> None:
     """Rebuild read models from the event store."""
-    container = _container()
-    names = list(container.projections) if name == "all" else [name]
-    head = container.reader.head()
-    for n in names:
-        projection = container.projections[n]
-        with container.connection() as conn:
-            reset(conn, projection)
-        with _progress() as bar:
-            task = bar.add_task(n, total=head or 1)
+    with _container() as container:
+        names = list(container.projections) if name == "all" else [name]
+        head = container.reader.head()
+        for n in names:
+            projection = container.projections[n]
+            with container.connection() as conn:
+                reset(conn, projection)
+            with _progress() as bar:
+                task = bar.add_task(n, total=head or 1)
 
-            def advance(_count: int, position: int, task_id: TaskID = task) -> None:
-                bar.update(task_id, completed=position)
+                def advance(_count: int, position: int, task_id: TaskID = task) -> None:
+                    bar.update(task_id, completed=position)
 
-            catch_up(container.connection, projection, container.reader, progress=advance)
-    console.print(f"rebuilt {names} up to position {head}")
+                catch_up(container.connection, projection, container.reader, progress=advance)
+        console.print(f"rebuilt {names} up to position {head}")
 
 
 def _progress() -> Progress:
@@ -255,18 +254,22 @@ def _progress() -> Progress:
 @projections_app.command("status")
 def projections_status() -> None:
     """Each projection's position and lag behind the store."""
-    container = _container()
-    head = container.reader.head()
-    table = Table("projection", "max position", "feed position", "store head", "gap", "last event")
-    with container.connection() as conn:
-        for n in container.projections:
-            row = conn.execute(
-                "SELECT max_position, feed_position, last_event_at FROM projection_positions"
-                " WHERE projection = %s",
-                (n,),
-            ).fetchone() or (0, 0, None)
-            table.add_row(n, str(row[0]), str(row[1]), str(head), str(head - row[0]), str(row[2]))
-    console.print(table)
+    with _container() as container:
+        head = container.reader.head()
+        table = Table(
+            "projection", "max position", "feed position", "store head", "gap", "last event"
+        )
+        with container.connection() as conn:
+            for n in container.projections:
+                row = conn.execute(
+                    "SELECT max_position, feed_position, last_event_at FROM projection_positions"
+                    " WHERE projection = %s",
+                    (n,),
+                ).fetchone() or (0, 0, None)
+                table.add_row(
+                    n, str(row[0]), str(row[1]), str(head), str(head - row[0]), str(row[2])
+                )
+        console.print(table)
 
 
 @keys_app.command("new")

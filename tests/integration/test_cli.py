@@ -1,0 +1,68 @@
+"""The `ledger` CLI against real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from uuid import UUID
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.cli.main import app
+from adapters.http.auth import hash_key
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_LOG_JSON", "true")
+
+
+def ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_an_operator_opens_updates_closes_and_reads_an_account() -> None:
+    out = ok(
+        "accounts",
+        "open",
+        "Ada Lovelace",
+        "ada@example.com",
+        "GB",
+        "GBP",
+        "--reason",
+        "migrated from legacy",
+        "--actor",
+        "ops-1",
+    )
+    match = re.search(r"opened ([0-9a-f-]{36})", out)
+    assert match
+    account_id = match.group(1)
+    ok("accounts", "update", account_id, "--email", "ada@lovelace.org", "--reason", "ticket 9")
+    ok("accounts", "close", account_id, "--reason", "customer left")
+    ok("projections", "rebuild", "all")
+    shown = json.loads(ok("accounts", "show", account_id))
+    assert UUID(shown["account_id"]) == UUID(account_id)
+    assert (shown["status"], shown["email"], shown["version"]) == ("closed", "ada@lovelace.org", 3)
+    assert "accounts" in ok("projections", "status")
+
+
+def test_a_refused_command_exits_non_zero_with_its_code() -> None:
+    result = runner.invoke(
+        app, ["accounts", "open", "Ada", "ada@example.com", "XX", "GBP", "--reason", "test"]
+    )
+    assert result.exit_code == 2
+    assert "invalid_profile" in result.output
+
+
+def test_db_status_and_keys() -> None:
+    assert "up to date" in ok("db", "status")
+    out = ok("keys", "new", "svc-checkout", "--kind", "service")
+    key = re.search(r"key \(shown once\): (\S+)", out)
+    assert key
+    assert hash_key(key.group(1)) in out
