@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from projections.runtime import BatchOutcome
+
 RELAY_PUBLISHED = Counter(
     "billing_relay_published_events_total", "Events the relay published to Kafka"
 )
@@ -32,3 +34,12 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "billing_http_request_duration_seconds", "HTTP request latency", ["surface"]
 )
+
+
+def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> None:
+    PROJECTION_APPLIED.labels(projection).inc(outcome.applied)
+    PROJECTION_SKIPPED.labels(projection).inc(outcome.skipped)
+    if outcome.max_position:
+        PROJECTION_GAP.labels(projection).set(max(0, store_head - outcome.max_position))
+    if outcome.last_event_at:
+        PROJECTION_LAST_EVENT.labels(projection).set(outcome.last_event_at.timestamp())

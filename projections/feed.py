@@ -10,10 +10,11 @@ from typing import Any
 from psycopg import Connection, sql
 
 from projections.base import EventSource, Projection
-from projections.runtime import apply_batch
+from projections.runtime import BatchOutcome, apply_batch
 
 ConnectionFactory = Callable[[], AbstractContextManager[Connection[Any]]]
 Progress = Callable[[int, int], None]
+Observer = Callable[[str, BatchOutcome], None]
 
 
 def feed_position(conn: Connection[Any], projection: str) -> int:
@@ -29,6 +30,7 @@ def catch_up(
     source: EventSource,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> int:
     """Applies everything after the projection's feed position up to the store's head."""
     applied = 0
@@ -36,7 +38,10 @@ def catch_up(
         position = feed_position(conn, projection.name)
         while envelopes := source.read_after(position, batch_size):
             position = envelopes[-1].position
-            applied += apply_batch(conn, projection, envelopes, source, position).applied
+            outcome = apply_batch(conn, projection, envelopes, source, position)
+            applied += outcome.applied
+            if observe:
+                observe(projection.name, outcome)
             if progress:
                 progress(len(envelopes), position)
     return applied
@@ -57,9 +62,10 @@ def follow(
     source: EventSource,
     stop: threading.Event,
     idle_wait_s: float = 0.05,
+    observe: Observer | None = None,
 ) -> None:
     """Keeps projections caught up until `stop` is set (the embedded mode's projector)."""
     while not stop.is_set():
-        applied = sum(catch_up(connect, p, source) for p in projections)
+        applied = sum(catch_up(connect, p, source, observe=observe) for p in projections)
         if not applied:
             stop.wait(idle_wait_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ class BatchOutcome:
     skipped: int
     backfilled: int
     max_position: int
+    last_event_at: datetime | None
 
 
 def apply_batch(
@@ -65,7 +67,8 @@ def _apply(
     _save_versions(cur, projection.name, {sid: versions[sid] for sid in changed})
     max_position = max((e.position for e in ordered), default=0)
     _save_position(cur, projection.name, ordered, feed_position)
-    return BatchOutcome(applied, len(ordered) - applied, backfilled, max_position)
+    last_event_at = ordered[-1].occurred_at if ordered else None
+    return BatchOutcome(applied, len(ordered) - applied, backfilled, max_position, last_event_at)
 
 
 def _missing(env: EventEnvelope, last: int, source: EventSource | None) -> list[EventEnvelope]:

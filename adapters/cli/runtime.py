@@ -18,7 +18,9 @@ from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.kafka import projector
 from adapters.kafka.relay import Relay, new_producer
+from adapters.metrics import record_batch
 from projections.feed import follow
+from projections.runtime import BatchOutcome
 
 log = structlog.get_logger("ledger")
 
@@ -33,9 +35,14 @@ def store_feed(container: Container) -> Iterator[None]:
     """The embedded mode's projector: follows the event store in a background thread."""
     stop = threading.Event()
     projections = list(container.projections.values())
+
+    def observe(name: str, outcome: BatchOutcome) -> None:
+        record_batch(name, outcome, container.reader.head())
+
     thread = threading.Thread(
         target=follow,
         args=(container.connection, projections, container.reader, stop),
+        kwargs={"observe": observe},
         name="store-feed",
         daemon=True,
     )

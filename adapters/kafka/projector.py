@@ -17,9 +17,9 @@ from faststream.kafka import KafkaBroker
 
 from adapters.bootstrap import Container
 from adapters.kafka import codec
-from adapters.metrics import PROJECTION_APPLIED, PROJECTION_SKIPPED
+from adapters.metrics import record_batch
 from projections.base import Projection
-from projections.runtime import BatchOutcome, apply_batch
+from projections.runtime import apply_batch
 
 log = structlog.get_logger("projector")
 
@@ -39,10 +39,11 @@ def build_broker(container: Container, projections: list[Projection[Any]]) -> Ka
 
 
 def _subscribe(broker: KafkaBroker, container: Container, projection: Projection[Any]) -> None:
-    def apply(bodies: list[dict[str, Any]]) -> BatchOutcome:
+    def apply(bodies: list[dict[str, Any]]) -> None:
         envelopes = [codec.decode(body) for body in bodies]
         with container.connection() as conn:
-            return apply_batch(conn, projection, envelopes, container.reader)
+            outcome = apply_batch(conn, projection, envelopes, container.reader)
+        record_batch(projection.name, outcome, container.reader.head())
 
     @broker.subscriber(
         container.settings.topic,
@@ -55,12 +56,10 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
     )
     async def handle(bodies: list[dict[str, Any]]) -> None:
         try:
-            outcome = await asyncio.to_thread(apply, bodies)
+            await asyncio.to_thread(apply, bodies)
         except Exception:
             log.exception("projection.batch_failed", projection=projection.name, size=len(bodies))
             raise
-        PROJECTION_APPLIED.labels(projection.name).inc(outcome.applied)
-        PROJECTION_SKIPPED.labels(projection.name).inc(outcome.skipped)
 
 
 async def run(

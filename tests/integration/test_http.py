@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -188,6 +189,12 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     client.get("/internal/accounts", headers=auth("service"))
     assert "billing_http_requests_total" in client.get("/metrics").text
+    lag = 'billing_projection_gap_events{projection="accounts"} 0.0'
+    deadline = time.monotonic() + 5
+    while lag not in (text := client.get("/metrics").text) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lag in text
+    assert 'billing_projection_last_event_timestamp_seconds{projection="accounts"}' in text
 
 
 def test_rate_limits_are_shared_through_redis(
