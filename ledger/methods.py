@@ -1,0 +1,114 @@
+"""Payment methods and the collection path they imply.
+
+The collection path of every subscription is derived from the account's methods, never
+stored: a stored copy drifts (the "adding PayPal flips every subscription" trap). The rule:
+the default method decides. A PayPal default means Stripe invoices are sent
+(`send_invoice`, due in N days) and collected through Braintree; a card default, or no
+usable default, means Stripe charges automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from ledger.errors import DomainError
+
+
+class MethodKind(StrEnum):
+    CARD = "card"
+    PAYPAL = "paypal"
+
+
+class MethodState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"  # the customer cancelled the PayPal billing agreement
+    REMOVED = "removed"
+
+
+class VaultPath(StrEnum):
+    BILLING_AGREEMENT = "billing_agreement"  # the correct PayPal vaulting path
+    LEGACY = "legacy"  # vaulted through a wrong path; needs token migration
+
+
+class CollectionPath(StrEnum):
+    STRIPE_AUTOMATIC = "charge_automatically"
+    PAYPAL_SEND_INVOICE = "send_invoice"
+
+
+class MethodNotFound(DomainError):
+    """No such payment method on this account."""
+
+    code = "payment_method_not_found"
+    http_status = 404
+
+
+class MethodNotUsable(DomainError):
+    """The payment method is expired, revoked or removed."""
+
+    code = "payment_method_not_usable"
+    http_status = 409
+
+
+class MethodAlreadyAdded(DomainError):
+    """This processor reference is already on the account."""
+
+    code = "payment_method_already_added"
+    http_status = 409
+
+
+class InvalidMethod(DomainError):
+    """The payment method details are not valid."""
+
+    code = "invalid_payment_method"
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    method_id: str
+    kind: MethodKind
+    processor_ref: str  # Stripe pm_..., or the Braintree payment-method token
+    added_seq: int
+    state: MethodState = MethodState.ACTIVE
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    billing_agreement_id: str | None = None
+    payer_email: str | None = None
+    vault_path: VaultPath | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.state is MethodState.ACTIVE
+
+    def with_state(self, state: MethodState) -> PaymentMethod:
+        return replace(self, state=state)
+
+
+def check_card(brand: str, last4: str, exp_month: int, exp_year: int) -> None:
+    if not (len(last4) == 4 and last4.isdigit()):
+        raise InvalidMethod("last4 must be four digits")
+    if not 1 <= exp_month <= 12 or not 2000 <= exp_year <= 2100:
+        raise InvalidMethod("expiry month or year out of range")
+    if not brand.strip():
+        raise InvalidMethod("brand is required")
+
+
+def default_after_removal(
+    methods: Mapping[str, PaymentMethod], removed_id: str, current_default: str | None
+) -> str | None:
+    """When the default goes away, the most recently added usable method takes its place."""
+    if current_default != removed_id:
+        return current_default
+    usable = [m for m in methods.values() if m.usable and m.method_id != removed_id]
+    return max(usable, key=lambda m: m.added_seq).method_id if usable else None
+
+
+def collection_path(methods: Mapping[str, PaymentMethod], default_id: str | None) -> CollectionPath:
+    default = methods.get(default_id) if default_id else None
+    if default is not None and default.usable and default.kind is MethodKind.PAYPAL:
+        return CollectionPath.PAYPAL_SEND_INVOICE
+    return CollectionPath.STRIPE_AUTOMATIC
