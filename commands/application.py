@@ -14,12 +14,32 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from commands.transcodings import DataclassAsDict
 from ledger.account import Account
+from ledger.credits import Credit
+from ledger.invoices import Invoice, LineItem
+from ledger.journal import JournalEntry, Posting
 from ledger.meta import EventMeta
+from ledger.methods import PaymentMethod
+from ledger.money import Money
+from ledger.payments import PaymentAttempt
 from ledger.profile import BillingProfile
+from ledger.subscriptions import Subscription
 
 APPLICATION_NAME = "ledger"
 SNAPSHOT_INTERVAL = 50
+VALUE_TYPES = (
+    BillingProfile,
+    Money,
+    PaymentMethod,
+    Subscription,
+    LineItem,
+    Invoice,
+    PaymentAttempt,
+    Credit,
+    Posting,
+    JournalEntry,
+)
 
 
 class EventMetaAsDict(Transcoding):
@@ -33,17 +53,6 @@ class EventMetaAsDict(Transcoding):
         return EventMeta.from_dict(data)
 
 
-class BillingProfileAsDict(Transcoding):
-    type = BillingProfile
-    name = "billing_profile"
-
-    def encode(self, obj: BillingProfile) -> dict[str, Any]:
-        return obj.as_dict()
-
-    def decode(self, data: dict[str, Any]) -> BillingProfile:
-        return BillingProfile(**data)
-
-
 class LedgerApplication(Application[UUID]):
     name = APPLICATION_NAME
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: SNAPSHOT_INTERVAL}
@@ -54,4 +63,5 @@ class LedgerApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(EventMetaAsDict())
-        transcoder.register(BillingProfileAsDict())
+        for value_type in VALUE_TYPES:
+            transcoder.register(DataclassAsDict(value_type))

@@ -39,7 +39,7 @@ class CommandResult:
 
 def open_account(deps: Deps, cmd: OpenAccount, ctx: CommandContext) -> CommandResult:
     account_id = _account_id_for(deps, ctx)
-    profile = BillingProfile(cmd.name, str(cmd.email), cmd.country, cmd.currency)
+    profile = BillingProfile(cmd.name, str(cmd.email), cmd.country, cmd.currency, cmd.tax_id)
     account = Account.open(account_id, profile, _meta(deps, ctx))
     try:
         return _saved(deps, account)

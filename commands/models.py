@@ -13,6 +13,7 @@ from ledger.meta import ActorKind, Surface
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+TaxId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9+*-]{0,20}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
@@ -39,6 +40,7 @@ class OpenAccount(Command):
     email: EmailStr
     country: Country
     currency: Currency
+    tax_id: TaxId | None = None
 
 
 class UpdateProfile(Command):
@@ -47,6 +49,7 @@ class UpdateProfile(Command):
     email: EmailStr | None = None
     country: Country | None = None
     currency: Currency | None = None
+    tax_id: TaxId | None = Field(default=None, description="empty string removes it")
 
 
 class CloseAccount(Command):

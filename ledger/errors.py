@@ -44,3 +44,24 @@ class NothingToChange(DomainError):
     """The update changes nothing."""
 
     code = "nothing_to_change"
+
+
+class AccountNotSettled(DomainError):
+    """The account still has active subscriptions or an outstanding balance."""
+
+    code = "account_not_settled"
+    http_status = 409
+
+
+class BadDebtBlocked(DomainError):
+    """The account has unpaid bad debt: no plan changes or purchases until it is paid."""
+
+    code = "bad_debt_blocked"
+    http_status = 409
+
+
+class SupportOnly(DomainError):
+    """Only support staff may do this."""
+
+    code = "support_only"
+    http_status = 403

@@ -87,6 +87,8 @@ class Invoice:
     marked_uncollectible_at: datetime | None = None
     voided_at: datetime | None = None
     paid_out_of_band: bool = False
+    credits_used: dict[str, int] | None = None  # credit id -> minor units, set at finalization
+    on_session_change: str | None = None  # what an on-session payment failure rolls back
 
     @property
     def total(self) -> Money:
@@ -113,7 +115,7 @@ class Invoice:
         return replace(self, status=status, **changes)  # type: ignore[arg-type]
 
     def finalized(
-        self, number: str, at: datetime, due_at: datetime, credit_applied: Money
+        self, number: str, at: datetime, due_at: datetime, credits_used: dict[str, int]
     ) -> Invoice:
         if not self.lines:
             raise EmptyInvoice()
@@ -122,7 +124,8 @@ class Invoice:
             number=number,
             finalized_at=at,
             due_at=due_at,
-            credit_applied=credit_applied,
+            credit_applied=Money(sum(credits_used.values()), self.currency),
+            credits_used=dict(credits_used),
         )
 
     def paid(self, at: datetime, out_of_band: bool = False) -> Invoice:

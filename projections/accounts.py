@@ -13,7 +13,7 @@ from psycopg import Cursor
 from ledger.envelope import EventEnvelope
 
 _COLUMNS = (
-    "account_id, name, email, country, currency, status,"
+    "account_id, name, email, country, currency, tax_id, status,"
     " opened_at, updated_at, closed_at, version, events_applied"
 )
 
@@ -25,6 +25,7 @@ class AccountRow:
     email: str
     country: str
     currency: str
+    tax_id: str | None
     status: str
     opened_at: datetime
     updated_at: datetime
@@ -39,6 +40,7 @@ class AccountRow:
             self.email,
             self.country,
             self.currency,
+            self.tax_id,
             self.status,
             self.opened_at,
             self.updated_at,
@@ -56,6 +58,7 @@ def _opened(env: EventEnvelope) -> AccountRow:
         email=d["email"],
         country=d["country"],
         currency=d["currency"],
+        tax_id=d.get("tax_id"),
         status="open",
         opened_at=env.occurred_at,
         updated_at=env.occurred_at,
@@ -86,7 +89,7 @@ class AccountsProjection:
         if state is None:
             return None
         if kind == "AccountProfileUpdated":
-            profile = {k: d[k] for k in ("name", "email", "country", "currency")}
+            profile = {k: d.get(k) for k in ("name", "email", "country", "currency", "tax_id")}
             return _touched(state, envelope, **profile)
         if kind == "AccountClosed":
             return _touched(state, envelope, status="closed", closed_at=envelope.occurred_at)
@@ -105,10 +108,10 @@ class AccountsProjection:
         if not rows:
             return
         cur.executemany(
-            f"INSERT INTO accounts ({_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+            f"INSERT INTO accounts ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"
             " ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name,"
             " email = EXCLUDED.email, country = EXCLUDED.country,"
-            " currency = EXCLUDED.currency, status = EXCLUDED.status,"
+            " currency = EXCLUDED.currency, tax_id = EXCLUDED.tax_id, status = EXCLUDED.status,"
             " updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at,"
             " version = EXCLUDED.version, events_applied = EXCLUDED.events_applied",
             rows,

@@ -11,7 +11,8 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict
 
 _COLUMNS = (
-    "account_id, name, email, country, currency, status, opened_at, updated_at, closed_at, version"
+    "account_id, name, email, country, currency, tax_id, status, opened_at, updated_at, closed_at,"
+    " version"
 )
 
 
@@ -23,6 +24,7 @@ class AccountView(BaseModel):
     email: str
     country: str
     currency: str
+    tax_id: str | None
     status: str
     opened_at: datetime
     updated_at: datetime

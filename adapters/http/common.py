@@ -12,7 +12,7 @@ from adapters.bootstrap import Container
 from adapters.http.auth import Principal
 from commands.errors import AccountNotFound
 from commands.handlers import CommandResult
-from commands.models import CommandContext, Country, Currency, Name, Reason
+from commands.models import CommandContext, Country, Currency, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version
 
@@ -28,6 +28,7 @@ class OpenAccountBody(BaseModel):
     email: EmailStr
     country: Country
     currency: Currency
+    tax_id: TaxId | None = None
 
 
 class ProfileChangesBody(BaseModel):
@@ -36,6 +37,7 @@ class ProfileChangesBody(BaseModel):
     email: EmailStr | None = None
     country: Country | None = None
     currency: Currency | None = None
+    tax_id: TaxId | None = None
 
 
 class ReasonBody(BaseModel):

@@ -26,7 +26,7 @@ def test_an_envelope_names_the_event_and_carries_meta_and_data() -> None:
     result = handlers.open_account(deps, open_cmd(), ctx)
     [env] = all_envelopes(deps)
     assert env.event_type == "AccountOpened"
-    assert env.schema_version == 1
+    assert env.schema_version == 2
     assert (env.account_id, env.stream_version, env.position) == (result.account_id, 1, 1)
     assert env.event_id == event_id_for(result.account_id, 1)
     assert env.meta["correlation_id"] == str(ctx.correlation_id)
@@ -35,6 +35,7 @@ def test_an_envelope_names_the_event_and_carries_meta_and_data() -> None:
         "email": "ada@example.com",
         "country": "GB",
         "currency": "GBP",
+        "tax_id": None,
     }
     assert EventEnvelope.from_dict(env.to_dict()) == env
 
@@ -62,7 +63,7 @@ def test_folding_the_envelopes_reproduces_every_account(steps: list[tuple[str, i
         account = handlers.load_account(deps.app, account_id)
         row = rows[account_id]
         assert row is not None
-        assert (row.name, row.email, row.country, row.currency) == tuple(
+        assert (row.name, row.email, row.country, row.currency, row.tax_id) == tuple(
             account.profile.as_dict().values()
         )
         assert row.status == account.status.value

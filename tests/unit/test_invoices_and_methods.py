@@ -32,7 +32,7 @@ def draft() -> Invoice:
 
 
 def opened() -> Invoice:
-    return draft().finalized("AB12-0001", T0, T0 + 7 * DAY, Money(500, "USD"))
+    return draft().finalized("AB12-0001", T0, T0 + 7 * DAY, {"cr-1": 500})
 
 
 def test_finalizing_freezes_number_due_date_and_credit() -> None:
@@ -44,7 +44,7 @@ def test_finalizing_freezes_number_due_date_and_credit() -> None:
     )
     assert inv.outstanding == Money(1500, "USD")
     with pytest.raises(EmptyInvoice):
-        Invoice("inv-2", "USD", (), created_at=T0).finalized("n", T0, T0, Money(0, "USD"))
+        Invoice("inv-2", "USD", (), created_at=T0).finalized("n", T0, T0, {})
 
 
 def test_the_lifecycle_keeps_each_transition_time() -> None:

@@ -12,6 +12,7 @@ def test_a_valid_profile_keeps_its_fields() -> None:
         "email": "ada@example.com",
         "country": "GB",
         "currency": "GBP",
+        "tax_id": None,
     }
 
 

@@ -1,0 +1,45 @@
+"""JSON transcodings for the domain's value objects, so events and snapshots can hold them.
+
+JSON has no enums or tuples: enum-typed and tuple-typed fields are rebuilt from the
+dataclass's type hints on the way back, so a snapshot restores exactly the live state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import Transcoding
+
+
+class DataclassAsDict(Transcoding):
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
+        self._hints = typing.get_type_hints(cls)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**{k: _revive(self._hints[k], v) for k, v in data.items()})
+
+
+def _revive(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    for candidate in _alternatives(hint):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return candidate(value)
+        if typing.get_origin(candidate) is tuple and isinstance(value, list):
+            return tuple(value)
+    return value
+
+
+def _alternatives(hint: Any) -> tuple[Any, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)

@@ -1,0 +1,169 @@
+"""Payment attempts: the attempt id is the idempotency key sent to the processor.
+
+pending -> succeeded | failed; a succeeded payment can be refunded (in parts, never more
+than captured) and disputed (needs response -> won | lost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from ledger.errors import DomainError
+from ledger.money import Money
+
+
+class Processor(StrEnum):
+    STRIPE = "stripe"
+    BRAINTREE = "braintree"
+
+
+class AttemptPurpose(StrEnum):
+    COLLECTION = "collection"  # off-session: renewals and dunning retries
+    ON_SESSION = "on_session"  # the customer is present (checkout, upgrade)
+    BAD_DEBT = "bad_debt"  # PayBadDebt only
+
+
+class AttemptStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class FailureKind(StrEnum):
+    HARD = "hard"  # retrying the same method cannot succeed (expired card, closed account)
+    SOFT = "soft"  # may succeed later (insufficient funds, processor hiccup)
+
+
+class DisputeStatus(StrEnum):
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+
+HARD_DECLINES = frozenset(
+    {
+        "expired_card",
+        "incorrect_number",
+        "invalid_account",
+        "card_not_supported",
+        "stolen_card",
+        "lost_card",
+        "pickup_card",
+        "restricted_card",
+        "do_not_honor_permanently",
+        "account_closed",
+        "paypal_agreement_revoked",
+        "fraudulent",
+        "invalid_payment_method",
+    }
+)
+
+
+def failure_kind(decline_code: str) -> FailureKind:
+    return FailureKind.HARD if decline_code in HARD_DECLINES else FailureKind.SOFT
+
+
+class AttemptInFlight(DomainError):
+    """A payment attempt for this invoice is already in flight."""
+
+    code = "payment_attempt_in_flight"
+    http_status = 409
+
+
+class AttemptNotFound(DomainError):
+    """No such payment attempt."""
+
+    code = "payment_attempt_not_found"
+    http_status = 404
+
+
+class AttemptNotPending(DomainError):
+    """The payment attempt already has an outcome."""
+
+    code = "payment_attempt_settled"
+    http_status = 409
+
+
+class RefundTooLarge(DomainError):
+    """A refund cannot exceed what was captured and not yet refunded."""
+
+    code = "refund_exceeds_captured"
+
+
+class InvalidDisputeTransition(DomainError):
+    """The dispute cannot move this way."""
+
+    code = "invalid_dispute_transition"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class PaymentAttempt:
+    attempt_id: str
+    invoice_id: str
+    method_id: str
+    processor: Processor
+    amount: Money
+    purpose: AttemptPurpose
+    started_at: datetime
+    status: AttemptStatus = AttemptStatus.PENDING
+    settled_at: datetime | None = None
+    processor_payment_id: str | None = None
+    decline_code: str | None = None
+    failure: FailureKind | None = None
+    refunded: int = 0
+    dispute: DisputeStatus | None = None
+    disputed_amount: int = 0
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status is AttemptStatus.PENDING
+
+    @property
+    def refundable(self) -> Money:
+        if self.status is not AttemptStatus.SUCCEEDED:
+            return Money.zero(self.amount.currency)
+        return Money(self.amount.amount - self.refunded, self.amount.currency)
+
+    def succeeded(self, at: datetime, processor_payment_id: str) -> PaymentAttempt:
+        self._require_pending()
+        return replace(
+            self,
+            status=AttemptStatus.SUCCEEDED,
+            settled_at=at,
+            processor_payment_id=processor_payment_id,
+        )
+
+    def failed(self, at: datetime, decline_code: str) -> PaymentAttempt:
+        self._require_pending()
+        return replace(
+            self,
+            status=AttemptStatus.FAILED,
+            settled_at=at,
+            decline_code=decline_code,
+            failure=failure_kind(decline_code),
+        )
+
+    def refund(self, amount: Money) -> PaymentAttempt:
+        if not amount.is_positive or self.refundable < amount:
+            raise RefundTooLarge(f"{amount} of {self.refundable} refundable")
+        return replace(self, refunded=self.refunded + amount.amount)
+
+    def dispute_opened(self, amount: Money) -> PaymentAttempt:
+        if self.status is not AttemptStatus.SUCCEEDED or self.dispute is not None:
+            raise InvalidDisputeTransition("only an undisputed successful payment")
+        if not amount.is_positive or self.amount < amount:
+            raise InvalidDisputeTransition("disputed amount out of range")
+        return replace(self, dispute=DisputeStatus.NEEDS_RESPONSE, disputed_amount=amount.amount)
+
+    def dispute_closed(self, won: bool) -> PaymentAttempt:
+        if self.dispute not in (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW):
+            raise InvalidDisputeTransition("no open dispute")
+        return replace(self, dispute=DisputeStatus.WON if won else DisputeStatus.LOST)
+
+    def _require_pending(self) -> None:
+        if not self.in_flight:
+            raise AttemptNotPending(self.attempt_id)

@@ -1,0 +1,112 @@
+"""Plans, subscriptions, billing periods and proration."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from ledger.errors import DomainError
+from ledger.invoices import LineItem
+from ledger.money import Money, prorate
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+
+
+class PlanNotFound(DomainError):
+    """No such plan in the catalogue."""
+
+    code = "plan_not_found"
+    http_status = 404
+
+
+class SubscriptionNotFound(DomainError):
+    """No such subscription on this account."""
+
+    code = "subscription_not_found"
+    http_status = 404
+
+
+class SubscriptionNotActive(DomainError):
+    """The subscription is canceled."""
+
+    code = "subscription_not_active"
+    http_status = 409
+
+
+class SamePlan(DomainError):
+    """The subscription is already on this plan."""
+
+    code = "same_plan"
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    product: str
+    interval_months: int
+    price: Money
+
+    def __post_init__(self) -> None:
+        if self.interval_months not in (1, 3, 6, 12) or self.price.amount < 0:
+            raise ValueError(f"plan {self.plan_id}: bad interval or price")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    plan_id: str
+    period_start: datetime
+    period_end: datetime
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE
+    cancel_at_period_end: bool = False
+    canceled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status is SubscriptionStatus.ACTIVE
+
+    def renewed(self, plan: Plan) -> Subscription:
+        return replace(
+            self,
+            period_start=self.period_end,
+            period_end=add_months(self.period_end, plan.interval_months),
+        )
+
+    def canceled(self, at: datetime) -> Subscription:
+        return replace(self, status=SubscriptionStatus.CANCELED, canceled_at=at)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day next period; the 31st becomes the month's last day (Stripe's anchor rule)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def period_line(plan: Plan, subscription_id: str, start: datetime, end: datetime) -> LineItem:
+    return LineItem(f"{plan.product} ({plan.plan_id})", plan.price, subscription_id, start, end)
+
+
+def proration_lines(
+    old: Plan, new: Plan, sub: Subscription, at: datetime
+) -> tuple[LineItem, LineItem]:
+    """Credit for the unused part of the old plan and a charge for the rest of the period on
+    the new one. Time is counted in whole seconds; each line rounds half away from zero to
+    the minor unit on its own (documented in docs/domain.md)."""
+    total = int((sub.period_end - sub.period_start).total_seconds())
+    remaining = max(0, int((sub.period_end - at).total_seconds()))
+    credit = prorate(old.price, remaining, total)
+    charge = prorate(new.price, remaining, total)
+    sid = sub.subscription_id
+    return (
+        LineItem(f"Unused time on {old.product} ({old.plan_id})", -credit, sid, at, sub.period_end),
+        LineItem(
+            f"Remaining time on {new.product} ({new.plan_id})", charge, sid, at, sub.period_end
+        ),
+    )
