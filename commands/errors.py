@@ -22,3 +22,17 @@ class CommandIdReused(DomainError):
 
     code = "command_id_reused"
     http_status = 409
+
+
+class CommandIdRequired(DomainError):
+    """This operation must carry an idempotency key (command id)."""
+
+    code = "idempotency_key_required"
+    http_status = 428
+
+
+class NoBadDebt(DomainError):
+    """The account has no uncollectible invoice to pay."""
+
+    code = "no_bad_debt"
+    http_status = 409

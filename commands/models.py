@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from ledger.meta import ActorKind, Surface
+from ledger.payments import Processor
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -54,3 +55,147 @@ class UpdateProfile(Command):
 
 class CloseAccount(Command):
     account_id: UUID
+
+
+# --- payment methods ------------------------------------------------------------------
+
+MethodId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+ProcessorRef = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class AddCard(Command):
+    account_id: UUID
+    processor_ref: ProcessorRef  # Stripe pm_...
+    brand: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    make_default: bool = True
+
+
+class AddPayPal(Command):
+    account_id: UUID
+    token: ProcessorRef  # Braintree payment-method token
+    billing_agreement_id: str | None = None
+    payer_email: EmailStr
+    legacy_vault: bool = False  # vaulted through the old path; token migration fixes it
+    make_default: bool = True
+
+
+class SetDefaultMethod(Command):
+    account_id: UUID
+    method_id: MethodId
+
+
+class RemoveMethod(Command):
+    account_id: UUID
+    method_id: MethodId
+
+
+class ExpireMethod(Command):
+    account_id: UUID
+    method_id: MethodId
+
+
+class RevokePayPal(Command):
+    account_id: UUID
+    method_id: MethodId
+
+
+class MigrateToken(Command):
+    account_id: UUID
+    method_id: MethodId
+    new_token: ProcessorRef
+    billing_agreement_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LinkProviderCustomer(Command):
+    account_id: UUID
+    processor: Processor
+    customer_id: ProcessorRef
+
+
+# --- subscriptions and invoices -------------------------------------------------------
+
+PlanId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Subscribe(Command):
+    account_id: UUID
+    plan_id: PlanId
+    on_session: bool = True
+
+
+class ChangePlan(Command):
+    account_id: UUID
+    subscription_id: MethodId
+    plan_id: PlanId
+    on_session: bool = True
+
+
+class CancelSubscription(Command):
+    account_id: UUID
+    subscription_id: MethodId
+    at_period_end: bool = True
+
+
+class PayInvoice(Command):
+    account_id: UUID
+    invoice_id: MethodId
+    method_id: MethodId | None = None  # default method when not given
+    on_session: bool = True
+
+
+class VoidInvoice(Command):
+    account_id: UUID
+    invoice_id: MethodId
+
+
+class RunBilling(Command):
+    """Renewals, dunning and credit expiry that are due now, for these accounts."""
+
+    account_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+
+
+# --- money after the fact -------------------------------------------------------------
+
+
+class RefundPayment(Command):
+    account_id: UUID
+    attempt_id: MethodId
+    amount: int = Field(gt=0)
+
+
+class OpenDispute(Command):
+    account_id: UUID
+    attempt_id: MethodId
+    dispute_id: ProcessorRef
+    amount: int = Field(gt=0)
+
+
+class CloseDispute(Command):
+    account_id: UUID
+    attempt_id: MethodId
+    won: bool
+
+
+class GrantCredit(Command):
+    account_id: UUID
+    amount: int = Field(gt=0)
+    currency: Currency
+    expires_at: AwareDatetime | None = None
+
+
+class RevokeCredit(Command):
+    account_id: UUID
+    credit_id: MethodId
+
+
+class PayBadDebt(Command):
+    account_id: UUID
+    method_id: MethodId | None = None
+
+
+class WriteOffBadDebt(Command):
+    account_id: UUID
+    invoice_id: MethodId

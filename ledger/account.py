@@ -61,6 +61,7 @@ from ledger.subscriptions import (
 )
 
 PAYPAL_DAYS_UNTIL_DUE = 7
+REMEMBERED_COMMANDS = 500  # command ids kept for idempotent repeats (newest win)
 
 
 class AccountStatus(StrEnum):
@@ -125,6 +126,22 @@ class Account(Aggregate):
         self.attempts: dict[str, PaymentAttempt] = {}
         self.credits: dict[str, Credit] = {}
         self.refund_ids: dict[str, str] = {}  # refund id -> attempt id
+        self.commands: dict[str, int] = {}  # command id -> version it reached
+        self.remember_command(meta, 1)
+
+    # --- idempotency --------------------------------------------------------------------
+
+    def remember_command(self, meta: EventMeta, version: int) -> None:
+        if meta.command_id is None:
+            return
+        commands = {**self.commands, str(meta.command_id): version}
+        while len(commands) > REMEMBERED_COMMANDS:
+            commands.pop(next(iter(commands)))
+        self.commands = commands
+
+    def version_after_command(self, command_id: UUID) -> int | None:
+        """The version a command already brought this account to, if it ran here before."""
+        return self.commands.get(str(command_id))
 
     # --- derived ------------------------------------------------------------------------
 
@@ -199,11 +216,13 @@ class Account(Aggregate):
         meta: EventMeta,
     ) -> None:
         self.profile = BillingProfile(name, email, country, currency, tax_id)
+        self.remember_command(meta, self.version + 1)
 
     @event(Closed)
     def _closed(self, meta: EventMeta) -> None:
         self._status = AccountStatus.CLOSED.value
         self.closed_at = meta.occurred_at
+        self.remember_command(meta, self.version + 1)
 
     def link_provider_customer(
         self, processor: Processor, customer_id: str, meta: EventMeta
@@ -461,6 +480,8 @@ class Account(Aggregate):
             journal=journal,
             meta=meta,
         )
+        if not self.invoices[invoice_id].amount_due.is_positive:
+            self.trigger_event(ev.InvoiceCoveredByCredit, invoice_id=invoice_id, meta=meta)
 
     def mark_uncollectible(self, invoice_id: str, meta: EventMeta) -> None:
         inv = self._invoice_of(invoice_id)

@@ -28,6 +28,7 @@ class AccountEvent(Aggregate.Event):
 
     def apply(self, aggregate: Any) -> None:
         self.apply_to(aggregate)
+        aggregate.remember_command(self.meta, self.originator_version)
 
     def apply_to(self, account: Account) -> None:
         raise NotImplementedError  # every concrete event says what it changes
@@ -191,6 +192,16 @@ class InvoicePaidOutOfBand(MoneyMoved):
 
     def apply_to(self, account: Account) -> None:
         inv = account.invoices[self.invoice_id].paid(self.meta.occurred_at, out_of_band=True)
+        account.invoices = {**account.invoices, self.invoice_id: inv}
+
+
+class InvoiceCoveredByCredit(AccountEvent):
+    """Credits covered the whole amount at finalization: paid, with nothing to collect."""
+
+    invoice_id: str
+
+    def apply_to(self, account: Account) -> None:
+        inv = account.invoices[self.invoice_id].paid(self.meta.occurred_at)
         account.invoices = {**account.invoices, self.invoice_id: inv}
 
 

@@ -9,11 +9,14 @@ from commands.handlers import Deps
 from commands.models import CommandContext, OpenAccount
 from ledger.meta import ActorKind, Surface
 from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
 
 
-def in_memory_deps(clock: FixedClock | None = None) -> Deps:
+def in_memory_deps(clock: FixedClock | None = None, gateway: FakeGateway | None = None) -> Deps:
     app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    return Deps(app=app, clock=clock or FixedClock(), new_id=uuid4)
+    return Deps(
+        app=app, clock=clock or FixedClock(), new_id=uuid4, gateway=gateway or FakeGateway()
+    )
 
 
 def service_ctx(command_id: UUID | None = None) -> CommandContext:
@@ -33,3 +36,18 @@ def support_ctx(reason: str | None = "customer asked by phone") -> CommandContex
 
 def open_cmd(name: str = "Ada Lovelace", currency: str = "GBP") -> OpenAccount:
     return OpenAccount(name=name, email="ada@example.com", country="GB", currency=currency)
+
+
+def customer_ctx(command_id: UUID | None = None) -> CommandContext:
+    return CommandContext(
+        actor_id="cust-1",
+        actor_kind=ActorKind.CUSTOMER,
+        surface=Surface.DASHBOARD,
+        command_id=command_id,
+    )
+
+
+def system_ctx() -> CommandContext:
+    return CommandContext(
+        actor_id="billing-run", actor_kind=ActorKind.SYSTEM, surface=Surface.SYSTEM
+    )

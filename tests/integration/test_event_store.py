@@ -69,7 +69,7 @@ def test_a_conflicting_write_is_rejected_by_the_store(container: Container) -> N
     opened = handlers.open_account(container.deps, open_cmd(), service_ctx())
     first = handlers.load_account(container.app, opened.account_id)
     second = handlers.load_account(container.app, opened.account_id)
-    meta = handlers._meta(container.deps, service_ctx())
+    meta = handlers.meta_of(container.deps, service_ctx())
     first.update_profile(first.profile.with_changes(name="First"), meta)
     second.update_profile(second.profile.with_changes(name="Second"), meta)
     container.app.save(first)

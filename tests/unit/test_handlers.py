@@ -110,7 +110,7 @@ def test_a_concurrent_writer_is_retried_then_reported() -> None:
 
 
 def _meta() -> EventMeta:
-    return handlers._meta(in_memory_deps(), service_ctx())
+    return handlers.meta_of(in_memory_deps(), service_ctx())
 
 
 def test_commands_are_validated_at_the_edge() -> None:

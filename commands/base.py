@@ -1,0 +1,132 @@
+"""What every handler shares: dependencies, load-act-save with optimistic concurrency and
+idempotent command ids, and the audit metadata of the events it records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from commands.application import LedgerApplication
+from commands.catalogue import StaticCatalogue
+from commands.errors import AccountNotFound, ConcurrencyConflict
+from commands.models import CommandContext
+from commands.ports import (
+    Catalogue,
+    ChargeRequest,
+    ChargeResult,
+    Clock,
+    IdSource,
+    PaymentGateway,
+    ProcessorUnavailable,
+    RefundRequest,
+)
+from ledger.account import Account
+from ledger.dunning import DunningPolicy
+from ledger.meta import Actor, EventMeta
+
+MAX_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+class NoProcessor:
+    """The gateway when no processor is configured: every call is refused, clearly."""
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        raise ProcessorUnavailable("no payment processor is configured")
+
+    def refund(self, request: RefundRequest) -> str:
+        raise ProcessorUnavailable("no payment processor is configured")
+
+
+@dataclass(frozen=True)
+class Deps:
+    app: LedgerApplication
+    clock: Clock
+    new_id: IdSource
+    gateway: PaymentGateway = field(default_factory=NoProcessor)
+    catalogue: Catalogue = field(default_factory=StaticCatalogue)
+    dunning: DunningPolicy = field(default_factory=DunningPolicy)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    account_id: UUID
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+def load_account(app: LedgerApplication, account_id: UUID) -> Account:
+    try:
+        account: object = app.repository.get(account_id)
+    except AggregateNotFoundError:
+        raise AccountNotFound() from None
+    if not isinstance(account, Account):
+        raise AccountNotFound()
+    return account
+
+
+def load_act_save(
+    deps: Deps, account_id: UUID, ctx: CommandContext, act: Callable[[Account], object]
+) -> CommandResult:
+    """Optimistic concurrency: a concurrent save surfaces as IntegrityError on (stream,
+    version); reload and rerun, a bounded number of times. A command id the account has
+    already seen returns the same result and records nothing."""
+    return acting(deps, account_id, ctx, act)[1]
+
+
+def acting(
+    deps: Deps, account_id: UUID, ctx: CommandContext, act: Callable[[Account], T]
+) -> tuple[T | None, CommandResult]:
+    """load_act_save that also returns what `act` returned (None for a replayed command)."""
+    for _ in range(MAX_ATTEMPTS):
+        account = load_account(deps.app, account_id)
+        if ctx.command_id and (seen := account.version_after_command(ctx.command_id)):
+            return None, CommandResult(account_id, seen, None, replayed=True)
+        value = act(account)
+        try:
+            return value, saved(deps, account)
+        except IntegrityError:
+            continue
+    raise ConcurrencyConflict()
+
+
+def follow_up(ctx: CommandContext) -> CommandContext:
+    """The context of a later step of the same command (e.g. recording a charge's outcome):
+    caused by the command, but not a repeat of it."""
+    cause = ctx.command_id or ctx.causation_id
+    return ctx.model_copy(update={"command_id": None, "causation_id": cause})
+
+
+def saved(deps: Deps, account: Account) -> CommandResult:
+    recordings = deps.app.save(account)
+    position = recordings[-1].notification.id if recordings else None
+    return CommandResult(account_id=account.id, version=account.version, position=position)
+
+
+def meta_of(deps: Deps, ctx: CommandContext) -> EventMeta:
+    return EventMeta(
+        actor=Actor(id=ctx.actor_id, kind=ctx.actor_kind),
+        surface=ctx.surface,
+        reason=ctx.reason,
+        correlation_id=ctx.correlation_id,
+        causation_id=ctx.causation_id,
+        command_id=ctx.command_id,
+        occurred_at=deps.clock.now(),
+    )
+
+
+_ID_NAMESPACE = UUID("6c1f5e8a-2b7d-4a6f-8e2d-9b4c3a1f0e77")
+
+
+def new_id_for(deps: Deps, ctx: CommandContext, kind: str) -> str:
+    """Ids of things a command creates: derived from the command id when there is one, so a
+    repeated command names (and finds) the same method, invoice or attempt."""
+    if ctx.command_id is None:
+        return str(deps.new_id())
+    return str(uuid5(_ID_NAMESPACE, f"{kind}:{ctx.command_id}"))

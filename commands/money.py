@@ -1,0 +1,157 @@
+"""Money after the fact: refunds, disputes, credits, and paying or writing off bad debt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid5
+
+from commands.base import (
+    CommandResult,
+    Deps,
+    load_account,
+    load_act_save,
+    meta_of,
+    new_id_for,
+)
+from commands.collect import PaymentOutcome, collect
+from commands.errors import CommandIdRequired, NoBadDebt
+from commands.models import (
+    CloseDispute,
+    CommandContext,
+    GrantCredit,
+    OpenDispute,
+    PayBadDebt,
+    RefundPayment,
+    RevokeCredit,
+    WriteOffBadDebt,
+)
+from commands.ports import RefundRequest
+from ledger.account import Account
+from ledger.invoices import InvoiceStatus
+from ledger.money import Money
+from ledger.payments import AttemptPurpose, AttemptStatus
+
+
+def refund_payment(deps: Deps, cmd: RefundPayment, ctx: CommandContext) -> CommandResult:
+    """Checks the refund against the ledger first, then asks the processor, then records."""
+    refund_id = new_id_for(deps, ctx, "refund")
+    account = load_account(deps.app, cmd.account_id)
+    attempt = account.attempts.get(cmd.attempt_id)
+    if attempt is not None and refund_id not in account.refund_ids:
+        amount = Money(cmd.amount, attempt.amount.currency)
+        attempt.refund(amount)  # refuses more than captured before the processor is asked
+        deps.gateway.refund(
+            RefundRequest(refund_id, attempt.processor, attempt.processor_payment_id or "", amount)
+        )
+
+    def act(acc: Account) -> None:
+        currency = _currency_of(acc, cmd.attempt_id)
+        acc.refund(cmd.attempt_id, refund_id, Money(cmd.amount, currency), meta_of(deps, ctx))
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+def open_dispute(deps: Deps, cmd: OpenDispute, ctx: CommandContext) -> CommandResult:
+    def act(account: Account) -> None:
+        amount = Money(cmd.amount, _currency_of(account, cmd.attempt_id))
+        account.open_dispute(cmd.attempt_id, cmd.dispute_id, amount, meta_of(deps, ctx))
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+def _currency_of(account: Account, attempt_id: str) -> str:
+    attempt = account.attempts.get(attempt_id)
+    return attempt.amount.currency if attempt else account.profile.currency
+
+
+def close_dispute(deps: Deps, cmd: CloseDispute, ctx: CommandContext) -> CommandResult:
+    return load_act_save(
+        deps,
+        cmd.account_id,
+        ctx,
+        lambda a: a.close_dispute(cmd.attempt_id, cmd.won, meta_of(deps, ctx)),
+    )
+
+
+def grant_credit(deps: Deps, cmd: GrantCredit, ctx: CommandContext) -> CommandResult:
+    credit_id = new_id_for(deps, ctx, "credit")
+
+    def act(account: Account) -> None:
+        amount = Money(cmd.amount, cmd.currency)
+        account.grant_credit(credit_id, amount, cmd.expires_at, meta_of(deps, ctx))
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+def revoke_credit(deps: Deps, cmd: RevokeCredit, ctx: CommandContext) -> CommandResult:
+    return load_act_save(
+        deps, cmd.account_id, ctx, lambda a: a.revoke_credit(cmd.credit_id, meta_of(deps, ctx))
+    )
+
+
+def write_off_bad_debt(deps: Deps, cmd: WriteOffBadDebt, ctx: CommandContext) -> CommandResult:
+    def act(account: Account) -> None:
+        if account.invoices.get(cmd.invoice_id) is None or (
+            account.invoices[cmd.invoice_id].status is not InvoiceStatus.UNCOLLECTIBLE
+        ):
+            raise NoBadDebt("that invoice is not uncollectible")
+        account.void_invoice(cmd.invoice_id, meta_of(deps, ctx))
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+@dataclass(frozen=True)
+class BadDebtReport:
+    account_id: UUID
+    payments: list[PaymentOutcome]
+    recovered: list[str]
+    still_uncollectible: list[str]
+    bad_debt: bool
+
+
+_BAD_DEBT_NAMESPACE = UUID("e5b8a1c4-9d2f-4e6a-8b7c-1f0a3d5e9c21")
+
+
+def pay_bad_debt(deps: Deps, cmd: PayBadDebt, ctx: CommandContext) -> BadDebtReport:
+    """The guarded path out of bad debt: charges every uncollectible invoice with an attempt
+    whose id comes from the command id and the invoice, so repeating the request never
+    charges twice. The flag (derived) clears only when nothing uncollectible remains."""
+    if ctx.command_id is None:
+        raise CommandIdRequired("PayBadDebt needs an idempotency key")
+    account = load_account(deps.app, cmd.account_id)
+    targets = _bad_debt_targets(account, ctx.command_id)
+    if not targets:
+        raise NoBadDebt()
+    payments = [
+        collect(
+            deps,
+            cmd.account_id,
+            invoice_id,
+            cmd.method_id,
+            AttemptPurpose.BAD_DEBT,
+            attempt_id,
+            ctx,
+        )
+        for invoice_id, attempt_id in targets
+    ]
+    after = load_account(deps.app, cmd.account_id)
+    return BadDebtReport(
+        account_id=cmd.account_id,
+        payments=payments,
+        recovered=[p.invoice_id for p in payments if p.status is AttemptStatus.SUCCEEDED],
+        still_uncollectible=[
+            i.invoice_id for i in after.invoices.values() if i.status is InvoiceStatus.UNCOLLECTIBLE
+        ],
+        bad_debt=after.bad_debt,
+    )
+
+
+def _bad_debt_targets(account: Account, command_id: UUID) -> list[tuple[str, str]]:
+    """(invoice, attempt id) for each invoice this request pays: the uncollectible ones, and
+    on a repeat the ones it already paid (so the repeat reports the same outcome)."""
+    targets = []
+    for invoice in sorted(account.invoices.values(), key=lambda i: i.finalized_at or i.created_at):
+        attempt_id = str(uuid5(_BAD_DEBT_NAMESPACE, f"{command_id}:{invoice.invoice_id}"))
+        if invoice.status is InvoiceStatus.UNCOLLECTIBLE or attempt_id in account.attempts:
+            targets.append((invoice.invoice_id, attempt_id))
+    return targets
