@@ -7,6 +7,7 @@ Methods decide (check, then trigger events); events change state (`apply`). Deri
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -24,7 +25,14 @@ from ledger.errors import (
     NothingToChange,
     SupportOnly,
 )
-from ledger.invoices import Invoice, InvoiceNotFound, InvoiceStatus, LineItem, invoice_number
+from ledger.invoices import (
+    InvalidTransition,
+    Invoice,
+    InvoiceNotFound,
+    InvoiceStatus,
+    LineItem,
+    invoice_number,
+)
 from ledger.journal import JournalEntry
 from ledger.journal import LedgerAccount as L
 from ledger.meta import ActorKind, EventMeta
@@ -51,6 +59,7 @@ from ledger.payments import (
 from ledger.profile import BillingProfile
 from ledger.subscriptions import (
     Plan,
+    PlanMismatch,
     SamePlan,
     Subscription,
     SubscriptionNotActive,
@@ -353,10 +362,12 @@ class Account(Aggregate):
         self, subscription_id: str, plan: Plan, invoice_id: str, on_session: bool, meta: EventMeta
     ) -> None:
         self._require_can_buy(plan.price)
+        if subscription_id in self.subscriptions:
+            raise NothingToChange(f"subscription {subscription_id} exists")
+        self._require_new_invoice(invoice_id)
         start = meta.occurred_at
-        sub = Subscription(
-            subscription_id, plan.plan_id, start, add_months(start, plan.interval_months)
-        )
+        end = add_months(start, plan.interval_months)
+        sub = Subscription(subscription_id, plan.plan_id, start, end, anchor_day=start.day)
         self.trigger_event(ev.Subscribed, subscription=sub, meta=meta)
         line = period_line(plan, subscription_id, sub.period_start, sub.period_end)
         self._invoice(
@@ -370,16 +381,14 @@ class Account(Aggregate):
         sub = self._active_subscription(subscription_id)
         if sub.plan_id == new.plan_id:
             raise SamePlan()
+        _require_plan_of(sub, old)
         self._require_can_buy(new.price)
+        self._require_new_invoice(invoice_id)
+        if f"{invoice_id}-credit" in self.credits:
+            raise NothingToChange(f"credit {invoice_id}-credit exists")
         credit_line, charge_line = proration_lines(old, new, sub, meta.occurred_at)
         net = credit_line.amount + charge_line.amount
-        changed = Subscription(
-            sub.subscription_id,
-            new.plan_id,
-            sub.period_start,
-            sub.period_end,
-            cancel_at_period_end=sub.cancel_at_period_end,
-        )
+        changed = replace(sub, plan_id=new.plan_id)
         self.trigger_event(
             ev.SubscriptionChanged, subscription=changed, change=f"plan:{old.plan_id}", meta=meta
         )
@@ -401,13 +410,7 @@ class Account(Aggregate):
         if at_period_end:
             if sub.cancel_at_period_end:
                 raise NothingToChange()
-            new = Subscription(
-                sub.subscription_id,
-                sub.plan_id,
-                sub.period_start,
-                sub.period_end,
-                cancel_at_period_end=True,
-            )
+            new = replace(sub, cancel_at_period_end=True)
             self.trigger_event(
                 ev.SubscriptionChanged, subscription=new, change="cancel_scheduled", meta=meta
             )
@@ -431,6 +434,8 @@ class Account(Aggregate):
                 ev.SubscriptionChanged, subscription=ended, change="canceled", meta=meta
             )
             return False
+        _require_plan_of(sub, plan)
+        self._require_new_invoice(invoice_id)
         renewed = sub.renewed(plan)
         self.trigger_event(
             ev.SubscriptionChanged, subscription=renewed, change="renewed", meta=meta
@@ -446,8 +451,7 @@ class Account(Aggregate):
         meta: EventMeta,
         on_session_change: str | None,
     ) -> None:
-        if invoice_id in self.invoices:
-            raise NothingToChange(f"invoice {invoice_id} exists")
+        self._require_new_invoice(invoice_id)
         draft = Invoice(
             invoice_id,
             self.profile.currency,
@@ -501,11 +505,17 @@ class Account(Aggregate):
             journal = JournalEntry.of((L.BAD_DEBT_EXPENSE, L.RECEIVABLE, inv.amount_due))
             restored: dict[str, int] = {}
         else:
-            credit = inv.credit_applied or Money.zero(inv.currency)
+            # Credit goes back to the credits it came from while they are active; the share
+            # of a credit revoked or expired since lapses (as if it had been taken back).
+            used = inv.credits_used or {}
+            restored = {cid: n for cid, n in used.items() if self.credits[cid].active}
+            back = Money(sum(restored.values()), inv.currency)
+            lapsed = Money(sum(used.values()), inv.currency) - back
             journal = JournalEntry.of(
-                (L.REVENUE, L.RECEIVABLE, inv.total), (L.RECEIVABLE, L.CUSTOMER_CREDIT, credit)
+                (L.REVENUE, L.RECEIVABLE, inv.total),
+                (L.RECEIVABLE, L.CUSTOMER_CREDIT, back),
+                (L.RECEIVABLE, L.CREDITS_GRANTED, lapsed),
             )
-            restored = dict(inv.credits_used or {})
         self.trigger_event(
             ev.InvoiceVoided,
             invoice_id=invoice_id,
@@ -513,6 +523,10 @@ class Account(Aggregate):
             journal=journal,
             meta=meta,
         )
+
+    def _require_new_invoice(self, invoice_id: str) -> None:
+        if invoice_id in self.invoices:
+            raise NothingToChange(f"invoice {invoice_id} exists")
 
     def _invoice_of(self, invoice_id: str) -> Invoice:
         try:
@@ -543,7 +557,7 @@ class Account(Aggregate):
             else InvoiceStatus.OPEN
         )
         if inv.status is not wanted:
-            raise InvalidAmount(f"invoice is {inv.status}, this payment needs it {wanted}")
+            raise InvalidTransition(f"invoice is {inv.status}, this payment needs it {wanted}")
         self._refuse_if_invoice_in_flight(invoice_id)
         method = self._usable_method(method_id)
         processor = Processor.BRAINTREE if method.kind is MethodKind.PAYPAL else Processor.STRIPE
@@ -573,7 +587,10 @@ class Account(Aggregate):
         self.trigger_event(
             ev.PaymentFailed, attempt_id=attempt_id, decline_code=decline_code, meta=meta
         )
-        if attempt.purpose is AttemptPurpose.ON_SESSION:
+        invoice = self.invoices[attempt.invoice_id]
+        if attempt.purpose is AttemptPurpose.ON_SESSION and invoice.on_session_change:
+            # Only an invoice for an on-session change is voided and rolled back; any other
+            # invoice (a renewal the customer tried to pay) stays owed and in dunning.
             self._roll_back_on_session(attempt.invoice_id, meta)
 
     def _roll_back_on_session(self, invoice_id: str, meta: EventMeta) -> None:
@@ -587,13 +604,8 @@ class Account(Aggregate):
         if change == "subscribe":
             rolled = sub.canceled(meta.occurred_at)
         else:
-            rolled = Subscription(
-                sub.subscription_id,
-                change.removeprefix("plan:"),
-                sub.period_start,
-                sub.period_end,
-                cancel_at_period_end=sub.cancel_at_period_end,
-            )
+            # Only the plan goes back: a cancellation made meanwhile stands.
+            rolled = replace(sub, plan_id=change.removeprefix("plan:"))
         self.trigger_event(
             ev.SubscriptionChanged, subscription=rolled, change="rolled_back", meta=meta
         )
@@ -736,6 +748,11 @@ class Account(Aggregate):
     def _require_open(self) -> None:
         if self.status is AccountStatus.CLOSED:
             raise AccountClosed()
+
+
+def _require_plan_of(sub: Subscription, plan: Plan) -> None:
+    if plan.plan_id != sub.plan_id:
+        raise PlanMismatch(f"the subscription is on {sub.plan_id}, not {plan.plan_id}")
 
 
 def _cash(processor: Processor) -> L:

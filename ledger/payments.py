@@ -100,6 +100,11 @@ class InvalidDisputeTransition(DomainError):
     http_status = 409
 
 
+_FUNDS_WITHDRAWN = frozenset(
+    {DisputeStatus.NEEDS_RESPONSE, DisputeStatus.UNDER_REVIEW, DisputeStatus.LOST}
+)
+
+
 @dataclass(frozen=True)
 class PaymentAttempt:
     attempt_id: str
@@ -124,9 +129,11 @@ class PaymentAttempt:
 
     @property
     def refundable(self) -> Money:
+        """Captured, not yet refunded, and not withdrawn by a dispute (pending or lost)."""
         if self.status is not AttemptStatus.SUCCEEDED:
             return Money.zero(self.amount.currency)
-        return Money(self.amount.amount - self.refunded, self.amount.currency)
+        withdrawn = self.disputed_amount if self.dispute in _FUNDS_WITHDRAWN else 0
+        return Money(self.amount.amount - self.refunded - withdrawn, self.amount.currency)
 
     def succeeded(self, at: datetime, processor_payment_id: str) -> PaymentAttempt:
         self._require_pending()

@@ -38,6 +38,13 @@ class SubscriptionNotActive(DomainError):
     http_status = 409
 
 
+class PlanMismatch(DomainError):
+    """The plan given is not the plan the subscription is on."""
+
+    code = "plan_mismatch"
+    http_status = 409
+
+
 class SamePlan(DomainError):
     """The subscription is already on this plan."""
 
@@ -65,6 +72,7 @@ class Subscription:
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
+    anchor_day: int | None = None  # the day of month billing is anchored to (31 stays 31)
 
     @property
     def active(self) -> bool:
@@ -74,18 +82,19 @@ class Subscription:
         return replace(
             self,
             period_start=self.period_end,
-            period_end=add_months(self.period_end, plan.interval_months),
+            period_end=add_months(self.period_end, plan.interval_months, self.anchor_day),
         )
 
     def canceled(self, at: datetime) -> Subscription:
         return replace(self, status=SubscriptionStatus.CANCELED, canceled_at=at)
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day next period; the 31st becomes the month's last day (Stripe's anchor rule)."""
+def add_months(moment: datetime, months: int, anchor_day: int | None = None) -> datetime:
+    """Same day `months` later, on the anchor day where the month has it, else the month's
+    last day (Stripe's anchor rule: Jan 31 -> Feb 28 -> Mar 31)."""
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
+    day = min(anchor_day or moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
 
