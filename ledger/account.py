@@ -204,8 +204,9 @@ class Account(Aggregate):
         self._require_open()
         if profile == self.profile:
             raise NothingToChange()
-        if self.currency_locked and profile.currency != self.profile.currency:
-            raise CurrencyLocked()
+        changes_currency = profile.currency != self.profile.currency
+        if changes_currency and (self.currency_locked or self.credit_balance.is_positive):
+            raise CurrencyLocked("invoices were finalized or credit is held in this currency")
         self._profile_updated(meta=meta, **profile.as_dict())
 
     def close(self, meta: EventMeta) -> None:
@@ -331,6 +332,8 @@ class Account(Aggregate):
         method = self._usable_method(method_id)
         if method.kind is not MethodKind.PAYPAL or method.vault_path is VaultPath.BILLING_AGREEMENT:
             raise NothingToChange("only legacy-vaulted PayPal methods are migrated")
+        if any(m.processor_ref == new_ref for m in self.methods.values()):
+            raise MethodAlreadyAdded("the new token is already on the account")
         self.trigger_event(
             ev.PaymentMethodTokenMigrated,
             method_id=method_id,
@@ -616,6 +619,8 @@ class Account(Aggregate):
         inv = self._invoice_of(invoice_id)
         self._refuse_if_invoice_in_flight(invoice_id)
         inv.paid(meta.occurred_at)  # raises if not allowed
+        if inv.status is InvoiceStatus.UNCOLLECTIBLE and meta.actor.kind is not ActorKind.SUPPORT:
+            raise SupportOnly("bad debt is paid through PayBadDebt, or recorded by support")
         journal = JournalEntry.of((_cash(processor), L.RECEIVABLE, inv.amount_due))
         self.trigger_event(
             ev.InvoicePaidOutOfBand,
@@ -695,6 +700,8 @@ class Account(Aggregate):
             )
         if not amount.is_positive:
             raise InvalidAmount("a credit must be positive")
+        if expires_at is not None and expires_at <= meta.occurred_at:
+            raise InvalidAmount("a credit cannot expire in the past")
         self._grant_credit(credit_id, amount, expires_at, meta)
 
     def _grant_credit(

@@ -3,9 +3,11 @@ give up. One pure decision over the invoice, its attempts and the account's meth
 
 Card invoices are first charged at finalization; PayPal (send-invoice) invoices when they
 fall due: PayPal enters dunning by becoming overdue, not by a failed card charge. After the
-first failure, retries follow the schedule (days after that failure). A hard decline never
-retries the same method: the next usable backup method is tried at once. When the schedule
-or the usable methods run out, the invoice is exhausted (it becomes uncollectible).
+first failure, retries follow the schedule (days after that failure) on the primary method.
+A hard decline never retries the same method: the next usable method is tried at once,
+without using up the schedule. When the schedule is used up, each backup method never tried
+for this invoice gets one attempt; then the invoice is exhausted (it becomes uncollectible).
+With no usable method at all, the customer still gets the whole schedule's time to add one.
 """
 
 from __future__ import annotations
@@ -66,57 +68,55 @@ def decide(
         for a in own
         if a.status is AttemptStatus.FAILED and a.purpose is AttemptPurpose.COLLECTION
     ]
-    due_at = _next_due(policy, invoice, failures, path)
-    if due_at is None:
-        return Decision(Step.EXHAUSTED)
-    method_id = _next_method(policy, failures, methods, default_id)
-    if method_id is None:
-        return Decision(Step.EXHAUSTED) if failures else _wait_or_exhaust(policy, due_at, now)
-    if (
-        failures
-        and failures[-1].failure is FailureKind.HARD
-        and failures[-1].method_id != method_id
-    ):
-        due_at = failures[-1].settled_at or due_at
+    candidates = _candidates(policy, failures, methods, default_id)
+    start = _first_due(invoice, path) if not failures else _failed_at(failures[0])
+    if not candidates:
+        return _wait_or_exhaust(policy, start, now)
+    if not failures:
+        return _attempt_when(candidates[0], start, now)
+    last = failures[-1]
+    if last.failure is FailureKind.HARD:
+        return _attempt_when(candidates[0], _failed_at(last), now)
+    if len(failures) <= len(policy.retry_after_days):
+        due = start + timedelta(days=policy.retry_after_days[len(failures) - 1])
+        return _attempt_when(candidates[0], due, now)
+    tried = {a.method_id for a in failures}
+    untried = [m for m in candidates if m not in tried] if policy.try_backup_methods else []
+    if untried:
+        return _attempt_when(untried[0], _failed_at(last), now)
+    return Decision(Step.EXHAUSTED)
+
+
+def _attempt_when(method_id: str, due_at: datetime, now: datetime) -> Decision:
     return Decision(Step.ATTEMPT, method_id, due_at) if now >= due_at else WAIT
 
 
-def _next_due(
-    policy: DunningPolicy,
-    invoice: Invoice,
-    failures: Sequence[PaymentAttempt],
-    path: CollectionPath,
-) -> datetime | None:
-    if not failures:
-        first = invoice.due_at if path is CollectionPath.PAYPAL_SEND_INVOICE else None
-        return first or invoice.finalized_at
-    if len(failures) > len(policy.retry_after_days):
-        return None
-    first_failure = failures[0].settled_at or failures[0].started_at
-    return first_failure + timedelta(days=policy.retry_after_days[len(failures) - 1])
+def _first_due(invoice: Invoice, path: CollectionPath) -> datetime:
+    first = invoice.due_at if path is CollectionPath.PAYPAL_SEND_INVOICE else None
+    return first or invoice.finalized_at or invoice.created_at
 
 
-def _next_method(
+def _failed_at(attempt: PaymentAttempt) -> datetime:
+    return attempt.settled_at or attempt.started_at
+
+
+def _candidates(
     policy: DunningPolicy,
     failures: Sequence[PaymentAttempt],
     methods: Mapping[str, PaymentMethod],
     default_id: str | None,
-) -> str | None:
+) -> list[str]:
+    """Usable methods not hard-declined for this invoice: the default first, then backups,
+    newest first (backups only when the policy allows)."""
     hard_failed = {a.method_id for a in failures if a.failure is FailureKind.HARD}
-    backups = sorted(methods.values(), key=lambda m: -m.added_seq)
+    newest_first = [m.method_id for m in sorted(methods.values(), key=lambda m: -m.added_seq)]
     ordered = [default_id] if default_id else []
     if policy.try_backup_methods or not ordered:
-        ordered += [m.method_id for m in backups]
-    for method_id in ordered:
-        method = methods.get(method_id)
-        if method is not None and method.usable and method_id not in hard_failed:
-            return method_id
-    return None
+        ordered += [m for m in newest_first if m != default_id]
+    return [m for m in ordered if m in methods and methods[m].usable and m not in hard_failed]
 
 
-def _wait_or_exhaust(policy: DunningPolicy, first_due: datetime, now: datetime) -> Decision:
-    """No usable method at all: give the customer the whole schedule to add one."""
-    horizon = first_due + timedelta(
-        days=policy.retry_after_days[-1] if policy.retry_after_days else 0
-    )
-    return Decision(Step.EXHAUSTED) if now >= horizon else WAIT
+def _wait_or_exhaust(policy: DunningPolicy, start: datetime, now: datetime) -> Decision:
+    """No usable method: give the customer the whole schedule's time to add one."""
+    last_day = policy.retry_after_days[-1] if policy.retry_after_days else 0
+    return Decision(Step.EXHAUSTED) if now >= start + timedelta(days=last_day) else WAIT

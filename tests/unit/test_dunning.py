@@ -175,16 +175,18 @@ def test_an_unusable_backup_method_is_skipped() -> None:
     assert decision(account, at()).method_id == "card-2"
 
 
-def test_a_hard_decline_with_no_usable_backup_exhausts_the_invoice() -> None:
+def test_a_hard_decline_with_no_usable_backup_leaves_the_schedule_to_add_a_method() -> None:
     account = given(
         card("card-1"),
         subscribed(),
         *failure("att-1", "card-1", decline="expired_card"),
     )
-    assert decision(account, at(days=1)) == EXHAUSTED
+    assert decision(account, at(days=1)) == WAIT
+    assert decision(account, at(days=6, hours=23)) == WAIT
+    assert decision(account, at(days=7)) == EXHAUSTED
 
 
-def test_without_backup_methods_a_hard_decline_exhausts_the_invoice() -> None:
+def test_without_backup_methods_a_hard_decline_exhausts_when_the_schedule_ends() -> None:
     account = given(
         card("card-1"),
         card("card-2"),
@@ -192,7 +194,8 @@ def test_without_backup_methods_a_hard_decline_exhausts_the_invoice() -> None:
         *failure("att-1", "card-1", decline="expired_card"),
     )
     policy = DunningPolicy(retry_after_days=(1, 3, 5, 7), try_backup_methods=False)
-    assert decision(account, at(days=1), policy) == EXHAUSTED
+    assert decision(account, at(days=1), policy) == WAIT
+    assert decision(account, at(days=7), policy) == EXHAUSTED
 
 
 def test_a_revoked_paypal_agreement_falls_back_to_a_card() -> None:
@@ -290,3 +293,21 @@ def test_the_same_state_always_gives_the_same_decision() -> None:
 def test_a_retry_schedule_must_be_non_negative_and_ascending(days: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="ascending"):
         DunningPolicy(retry_after_days=days)
+
+
+def test_after_the_schedule_each_untried_backup_gets_one_attempt() -> None:
+    account = given(
+        card("card-2"),
+        card("card-1"),
+        subscribed(),
+        *failures(0, 1, 3, 5, 7, method_id="card-1"),
+    )
+    assert decision(account, at(days=7)) == attempt_with("card-2", at(days=7))
+    tried = given(
+        card("card-2"),
+        card("card-1"),
+        subscribed(),
+        *failures(0, 1, 3, 5, 7, method_id="card-1"),
+        *failure("att-6", "card-2", at(days=7)),
+    )
+    assert decision(tried, at(days=8)) == EXHAUSTED
