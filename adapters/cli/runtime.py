@@ -71,8 +71,8 @@ async def _relay(container: Container) -> None:
     await producer.start()
     try:
         relay = Relay(conn, container.reader.read_after, producer, container.settings.topic)
-        relay.acquire_lock()
-        await relay.run(stop)
+        if await relay.wait_for_lock(stop):
+            await relay.run(stop)
     finally:
         await producer.stop()
         conn.close()

@@ -60,6 +60,21 @@ class Relay:
         if not row or not row[0]:
             raise RelayAlreadyRunning("another relay holds the lock")
 
+    async def wait_for_lock(self, stop: asyncio.Event, poll_s: float = 1.0) -> bool:
+        """Hot standby: waits until no other relay holds the lock (or `stop`). A relay that
+        died leaves the lock until PostgreSQL notices its session is gone."""
+        announced = False
+        while not stop.is_set():
+            try:
+                self.acquire_lock()
+                return True
+            except RelayAlreadyRunning:
+                if not announced:
+                    log.info("relay.standby", reason="another relay holds the lock")
+                    announced = True
+                await _wait(stop, poll_s)
+        return False
+
     def position(self) -> int:
         row = self._conn.execute(
             "SELECT position FROM relay_positions WHERE relay = %s", (RELAY_NAME,)

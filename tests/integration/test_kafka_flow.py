@@ -149,3 +149,22 @@ async def test_only_one_relay_runs_at_a_time(kafka_container: Container) -> None
     finally:
         first.close()
         second.close()
+
+
+async def test_a_second_relay_waits_as_standby_until_the_first_is_gone(
+    kafka_container: Container,
+) -> None:
+    first = psycopg.connect(kafka_container.db.conninfo, autocommit=True)
+    second = psycopg.connect(kafka_container.db.conninfo, autocommit=True)
+    producer = new_producer(str(kafka_container.settings.kafka_bootstrap))
+    topic = kafka_container.settings.topic
+    try:
+        Relay(first, kafka_container.reader.read_after, producer, topic).acquire_lock()
+        standby = Relay(second, kafka_container.reader.read_after, producer, topic)
+        waiting = asyncio.create_task(standby.wait_for_lock(asyncio.Event(), poll_s=0.05))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        first.close()  # the active relay's session ends: its lock goes with it
+        assert await asyncio.wait_for(waiting, 10) is True
+    finally:
+        second.close()
