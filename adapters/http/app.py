@@ -14,7 +14,7 @@ from adapters.bootstrap import Container
 from adapters.http import problems
 from adapters.http.auth import ApiKeys
 from adapters.http.ratelimit import RateLimiter
-from adapters.http.routers import accounts, customer
+from adapters.http.routers import accounts, billing, customer
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
@@ -32,6 +32,8 @@ def create_app(
     app.include_router(customer.router)
     app.include_router(accounts.service)
     app.include_router(accounts.support)
+    for router in (billing.customer, billing.service, billing.support, billing.run):
+        app.include_router(router)
     app.middleware("http")(_correlate)
     app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])
     app.add_api_route("/metrics", _metrics, methods=["GET"], tags=["ops"])

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from ledger.errors import DomainError
 from ledger.meta import ActorKind
 
-SCOPES = ("accounts:read", "accounts:write")
+SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run")
 
 
 class Unauthenticated(DomainError):

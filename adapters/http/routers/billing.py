@@ -1,0 +1,503 @@
+"""Billing routes (payment methods, subscriptions, invoices, payments, credits, bad debt),
+built once per surface. Every route declares the principal kinds and scope it accepts; a
+customer reaches only its own account; support writes carry a reason (the domain refuses a
+support action without one); support-only actions are refused for others by the domain."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+from adapters.bootstrap import Container
+from adapters.http.auth import Allow, Principal
+from adapters.http.common import CorrelationId, IdempotencyKey, container_of
+from commands import billing, methods, money
+from commands.base import CommandResult
+from commands.billing import BillingResult
+from commands.collect import PaymentOutcome
+from commands.errors import AccountNotFound, CommandIdRequired
+from commands.models import (
+    AddCard,
+    AddPayPal,
+    CancelSubscription,
+    ChangePlan,
+    CommandContext,
+    Currency,
+    GrantCredit,
+    LinkProviderCustomer,
+    MigrateToken,
+    PayBadDebt,
+    PayInvoice,
+    Reason,
+    RefundPayment,
+    RemoveMethod,
+    RevokeCredit,
+    RunBilling,
+    SetDefaultMethod,
+    Subscribe,
+    VoidInvoice,
+    WriteOffBadDebt,
+)
+from ledger.meta import ActorKind, Surface
+from ledger.payments import Processor
+
+Deps = Annotated[Container, Depends(container_of)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason | None = None
+
+
+class CardBody(Body):
+    processor_ref: str = Field(min_length=1, max_length=200, description="Stripe pm_...")
+    brand: str = Field(min_length=1, max_length=30)
+    last4: str = Field(pattern=r"^\d{4}$")
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    make_default: bool = True
+
+
+class PayPalBody(Body):
+    token: str = Field(min_length=1, max_length=200, description="Braintree token")
+    billing_agreement_id: str | None = None
+    payer_email: EmailStr
+    make_default: bool = True
+
+
+class SubscribeBody(Body):
+    plan_id: str = Field(min_length=1, max_length=100)
+    on_session: bool = True
+
+
+class PlanBody(Body):
+    plan_id: str = Field(min_length=1, max_length=100)
+    on_session: bool = True
+
+
+class CancelBody(Body):
+    at_period_end: bool = True
+
+
+class PayBody(Body):
+    method_id: str | None = None
+
+
+class CreditBody(Body):
+    amount: int = Field(gt=0, description="minor units")
+    currency: Currency
+    expires_at: AwareDatetime | None = None
+
+
+class RefundBody(Body):
+    amount: int = Field(gt=0, description="minor units")
+
+
+class ProviderCustomerBody(Body):
+    processor: Processor
+    customer_id: str = Field(min_length=1, max_length=200)
+
+
+class MigrateTokenBody(Body):
+    new_token: str = Field(min_length=1, max_length=200)
+    billing_agreement_id: str = Field(min_length=1, max_length=200)
+
+
+class RunBody(Body):
+    account_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+
+
+class Payment(BaseModel):
+    attempt_id: str
+    invoice_id: str
+    status: str
+    decline_code: str | None
+
+
+class BillingWritten(BaseModel):
+    account_id: UUID
+    version: int
+    position: int | None
+    replayed: bool
+    subscription_id: str | None = None
+    invoice_id: str | None = None
+    payment: Payment | None = None
+
+
+class BadDebtPaid(BaseModel):
+    account_id: UUID
+    payments: list[Payment]
+    recovered: list[str]
+    still_uncollectible: list[str]
+    bad_debt: bool
+
+
+class RunSummary(BaseModel):
+    accounts: int
+    renewed: int
+    credits_expired: int
+    attempts: list[Payment]
+    exhausted: list[str]
+    errors: dict[str, str]
+
+
+def _payment(outcome: PaymentOutcome | None) -> Payment | None:
+    if outcome is None:
+        return None
+    return Payment(
+        attempt_id=outcome.attempt_id,
+        invoice_id=outcome.invoice_id,
+        status=outcome.status.value,
+        decline_code=outcome.decline_code,
+    )
+
+
+def _written(result: CommandResult, **extra: Any) -> BillingWritten:
+    return BillingWritten(
+        account_id=result.account_id,
+        version=result.version,
+        position=result.position,
+        replayed=result.replayed,
+        **extra,
+    )
+
+
+def _from_billing(out: BillingResult) -> BillingWritten:
+    return _written(
+        out.result,
+        subscription_id=out.subscription_id,
+        invoice_id=out.invoice_id,
+        payment=_payment(out.payment),
+    )
+
+
+def _from_payment(out: PaymentOutcome) -> BillingWritten:
+    return _written(out.result, invoice_id=out.invoice_id, payment=_payment(out))
+
+
+class Surfaces:
+    """Which of the optional route groups a surface gets."""
+
+    def __init__(self, *, operations: bool, support: bool) -> None:
+        self.operations = operations  # service/support: void, refunds, token migration
+        self.support = support  # support only: credits, write-offs
+
+
+def billing_router(
+    prefix: str, surface: Surface, kinds: list[ActorKind], groups: Surfaces
+) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[f"billing ({surface.value})"])
+    writer = Allow(kinds, ["billing:write"])
+    Writer = Annotated[Principal, Depends(writer)]
+    own_only = kinds == [ActorKind.CUSTOMER]
+
+    def ctx(who: Principal, account_id: UUID, cid: Any, key: Any, body: Body) -> CommandContext:
+        if own_only and who.account_id != account_id:
+            raise AccountNotFound()
+        return CommandContext(
+            actor_id=who.id,
+            actor_kind=who.kind,
+            surface=surface,
+            reason=body.reason,
+            correlation_id=cid,
+            command_id=key,
+        )
+
+    def post(path: str, code: int = status.HTTP_200_OK) -> Callable[[Any], Any]:
+        return router.post(path, status_code=code)
+
+    @post("/{account_id}/payment-methods/cards", status.HTTP_201_CREATED)
+    def add_card(
+        account_id: UUID,
+        body: CardBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(methods.add_card(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/payment-methods/paypal", status.HTTP_201_CREATED)
+    def add_paypal(
+        account_id: UUID,
+        body: PayPalBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(methods.add_paypal(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/payment-methods/{method_id}/default")
+    def set_default(
+        account_id: UUID,
+        method_id: str,
+        body: Body,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = SetDefaultMethod(account_id=account_id, method_id=method_id)
+        return _written(
+            methods.set_default_method(c.deps, cmd, ctx(who, account_id, cid, key, body))
+        )
+
+    @post("/{account_id}/payment-methods/{method_id}/remove")
+    def remove(
+        account_id: UUID,
+        method_id: str,
+        body: Body,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = RemoveMethod(account_id=account_id, method_id=method_id)
+        return _written(methods.remove_method(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/subscriptions", status.HTTP_201_CREATED)
+    def subscribe(
+        account_id: UUID,
+        body: SubscribeBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        on_session = body.on_session or own_only  # a customer is, by definition, present
+        cmd = Subscribe(account_id=account_id, plan_id=body.plan_id, on_session=on_session)
+        return _from_billing(billing.subscribe(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/subscriptions/{subscription_id}/plan")
+    def change_plan(
+        account_id: UUID,
+        subscription_id: str,
+        body: PlanBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = ChangePlan(
+            account_id=account_id,
+            subscription_id=subscription_id,
+            plan_id=body.plan_id,
+            on_session=body.on_session or own_only,
+        )
+        return _from_billing(billing.change_plan(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/subscriptions/{subscription_id}/cancel")
+    def cancel(
+        account_id: UUID,
+        subscription_id: str,
+        body: CancelBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = CancelSubscription(
+            account_id=account_id, subscription_id=subscription_id, at_period_end=body.at_period_end
+        )
+        context = ctx(who, account_id, cid, key, body)
+        return _written(billing.cancel_subscription(c.deps, cmd, context))
+
+    @post("/{account_id}/invoices/{invoice_id}/pay")
+    def pay(
+        account_id: UUID,
+        invoice_id: str,
+        body: PayBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = PayInvoice(
+            account_id=account_id,
+            invoice_id=invoice_id,
+            method_id=body.method_id,
+            on_session=own_only,
+        )
+        return _from_payment(billing.pay_invoice(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @post("/{account_id}/pay-bad-debt")
+    def pay_bad_debt(
+        account_id: UUID,
+        body: PayBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BadDebtPaid:
+        if key is None:
+            raise CommandIdRequired("send an Idempotency-Key header")
+        cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
+        report = money.pay_bad_debt(c.deps, cmd, ctx(who, account_id, cid, key, body))
+        return BadDebtPaid(
+            account_id=report.account_id,
+            payments=[p for p in map(_payment, report.payments) if p],
+            recovered=report.recovered,
+            still_uncollectible=report.still_uncollectible,
+            bad_debt=report.bad_debt,
+        )
+
+    if groups.operations:
+        _operations(router, Writer, ctx)
+    if groups.support:
+        _support(router, Writer, ctx)
+    return router
+
+
+def _operations(router: APIRouter, Writer: Any, ctx: Any) -> None:
+    @router.post("/{account_id}/invoices/{invoice_id}/void")
+    def void(
+        account_id: UUID,
+        invoice_id: str,
+        body: Body,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = VoidInvoice(account_id=account_id, invoice_id=invoice_id)
+        return _written(billing.void_invoice(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @router.post("/{account_id}/payments/{attempt_id}/refunds", status_code=201)
+    def refund(
+        account_id: UUID,
+        attempt_id: str,
+        body: RefundBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
+        return _written(money.refund_payment(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @router.post("/{account_id}/provider-customers")
+    def link(
+        account_id: UUID,
+        body: ProviderCustomerBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = LinkProviderCustomer(
+            account_id=account_id, processor=body.processor, customer_id=body.customer_id
+        )
+        context = ctx(who, account_id, cid, key, body)
+        return _written(methods.link_provider_customer(c.deps, cmd, context))
+
+    @router.post("/{account_id}/payment-methods/{method_id}/migrate-token")
+    def migrate(
+        account_id: UUID,
+        method_id: str,
+        body: MigrateTokenBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = MigrateToken(
+            account_id=account_id,
+            method_id=method_id,
+            new_token=body.new_token,
+            billing_agreement_id=body.billing_agreement_id,
+        )
+        return _written(methods.migrate_token(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+
+def _support(router: APIRouter, Writer: Any, ctx: Any) -> None:
+    @router.post("/{account_id}/credits", status_code=201)
+    def grant(
+        account_id: UUID,
+        body: CreditBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(money.grant_credit(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @router.post("/{account_id}/credits/{credit_id}/revoke")
+    def revoke(
+        account_id: UUID,
+        credit_id: str,
+        body: Body,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
+        return _written(money.revoke_credit(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @router.post("/{account_id}/invoices/{invoice_id}/write-off")
+    def write_off(
+        account_id: UUID,
+        invoice_id: str,
+        body: Body,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
+        context = ctx(who, account_id, cid, key, body)
+        return _written(money.write_off_bad_debt(c.deps, cmd, context))
+
+
+def billing_run_router() -> APIRouter:
+    """The billing run (renewals, dunning, credit expiry), for the scheduler service."""
+    router = APIRouter(prefix="/internal/billing", tags=["billing (iapi)"])
+    Runner = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["billing:run"]))]
+
+    @router.post("/run")
+    def run(body: RunBody, who: Runner, c: Deps, cid: CorrelationId) -> RunSummary:
+        context = CommandContext(
+            actor_id=who.id,
+            actor_kind=who.kind,
+            surface=Surface.IAPI,
+            reason=body.reason,
+            correlation_id=cid,
+        )
+        report = billing.run_billing(c.deps, RunBilling(account_ids=body.account_ids), context)
+        return RunSummary(
+            accounts=report.accounts,
+            renewed=report.renewed,
+            credits_expired=report.credits_expired,
+            attempts=[p for p in map(_payment, report.attempts) if p],
+            exhausted=report.exhausted,
+            errors=report.errors,
+        )
+
+    return router
+
+
+customer = billing_router(
+    "/v1/accounts",
+    Surface.DASHBOARD,
+    [ActorKind.CUSTOMER],
+    Surfaces(operations=False, support=False),
+)
+service = billing_router(
+    "/internal/accounts",
+    Surface.IAPI,
+    [ActorKind.SERVICE],
+    Surfaces(operations=True, support=False),
+)
+support = billing_router(
+    "/support/accounts",
+    Surface.NINJAPANEL,
+    [ActorKind.SUPPORT],
+    Surfaces(operations=True, support=True),
+)
+run = billing_run_router()

@@ -1,0 +1,185 @@
+"""Billing over HTTP on real PostgreSQL, with the scripted fake gateway behind the port."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.bootstrap import Container
+from adapters.http.app import create_app
+from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from commands import handlers
+from ledger.meta import ActorKind
+from tests.fakes.builders import open_cmd, service_ctx
+from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
+
+CARD = {
+    "processor_ref": "pm_visa",
+    "brand": "visa",
+    "last4": "4242",
+    "exp_month": 12,
+    "exp_year": 2030,
+}
+
+
+@pytest.fixture
+def gateway(container: Container) -> FakeGateway:
+    fake = FakeGateway()
+    container.deps = dataclasses.replace(container.deps, gateway=fake)
+    return fake
+
+
+@pytest.fixture
+def account_id(container: Container) -> UUID:
+    cmd = open_cmd(currency="USD")
+    return handlers.open_account(container.deps, cmd, service_ctx()).account_id
+
+
+@pytest.fixture
+def client(container: Container, gateway: FakeGateway, account_id: UUID) -> Iterator[TestClient]:
+    def key(name: str, kind: ActorKind, **extra: Any) -> ApiKeyEntry:
+        return ApiKeyEntry(
+            sha256=hash_key(name), id=name, kind=kind, scopes=frozenset(SCOPES), **extra
+        )
+
+    keys = ApiKeys(
+        [
+            key("customer-key", ActorKind.CUSTOMER, account_id=account_id),
+            key("service-key", ActorKind.SERVICE),
+            key("support-key", ActorKind.SUPPORT),
+        ]
+    )
+    with TestClient(create_app(container, keys)) as test_client:
+        yield test_client
+
+
+def as_(who: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {who}-key", **headers}
+
+
+def test_a_customer_adds_a_card_and_subscribes_on_session(
+    client: TestClient, account_id: UUID, gateway: FakeGateway
+) -> None:
+    base = f"/v1/accounts/{account_id}"
+    assert (
+        client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("customer")).status_code
+        == 201
+    )
+    sub = client.post(
+        f"{base}/subscriptions",
+        json={"plan_id": "pro-monthly-usd", "on_session": False},
+        headers=as_("customer"),
+    )
+    assert sub.status_code == 201
+    body = sub.json()
+    assert body["payment"]["status"] == "succeeded"
+    [charge] = gateway.charges
+    assert charge.on_session  # a customer is present even when the body says otherwise
+
+
+def test_a_customer_cannot_reach_another_account_or_support_actions(
+    client: TestClient, container: Container
+) -> None:
+    other = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
+    response = client.post(
+        f"/v1/accounts/{other}/payment-methods/cards", json=CARD, headers=as_("customer")
+    )
+    assert (response.status_code, response.json()["code"]) == (404, "account_not_found")
+    grant = client.post(
+        f"/v1/accounts/{other}/credits",
+        json={"amount": 100, "currency": "USD"},
+        headers=as_("customer"),
+    )
+    assert grant.status_code in (404, 405)
+
+
+def test_support_grants_credit_only_with_a_reason(client: TestClient, account_id: UUID) -> None:
+    path = f"/support/accounts/{account_id}/credits"
+    refused = client.post(path, json={"amount": 500, "currency": "USD"}, headers=as_("support"))
+    assert (refused.status_code, refused.json()["code"]) == (422, "reason_required")
+    granted = client.post(
+        path, json={"amount": 500, "currency": "USD", "reason": "outage"}, headers=as_("support")
+    )
+    assert granted.status_code == 201
+    service = client.post(
+        f"/internal/accounts/{account_id}/credits",
+        json={"amount": 1, "currency": "USD"},
+        headers=as_("service"),
+    )
+    assert service.status_code in (404, 405)
+
+
+def test_refunds_and_voids_on_the_operations_surfaces(client: TestClient, account_id: UUID) -> None:
+    base = f"/internal/accounts/{account_id}"
+    client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
+    paid = client.post(
+        f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("service")
+    ).json()
+    attempt = paid["payment"]["attempt_id"]
+    refund = client.post(
+        f"{base}/payments/{attempt}/refunds", json={"amount": 500}, headers=as_("service")
+    )
+    assert refund.status_code == 201
+    too_much = client.post(
+        f"{base}/payments/{attempt}/refunds", json={"amount": 5000}, headers=as_("service")
+    )
+    assert (too_much.status_code, too_much.json()["code"]) == (422, "refund_exceeds_captured")
+    void = client.post(
+        f"{base}/invoices/{paid['invoice_id']}/void", json={}, headers=as_("service")
+    )
+    assert (void.status_code, void.json()["code"]) == (409, "invalid_invoice_transition")
+
+
+def test_pay_bad_debt_requires_an_idempotency_key(client: TestClient, account_id: UUID) -> None:
+    path = f"/v1/accounts/{account_id}/pay-bad-debt"
+    missing = client.post(path, json={}, headers=as_("customer"))
+    assert (missing.status_code, missing.json()["code"]) == (428, "idempotency_key_required")
+    none_owed = client.post(
+        path, json={}, headers=as_("customer", **{"Idempotency-Key": str(uuid4())})
+    )
+    assert (none_owed.status_code, none_owed.json()["code"]) == (409, "no_bad_debt")
+
+
+def test_the_billing_run_collects_renewals(
+    client: TestClient, account_id: UUID, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    base = f"/internal/accounts/{account_id}"
+    client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
+    client.post(
+        f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("service")
+    )
+    clock.advance(days=32)
+    run = client.post(
+        "/internal/billing/run", json={"account_ids": [str(account_id)]}, headers=as_("service")
+    )
+    assert run.status_code == 200
+    summary = run.json()
+    assert (summary["renewed"], len(summary["attempts"])) == (1, 1)
+    assert summary["attempts"][0]["status"] == "succeeded"
+    assert len(gateway.charges) == 2
+
+
+def test_an_unreachable_processor_is_a_503_problem(
+    client: TestClient, account_id: UUID, gateway: FakeGateway
+) -> None:
+    base = f"/v1/accounts/{account_id}"
+    client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("customer"))
+    gateway.go_down_next("pm_visa")
+    response = client.post(
+        f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("customer")
+    )
+    assert (response.status_code, response.json()["code"]) == (503, "processor_unavailable")
+
+
+def test_the_openapi_document_describes_every_surface(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/accounts/{account_id}/subscriptions" in paths
+    assert "/support/accounts/{account_id}/invoices/{invoice_id}/write-off" in paths
+    assert "/internal/billing/run" in paths
+    assert "/v1/accounts/{account_id}/credits" not in paths
