@@ -74,3 +74,14 @@ def wait_for_version(
 def _view(row: tuple[Any, ...]) -> AccountView:
     names = [c.strip() for c in _COLUMNS.split(",")]
     return AccountView(**dict(zip(names, row, strict=True)))
+
+
+def open_account_ids(conn: Connection[Any], after: UUID | None, limit: int) -> list[UUID]:
+    """Open accounts in id order, a page at a time (for batch jobs such as the billing run)."""
+    rows = conn.execute(
+        "SELECT account_id FROM accounts WHERE status = 'open'"
+        " AND (%(after)s::uuid IS NULL OR account_id > %(after)s) ORDER BY account_id"
+        " LIMIT %(limit)s",
+        {"after": after, "limit": limit},
+    ).fetchall()
+    return [r[0] for r in rows]

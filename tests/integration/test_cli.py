@@ -66,3 +66,20 @@ def test_db_status_and_keys() -> None:
     key = re.search(r"key \(shown once\): (\S+)", out)
     assert key
     assert hash_key(key.group(1)) in out
+
+
+def test_operators_grant_credit_and_run_billing() -> None:
+    out = ok("accounts", "open", "Grace", "grace@example.com", "US", "USD", "--reason", "setup")
+    match = re.search(r"opened ([0-9a-f-]{36})", out)
+    assert match
+    account_id = match.group(1)
+    assert "granted" in ok(
+        "billing", "grant-credit", account_id, "1500", "USD", "--reason", "outage"
+    )
+    ok("projections", "rebuild", "accounts")
+    assert "accounts=1 renewed=0" in ok("billing", "run")
+    refused = runner.invoke(
+        app, ["billing", "write-off", account_id, "nope", "--reason", "insolvent"]
+    )
+    assert refused.exit_code == 2
+    assert "no_bad_debt" in refused.output

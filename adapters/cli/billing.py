@@ -1,0 +1,134 @@
+"""Operator commands for billing: the billing run, credits, write-offs, voids, refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from adapters.bootstrap import Container, build
+from adapters.logging import configure_logging
+from adapters.settings import Settings
+from commands import billing, money
+from commands.models import (
+    CommandContext,
+    GrantCredit,
+    RefundPayment,
+    RevokeCredit,
+    RunBilling,
+    VoidInvoice,
+    WriteOffBadDebt,
+)
+from ledger.errors import DomainError
+from ledger.meta import ActorKind, Surface
+from queries.accounts import open_account_ids
+
+app = typer.Typer(no_args_is_help=True, help="Billing operations.")
+console = Console()
+Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
+Reason = Annotated[str, typer.Option(help="Why (recorded on the events; required)")]
+PAGE = 500
+
+
+def _container() -> Container:
+    settings = Settings()
+    configure_logging(settings.wants_json_logs(), settings.log_level)
+    return build(settings)
+
+
+def _ctx(actor: str, reason: str | None, kind: ActorKind = ActorKind.SUPPORT) -> CommandContext:
+    return CommandContext(
+        actor_id=actor or "operator", actor_kind=kind, surface=Surface.CLI, reason=reason
+    )
+
+
+def _refused(error: DomainError) -> typer.Exit:
+    console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
+    return typer.Exit(code=2)
+
+
+def _pages(container: Container) -> Iterator[list[UUID]]:
+    after: UUID | None = None
+    while True:
+        with container.connection() as conn:
+            page = open_account_ids(conn, after, PAGE)
+        if not page:
+            return
+        yield page
+        after = page[-1]
+
+
+@app.command("run")
+def run(
+    account: Annotated[
+        list[UUID] | None, typer.Option(help="Only these (default: all open)")
+    ] = None,
+    actor: Actor = "billing-run",
+) -> None:
+    """Renewals, dunning and credit expiry due now."""
+    totals = {"accounts": 0, "renewed": 0, "attempts": 0, "exhausted": 0, "errors": 0}
+    with _container() as container:
+        pages = [account] if account else _pages(container)
+        for page in pages:
+            report = billing.run_billing(
+                container.deps, RunBilling(account_ids=page), _ctx(actor, None, ActorKind.SYSTEM)
+            )
+            totals["accounts"] += report.accounts
+            totals["renewed"] += report.renewed
+            totals["attempts"] += len(report.attempts)
+            totals["exhausted"] += len(report.exhausted)
+            totals["errors"] += len(report.errors)
+            for account_id, error in report.errors.items():
+                console.print(f"[red]{account_id}[/red]: {error}")
+    console.print(" ".join(f"{k}={v}" for k, v in totals.items()))
+
+
+@app.command("grant-credit")
+def grant_credit(
+    account_id: UUID, amount: int, currency: str, reason: Reason, actor: Actor = ""
+) -> None:
+    """Grant customer credit (minor units)."""
+    cmd = GrantCredit(account_id=account_id, amount=amount, currency=currency)
+    _do(lambda c: money.grant_credit(c.deps, cmd, _ctx(actor, reason)).version, "granted")
+
+
+@app.command("revoke-credit")
+def revoke_credit(account_id: UUID, credit_id: str, reason: Reason, actor: Actor = "") -> None:
+    """Revoke what remains of a credit."""
+    cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
+    _do(lambda c: money.revoke_credit(c.deps, cmd, _ctx(actor, reason)).version, "revoked")
+
+
+@app.command("write-off")
+def write_off(account_id: UUID, invoice_id: str, reason: Reason, actor: Actor = "") -> None:
+    """Write off an uncollectible invoice (bad-debt expense)."""
+    cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
+    _do(lambda c: money.write_off_bad_debt(c.deps, cmd, _ctx(actor, reason)).version, "written off")
+
+
+@app.command("void")
+def void(account_id: UUID, invoice_id: str, reason: Reason, actor: Actor = "") -> None:
+    """Void an open invoice (credits restored)."""
+    cmd = VoidInvoice(account_id=account_id, invoice_id=invoice_id)
+    _do(lambda c: billing.void_invoice(c.deps, cmd, _ctx(actor, reason)).version, "voided")
+
+
+@app.command("refund")
+def refund(
+    account_id: UUID, attempt_id: str, amount: int, reason: Reason, actor: Actor = ""
+) -> None:
+    """Refund (part of) a successful payment, in minor units."""
+    cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=amount)
+    _do(lambda c: money.refund_payment(c.deps, cmd, _ctx(actor, reason)).version, "refunded")
+
+
+def _do(action: Callable[[Container], int], done: str) -> None:
+    with _container() as container:
+        try:
+            version = action(container)
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(f"{done} (account version {version})")
