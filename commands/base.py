@@ -3,6 +3,8 @@ idempotent command ids, and the audit metadata of the events it records."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -29,7 +31,8 @@ from ledger.account import Account
 from ledger.dunning import DunningPolicy
 from ledger.meta import Actor, EventMeta
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5
+BACKOFF_S = 0.005  # first retry waits up to 5 ms, doubling: rivals fall out of step
 T = TypeVar("T")
 
 
@@ -84,7 +87,7 @@ def acting(
     deps: Deps, account_id: UUID, ctx: CommandContext, act: Callable[[Account], T]
 ) -> tuple[T | None, CommandResult]:
     """load_act_save that also returns what `act` returned (None for a replayed command)."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         account = load_account(deps.app, account_id)
         if ctx.command_id and (seen := account.version_after_command(ctx.command_id)):
             return None, CommandResult(account_id, seen, None, replayed=True)
@@ -92,7 +95,7 @@ def acting(
         try:
             return value, saved(deps, account)
         except IntegrityError:
-            continue
+            time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter
     raise ConcurrencyConflict()
 
 
