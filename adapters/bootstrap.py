@@ -19,8 +19,10 @@ from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
 from adapters.settings import Settings
 from commands.application import LedgerApplication
+from commands.catalogue import StaticCatalogue
 from commands.handlers import Deps
 from commands.ports import Clock
+from ledger.dunning import DunningPolicy
 from projections.base import Projection
 from projections.registry import all_projections
 
@@ -61,6 +63,12 @@ def resolve_database(settings: Settings) -> Database:
     return database.embedded(settings.data_dir)
 
 
+def _catalogue(settings: Settings) -> StaticCatalogue:
+    if settings.plans_file:
+        return StaticCatalogue.from_file(settings.plans_file)
+    return StaticCatalogue()
+
+
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     """Builds everything. The embedded default migrates itself; a configured database must
     have been migrated by `ledger db migrate` (the compose migration job)."""
@@ -74,5 +82,11 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
     )
-    deps = Deps(app=app, clock=clock or SystemClock(), new_id=uuid.uuid4)
+    deps = Deps(
+        app=app,
+        clock=clock or SystemClock(),
+        new_id=uuid.uuid4,
+        catalogue=_catalogue(settings),
+        dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
+    )
     return Container(settings, db, app, deps, pool, StoreReader(app))

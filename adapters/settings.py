@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="unset = JSON when not a terminal")
     log_level: str = "INFO"
     pool_size: int = 10
+    plans_file: Path | None = Field(
+        default=None, description="JSON plan catalogue; unset = the built-in catalogue"
+    )
+    dunning_retry_days: tuple[int, ...] = Field(
+        default=(1, 3, 5, 7), description="retries, in days after the first failure"
+    )
+    dunning_backup_methods: bool = True
 
     @property
     def embedded(self) -> bool:
