@@ -65,7 +65,9 @@ def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResu
             if (cmd.subscription_id in account.subscriptions)
             else new
         )
-        net = account.change_plan(cmd.subscription_id, old, new, inv_id, meta_of(deps, ctx))
+        net = account.change_plan(
+            cmd.subscription_id, old, new, inv_id, meta_of(deps, ctx), on_session=cmd.on_session
+        )
         return account.collection_path if net.is_positive else None
 
     path, result = acting(deps, cmd.account_id, ctx, act)
@@ -149,6 +151,8 @@ def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: Run
         meta = meta_of(deps, step)
         expired = len(account.expire_credits(meta))
         renewed = 0
+        if account.bad_debt:
+            return renewed, expired  # service is suspended until the bad debt is paid
         for sub in list(account.subscriptions.values()):
             if sub.active and sub.period_end <= meta.occurred_at:
                 inv_id = str(uuid5(_RUN_NAMESPACE, f"{sub.subscription_id}:{sub.period_end}"))

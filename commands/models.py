@@ -166,6 +166,13 @@ class RefundPayment(Command):
     amount: int = Field(gt=0)
 
 
+class RecordOutOfBandPayment(Command):
+    account_id: UUID
+    invoice_id: MethodId
+    processor: Processor
+    reference: ProcessorRef
+
+
 class OpenDispute(Command):
     account_id: UUID
     attempt_id: MethodId

@@ -21,6 +21,7 @@ from commands.models import (
     GrantCredit,
     OpenDispute,
     PayBadDebt,
+    RecordOutOfBandPayment,
     RefundPayment,
     RevokeCredit,
     WriteOffBadDebt,
@@ -33,7 +34,11 @@ from ledger.payments import AttemptPurpose, AttemptStatus
 
 
 def refund_payment(deps: Deps, cmd: RefundPayment, ctx: CommandContext) -> CommandResult:
-    """Checks the refund against the ledger first, then asks the processor, then records."""
+    """Checks the refund against the ledger first, then asks the processor, then records.
+    The refund id (the processor's idempotency key) comes from the command id, so a retried
+    request can never refund twice."""
+    if ctx.command_id is None:
+        raise CommandIdRequired("a refund needs an idempotency key")
     refund_id = new_id_for(deps, ctx, "refund")
     account = load_account(deps.app, cmd.account_id)
     attempt = account.attempts.get(cmd.attempt_id)
@@ -47,6 +52,18 @@ def refund_payment(deps: Deps, cmd: RefundPayment, ctx: CommandContext) -> Comma
     def act(acc: Account) -> None:
         currency = _currency_of(acc, cmd.attempt_id)
         acc.refund(cmd.attempt_id, refund_id, Money(cmd.amount, currency), meta_of(deps, ctx))
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+def record_out_of_band_payment(
+    deps: Deps, cmd: RecordOutOfBandPayment, ctx: CommandContext
+) -> CommandResult:
+    """Money that arrived outside the ledger's own attempts (a bank transfer, a payment
+    made at the processor's dashboard). Recovering bad debt this way is support's call."""
+
+    def act(account: Account) -> None:
+        account.pay_out_of_band(cmd.invoice_id, cmd.processor, cmd.reference, meta_of(deps, ctx))
 
     return load_act_save(deps, cmd.account_id, ctx, act)
 

@@ -55,6 +55,7 @@ from ledger.payments import (
     AttemptPurpose,
     PaymentAttempt,
     Processor,
+    failure_kind,
 )
 from ledger.profile import BillingProfile
 from ledger.subscriptions import (
@@ -213,6 +214,8 @@ class Account(Aggregate):
         self._require_open()
         if self.receivable.is_positive or any(s.active for s in self.subscriptions.values()):
             raise AccountNotSettled()
+        if self.credit_balance.is_positive:
+            raise AccountNotSettled("revoke the remaining credit first")
         self._closed(meta)
 
     @event(ProfileUpdated)
@@ -304,12 +307,14 @@ class Account(Aggregate):
         )
 
     def set_default_method(self, method_id: str, meta: EventMeta) -> None:
+        self._require_open()
         self._usable_method(method_id)
         if self.default_method_id == method_id:
             raise NothingToChange()
         self.trigger_event(ev.DefaultPaymentMethodSet, method_id=method_id, meta=meta)
 
     def remove_method(self, method_id: str, meta: EventMeta) -> None:
+        self._require_open()
         self._method(method_id)
         if self.methods[method_id].state.value == "removed":
             raise MethodNotUsable()
@@ -317,10 +322,12 @@ class Account(Aggregate):
         self.trigger_event(ev.PaymentMethodRemoved, method_id=method_id, meta=meta)
 
     def expire_method(self, method_id: str, meta: EventMeta) -> None:
+        self._require_open()
         self._usable_method(method_id)
         self.trigger_event(ev.PaymentMethodExpired, method_id=method_id, meta=meta)
 
     def revoke_method(self, method_id: str, meta: EventMeta) -> None:
+        self._require_open()
         method = self._usable_method(method_id)
         if method.kind is not MethodKind.PAYPAL:
             raise InvalidMethod("only PayPal billing agreements are revoked by the customer")
@@ -329,6 +336,7 @@ class Account(Aggregate):
     def migrate_token(
         self, method_id: str, new_ref: str, billing_agreement_id: str, meta: EventMeta
     ) -> None:
+        self._require_open()
         method = self._usable_method(method_id)
         if method.kind is not MethodKind.PAYPAL or method.vault_path is VaultPath.BILLING_AGREEMENT:
             raise NothingToChange("only legacy-vaulted PayPal methods are migrated")
@@ -365,6 +373,8 @@ class Account(Aggregate):
         self, subscription_id: str, plan: Plan, invoice_id: str, on_session: bool, meta: EventMeta
     ) -> None:
         self._require_can_buy(plan.price)
+        if on_session:
+            self._require_default_method()
         if subscription_id in self.subscriptions:
             raise NothingToChange(f"subscription {subscription_id} exists")
         self._require_new_invoice(invoice_id)
@@ -378,7 +388,13 @@ class Account(Aggregate):
         )
 
     def change_plan(
-        self, subscription_id: str, old: Plan, new: Plan, invoice_id: str, meta: EventMeta
+        self,
+        subscription_id: str,
+        old: Plan,
+        new: Plan,
+        invoice_id: str,
+        meta: EventMeta,
+        on_session: bool = False,
     ) -> Money:
         """Moves to `new` now; charges (or credits) the rest of the period. Returns the net."""
         sub = self._active_subscription(subscription_id)
@@ -386,6 +402,8 @@ class Account(Aggregate):
             raise SamePlan()
         _require_plan_of(sub, old)
         self._require_can_buy(new.price)
+        if on_session:
+            self._require_default_method()
         self._require_new_invoice(invoice_id)
         if f"{invoice_id}-credit" in self.credits:
             raise NothingToChange(f"credit {invoice_id}-credit exists")
@@ -400,7 +418,7 @@ class Account(Aggregate):
                 invoice_id,
                 (credit_line, charge_line),
                 meta,
-                on_session_change=f"plan:{old.plan_id}",
+                on_session_change=f"plan:{old.plan_id}>{new.plan_id}" if on_session else None,
             )
         elif net.amount < 0:
             self._grant_credit(f"{invoice_id}-credit", -net, None, meta)
@@ -469,11 +487,10 @@ class Account(Aggregate):
         inv = self._invoice_of(invoice_id)
         credits_used = allocate(self.credits.values(), inv.total, meta.occurred_at)
         credit = Money(sum(credits_used.values()), inv.currency)
-        days = (
-            PAYPAL_DAYS_UNTIL_DUE
-            if self.collection_path is CollectionPath.PAYPAL_SEND_INVOICE
-            else 0
-        )
+        send_invoice = self.collection_path is CollectionPath.PAYPAL_SEND_INVOICE
+        # Charged-automatically invoices have no due date (as at Stripe): they are collected
+        # at once, and only a failed collection makes them late.
+        due_at = meta.occurred_at + timedelta(days=PAYPAL_DAYS_UNTIL_DUE) if send_invoice else None
         journal = JournalEntry.of(
             (L.RECEIVABLE, L.REVENUE, inv.total),
             (L.CUSTOMER_CREDIT, L.RECEIVABLE, credit),
@@ -482,7 +499,7 @@ class Account(Aggregate):
             ev.InvoiceFinalized,
             invoice_id=invoice_id,
             number=invoice_number(self.number_prefix, self.invoice_seq + 1),
-            due_at=meta.occurred_at + timedelta(days=days),
+            due_at=due_at,
             credits_used=credits_used,
             journal=journal,
             meta=meta,
@@ -588,7 +605,11 @@ class Account(Aggregate):
         attempt = self._attempt(attempt_id)
         attempt.failed(meta.occurred_at, decline_code)  # raises if settled
         self.trigger_event(
-            ev.PaymentFailed, attempt_id=attempt_id, decline_code=decline_code, meta=meta
+            ev.PaymentFailed,
+            attempt_id=attempt_id,
+            decline_code=decline_code,
+            failure=failure_kind(decline_code),
+            meta=meta,
         )
         invoice = self.invoices[attempt.invoice_id]
         if attempt.purpose is AttemptPurpose.ON_SESSION and invoice.on_session_change:
@@ -605,10 +626,15 @@ class Account(Aggregate):
             return
         sub = self.subscriptions[sub_id]
         if change == "subscribe":
+            if not sub.active:
+                return  # already canceled meanwhile: keep its own cancellation time
             rolled = sub.canceled(meta.occurred_at)
         else:
+            old_plan, _, new_plan = change.removeprefix("plan:").partition(">")
+            if sub.plan_id != new_plan:
+                return  # the plan changed again since: that later change stands
             # Only the plan goes back: a cancellation made meanwhile stands.
-            rolled = replace(sub, plan_id=change.removeprefix("plan:"))
+            rolled = replace(sub, plan_id=old_plan)
         self.trigger_event(
             ev.SubscriptionChanged, subscription=rolled, change="rolled_back", meta=meta
         )
@@ -751,6 +777,13 @@ class Account(Aggregate):
             raise BadDebtBlocked()
         if price.currency != self.profile.currency:
             raise CurrencyMismatch(f"plan in {price.currency}, account in {self.profile.currency}")
+
+    def _require_default_method(self) -> None:
+        """A customer paying now needs a method to pay with: refuse before anything is
+        recorded, rather than leave an invoice that would drift into dunning."""
+        default = self.methods.get(self.default_method_id or "")
+        if default is None or not default.usable:
+            raise MethodNotFound("add a usable payment method first")
 
     def _require_open(self) -> None:
         if self.status is AccountStatus.CLOSED:

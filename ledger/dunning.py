@@ -77,8 +77,9 @@ def decide(
     last = failures[-1]
     if last.failure is FailureKind.HARD:
         return _attempt_when(candidates[0], _failed_at(last), now)
-    if len(failures) <= len(policy.retry_after_days):
-        due = start + timedelta(days=policy.retry_after_days[len(failures) - 1])
+    soft = [a for a in failures if a.failure is not FailureKind.HARD]
+    if len(soft) <= len(policy.retry_after_days):
+        due = start + timedelta(days=policy.retry_after_days[len(soft) - 1])
         return _attempt_when(candidates[0], due, now)
     tried = {a.method_id for a in failures}
     untried = [m for m in candidates if m not in tried] if policy.try_backup_methods else []

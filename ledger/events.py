@@ -16,7 +16,7 @@ from ledger.journal import JournalEntry
 from ledger.meta import EventMeta
 from ledger.methods import MethodState, PaymentMethod, VaultPath, default_after_removal
 from ledger.money import Money
-from ledger.payments import PaymentAttempt
+from ledger.payments import FailureKind, PaymentAttempt
 from ledger.subscriptions import Subscription
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class InvoiceDrafted(AccountEvent):
 class InvoiceFinalized(MoneyMoved):
     invoice_id: str
     number: str
-    due_at: datetime
+    due_at: datetime | None
     credits_used: dict[str, int]
 
     def apply_to(self, account: Account) -> None:
@@ -234,9 +234,12 @@ class PaymentSucceeded(MoneyMoved):
 class PaymentFailed(AccountEvent):
     attempt_id: str
     decline_code: str
+    failure: FailureKind
 
     def apply_to(self, account: Account) -> None:
-        attempt = account.attempts[self.attempt_id].failed(self.meta.occurred_at, self.decline_code)
+        attempt = account.attempts[self.attempt_id].failed(
+            self.meta.occurred_at, self.decline_code, FailureKind(self.failure)
+        )
         account.attempts = {**account.attempts, self.attempt_id: attempt}
 
 

@@ -115,7 +115,7 @@ class Invoice:
         return replace(self, status=status, **changes)  # type: ignore[arg-type]
 
     def finalized(
-        self, number: str, at: datetime, due_at: datetime, credits_used: dict[str, int]
+        self, number: str, at: datetime, due_at: datetime | None, credits_used: dict[str, int]
     ) -> Invoice:
         if not self.lines:
             raise EmptyInvoice()

@@ -144,14 +144,18 @@ class PaymentAttempt:
             processor_payment_id=processor_payment_id,
         )
 
-    def failed(self, at: datetime, decline_code: str) -> PaymentAttempt:
+    def failed(
+        self, at: datetime, decline_code: str, kind: FailureKind | None = None
+    ) -> PaymentAttempt:
+        """`kind` is decided once, when the failure is recorded, so a later change of the
+        hard-decline list never rewrites history on replay."""
         self._require_pending()
         return replace(
             self,
             status=AttemptStatus.FAILED,
             settled_at=at,
             decline_code=decline_code,
-            failure=failure_kind(decline_code),
+            failure=kind or failure_kind(decline_code),
         )
 
     def refund(self, amount: Money) -> PaymentAttempt:
@@ -162,8 +166,9 @@ class PaymentAttempt:
     def dispute_opened(self, amount: Money) -> PaymentAttempt:
         if self.status is not AttemptStatus.SUCCEEDED or self.dispute is not None:
             raise InvalidDisputeTransition("only an undisputed successful payment")
-        if not amount.is_positive or self.amount < amount:
-            raise InvalidDisputeTransition("disputed amount out of range")
+        captured_left = Money(self.amount.amount - self.refunded, self.amount.currency)
+        if not amount.is_positive or captured_left < amount:
+            raise InvalidDisputeTransition("disputed amount exceeds what was not refunded")
         return replace(self, dispute=DisputeStatus.NEEDS_RESPONSE, disputed_amount=amount.amount)
 
     def dispute_closed(self, won: bool) -> PaymentAttempt:

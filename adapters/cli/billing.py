@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import typer
 from rich.console import Console
@@ -118,11 +118,19 @@ def void(account_id: UUID, invoice_id: str, reason: Reason, actor: Actor = "") -
 
 @app.command("refund")
 def refund(
-    account_id: UUID, attempt_id: str, amount: int, reason: Reason, actor: Actor = ""
+    account_id: UUID,
+    attempt_id: str,
+    amount: int,
+    reason: Reason,
+    actor: Actor = "",
+    key: Annotated[UUID | None, typer.Option(help="Idempotency key; reuse it to retry")] = None,
 ) -> None:
     """Refund (part of) a successful payment, in minor units."""
+    key = key or uuid4()
+    console.print(f"idempotency key {key} (pass --key {key} to retry safely)")
     cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=amount)
-    _do(lambda c: money.refund_payment(c.deps, cmd, _ctx(actor, reason)).version, "refunded")
+    context = _ctx(actor, reason).model_copy(update={"command_id": key})
+    _do(lambda c: money.refund_payment(c.deps, cmd, context).version, "refunded")
 
 
 def _do(action: Callable[[Container], int], done: str) -> None:

@@ -28,9 +28,15 @@ def service_ctx(command_id: UUID | None = None) -> CommandContext:
     )
 
 
-def support_ctx(reason: str | None = "customer asked by phone") -> CommandContext:
+def support_ctx(
+    reason: str | None = "customer asked by phone", command_id: UUID | None = None
+) -> CommandContext:
     return CommandContext(
-        actor_id="agent-7", actor_kind=ActorKind.SUPPORT, surface=Surface.NINJAPANEL, reason=reason
+        actor_id="agent-7",
+        actor_kind=ActorKind.SUPPORT,
+        surface=Surface.NINJAPANEL,
+        reason=reason,
+        command_id=command_id,
     )
 
 

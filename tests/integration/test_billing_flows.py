@@ -367,18 +367,20 @@ def test_a_partial_refund_is_recorded_and_an_over_refund_refused(
     payment = subscribe(deps, account_id).payment
     assert payment is not None
     refund = RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=500)
-    money.refund_payment(deps, refund, support_ctx())
+    money.refund_payment(deps, refund, support_ctx("refund", uuid4()))
     head = container.reader.head()
     too_much = refund.model_copy(update={"amount": PRICE - 500 + 1})
     with pytest.raises(RefundTooLarge):
-        money.refund_payment(deps, too_much, support_ctx())
+        money.refund_payment(deps, too_much, support_ctx("refund", uuid4()))
     assert container.reader.head() == head
     assert [r.amount.amount for r in gateway.refunds] == [500]  # the processor was never asked
     rest = refund.model_copy(update={"amount": PRICE - 500})
-    money.refund_payment(deps, rest, support_ctx())
+    money.refund_payment(deps, rest, support_ctx("refund", uuid4()))
     assert [r.amount.amount for r in gateway.refunds] == [500, PRICE - 500]
     with pytest.raises(RefundTooLarge):
-        money.refund_payment(deps, refund.model_copy(update={"amount": 1}), support_ctx())
+        money.refund_payment(
+            deps, refund.model_copy(update={"amount": 1}), support_ctx("refund", uuid4())
+        )
     refunds = [e for e in container.app.events.get(account_id) if isinstance(e, ev.RefundIssued)]
     assert [r.amount for r in refunds] == [500, PRICE - 500]
     for r in refunds:

@@ -115,19 +115,29 @@ def test_support_grants_credit_only_with_a_reason(client: TestClient, account_id
     assert service.status_code in (404, 405)
 
 
-def test_refunds_and_voids_on_the_operations_surfaces(client: TestClient, account_id: UUID) -> None:
+def test_refunds_and_voids_on_the_operations_surfaces(
+    client: TestClient, account_id: UUID, gateway: FakeGateway
+) -> None:
     base = f"/internal/accounts/{account_id}"
     client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
     paid = client.post(
         f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("service")
     ).json()
     attempt = paid["payment"]["attempt_id"]
+    refund_key = as_("service", **{"Idempotency-Key": str(uuid4())})
     refund = client.post(
-        f"{base}/payments/{attempt}/refunds", json={"amount": 500}, headers=as_("service")
+        f"{base}/payments/{attempt}/refunds", json={"amount": 500}, headers=refund_key
     )
     assert refund.status_code == 201
+    again = client.post(
+        f"{base}/payments/{attempt}/refunds", json={"amount": 500}, headers=refund_key
+    )
+    assert (again.status_code, again.json()["replayed"]) == (201, True)
+    assert len(gateway.refunds) == 1
     too_much = client.post(
-        f"{base}/payments/{attempt}/refunds", json={"amount": 5000}, headers=as_("service")
+        f"{base}/payments/{attempt}/refunds",
+        json={"amount": 5000},
+        headers=as_("service", **{"Idempotency-Key": str(uuid4())}),
     )
     assert (too_much.status_code, too_much.json()["code"]) == (422, "refund_exceeds_captured")
     void = client.post(

@@ -118,10 +118,12 @@ def test_finalizing_books_the_invoice_to_receivable_and_revenue() -> None:
     assert account.receivable == gbp(3000)
 
 
-def test_an_invoice_collected_automatically_is_due_at_once() -> None:
+def test_an_invoice_collected_automatically_has_no_due_date_and_is_not_past_due() -> None:
     account = given(card())
     subscribe(account)
-    assert account.invoices["inv-sub-1"].due_at == at()
+    invoice = account.invoices["inv-sub-1"]
+    assert invoice.due_at is None
+    assert display_status(invoice, at(days=30)) is DisplayStatus.OPEN
 
 
 def test_an_invoice_sent_to_a_paypal_customer_is_due_in_seven_days() -> None:

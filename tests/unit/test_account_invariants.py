@@ -206,7 +206,7 @@ class AccountMachine(RuleBasedStateMachine):
             self._try(lambda: money.close_dispute(self.deps, closed, system_ctx()))
         else:
             cmd = RefundPayment(account_id=self.account_id, attempt_id=attempt_id, amount=amount)
-            self._try(lambda: money.refund_payment(self.deps, cmd, support_ctx("refund")))
+            self._try(lambda: money.refund_payment(self.deps, cmd, support_ctx("refund", uuid4())))
 
     @rule(data=st.data(), amount=st.integers(1, 5000), revoke=st.booleans())
     def credits(self, data: st.DataObject, amount: int, revoke: bool) -> None:

@@ -59,7 +59,9 @@ def upgraded_on_session() -> list[Step]:
         card(),
         subscribed(plan=BASIC),
         paid("att-1"),
-        lambda a: a.change_plan("sub-1", BASIC, PRO, "inv-up", customer(HALF_PERIOD)),
+        lambda a: a.change_plan(
+            "sub-1", BASIC, PRO, "inv-up", customer(HALF_PERIOD), on_session=True
+        ),
         attempt("att-up", "inv-up", purpose=ON_SESSION, when=HALF_PERIOD),
     ]
 

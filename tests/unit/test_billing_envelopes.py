@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from uuid import uuid4
 
 from adapters.kafka import codec
 from adapters.postgres.store_reader import StoreReader
@@ -47,7 +48,7 @@ def test_billing_events_travel_as_json_envelopes_with_balanced_journals() -> Non
     money.refund_payment(
         deps,
         RefundPayment(account_id=account_id, attempt_id=paid.payment.attempt_id, amount=100),
-        support_ctx(),
+        support_ctx("refund", uuid4()),
     )
     envelopes = StoreReader(deps.app).read_after(0, 1000)
     kinds = [e.event_type for e in envelopes]

@@ -253,13 +253,13 @@ def test_refunds_are_checked_before_the_processor_is_asked(
     money.refund_payment(
         deps,
         RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=500),
-        support_ctx(),
+        support_ctx("refund", uuid4()),
     )
     with pytest.raises(RefundTooLarge):
         money.refund_payment(
             deps,
             RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=1501),
-            support_ctx(),
+            support_ctx("refund", uuid4()),
         )
     assert len(gateway.refunds) == 1
     journal_is_balanced_and_matches_receivable(deps, account_id)

@@ -149,7 +149,8 @@ def test_a_hard_declined_method_is_never_retried() -> None:
         *failure("att-1", "card-1", at(), decline="expired_card"),
         *failure("att-2", "card-2", at(), decline="insufficient_funds"),
     )
-    assert decision(account, at(days=3)) == attempt_with("card-2", at(days=3))
+    # The hard decline used no retry slot: the first soft failure's retry is a day later.
+    assert decision(account, at(days=3)) == attempt_with("card-2", at(days=1))
 
 
 def test_backup_methods_are_tried_most_recently_added_first() -> None:

@@ -31,6 +31,7 @@ from commands.models import (
     PayBadDebt,
     PayInvoice,
     Reason,
+    RecordOutOfBandPayment,
     RefundPayment,
     RemoveMethod,
     RevokeCredit,
@@ -98,6 +99,11 @@ class RefundBody(Body):
 class ProviderCustomerBody(Body):
     processor: Processor
     customer_id: str = Field(min_length=1, max_length=200)
+
+
+class OutOfBandBody(Body):
+    processor: Processor
+    reference: str = Field(min_length=1, max_length=200, description="the payment's reference")
 
 
 class MigrateTokenBody(Body):
@@ -439,6 +445,25 @@ def _support(router: APIRouter, Writer: Any, ctx: Any) -> None:
     ) -> BillingWritten:
         cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
         return _written(money.revoke_credit(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+
+    @router.post("/{account_id}/invoices/{invoice_id}/paid-out-of-band")
+    def paid_out_of_band(
+        account_id: UUID,
+        invoice_id: str,
+        body: OutOfBandBody,
+        who: Writer,
+        c: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> BillingWritten:
+        cmd = RecordOutOfBandPayment(
+            account_id=account_id,
+            invoice_id=invoice_id,
+            processor=body.processor,
+            reference=body.reference,
+        )
+        context = ctx(who, account_id, cid, key, body)
+        return _written(money.record_out_of_band_payment(c.deps, cmd, context))
 
     @router.post("/{account_id}/invoices/{invoice_id}/write-off")
     def write_off(
