@@ -14,18 +14,15 @@ import pytest
 
 from adapters.bootstrap import Container, build
 from adapters.settings import Settings
-from commands import billing, handlers, methods, money
+from commands import billing, money
 from commands.application import SNAPSHOT_INTERVAL, LedgerApplication
 from commands.base import Deps, load_account
 from commands.errors import ConcurrencyConflict
 from commands.models import (
-    AddCard,
-    AddPayPal,
     GrantCredit,
     PayBadDebt,
     RefundPayment,
     RunBilling,
-    Subscribe,
 )
 from ledger import events as ev
 from ledger.account import Account
@@ -37,13 +34,11 @@ from ledger.journal import LedgerAccount, totals_by_currency
 from ledger.methods import CollectionPath
 from ledger.payments import AttemptStatus, Processor, RefundTooLarge
 from ledger.subscriptions import SubscriptionStatus
-from tests.fakes.builders import customer_ctx, open_cmd, support_ctx, system_ctx
+from tests.fakes.billing import CARD, PAYPAL, add_paypal, subscribe, usd_account
+from tests.fakes.builders import customer_ctx, support_ctx, system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
-CARD = "pm_card_visa"
-PAYPAL = "bt_paypal_token"
-PLAN = "pro-monthly-usd"
 PRICE = 2000
 
 
@@ -58,36 +53,6 @@ def deps(container: Container, gateway: FakeGateway) -> Deps:
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def usd_account(deps: Deps, card: str | None = CARD) -> UUID:
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
-    if card:
-        cmd = AddCard(
-            account_id=account_id,
-            processor_ref=card,
-            brand="visa",
-            last4="4242",
-            exp_month=12,
-            exp_year=2030,
-        )
-        methods.add_card(deps, cmd, customer_ctx())
-    return account_id
-
-
-def add_paypal(deps: Deps, account_id: UUID) -> None:
-    cmd = AddPayPal(
-        account_id=account_id,
-        token=PAYPAL,
-        billing_agreement_id="B-123",
-        payer_email="payer@example.com",
-    )
-    methods.add_paypal(deps, cmd, customer_ctx())
-
-
-def subscribe(deps: Deps, account_id: UUID, on_session: bool = True) -> billing.BillingResult:
-    cmd = Subscribe(account_id=account_id, plan_id=PLAN, on_session=on_session)
-    return billing.subscribe(deps, cmd, customer_ctx())
 
 
 def run_billing(deps: Deps, account_id: UUID) -> billing.RunReport:

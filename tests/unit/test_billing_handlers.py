@@ -6,12 +6,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands import billing, handlers, methods, money
+from commands import billing, methods, money
 from commands.base import Deps, load_account
 from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
-    AddPayPal,
     GrantCredit,
     PayBadDebt,
     PayInvoice,
@@ -28,13 +27,12 @@ from ledger.journal import LedgerAccount, totals_by_currency
 from ledger.methods import CollectionPath
 from ledger.payments import AttemptInFlight, AttemptStatus, Processor, RefundTooLarge
 from ledger.subscriptions import SubscriptionStatus
-from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, support_ctx, system_ctx
+from tests.fakes.billing import CARD, PAYPAL, add_paypal, subscribe, usd_account
+from tests.fakes.builders import customer_ctx, in_memory_deps, support_ctx, system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
-CARD = "pm_card_visa"
 BACKUP = "pm_card_backup"
-PAYPAL = "bt_paypal_token"
 
 
 @pytest.fixture
@@ -50,36 +48,6 @@ def clock() -> FixedClock:
 @pytest.fixture
 def deps(clock: FixedClock, gateway: FakeGateway) -> Deps:
     return in_memory_deps(clock, gateway)
-
-
-def usd_account(deps: Deps, card: str | None = CARD) -> UUID:
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
-    if card:
-        cmd = AddCard(
-            account_id=account_id,
-            processor_ref=card,
-            brand="visa",
-            last4="4242",
-            exp_month=12,
-            exp_year=2030,
-        )
-        methods.add_card(deps, cmd, customer_ctx())
-    return account_id
-
-
-def add_paypal(deps: Deps, account_id: UUID) -> None:
-    cmd = AddPayPal(
-        account_id=account_id,
-        token=PAYPAL,
-        billing_agreement_id="B-123",
-        payer_email="payer@example.com",
-    )
-    methods.add_paypal(deps, cmd, customer_ctx())
-
-
-def subscribe(deps: Deps, account_id: UUID, on_session: bool = True) -> billing.BillingResult:
-    cmd = Subscribe(account_id=account_id, plan_id="pro-monthly-usd", on_session=on_session)
-    return billing.subscribe(deps, cmd, customer_ctx())
 
 
 def journal_is_balanced_and_matches_receivable(deps: Deps, account_id: UUID) -> None:
