@@ -4,10 +4,11 @@ customer reaches only its own account; support writes carry a reason (the domain
 support action without one); support-only actions are refused for others by the domain."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
@@ -15,6 +16,7 @@ from adapters.http.auth import Allow, Principal
 from adapters.http.common import CorrelationId, IdempotencyKey, container_of
 from commands import billing, methods, money
 from commands.base import CommandResult
+from commands.base import Deps as CommandDeps
 from commands.billing import BillingResult
 from commands.collect import PaymentOutcome
 from commands.errors import AccountNotFound, CommandIdRequired
@@ -191,159 +193,129 @@ class Surfaces:
         self.support = support  # support only: credits, write-offs
 
 
+@dataclass(frozen=True)
+class Call:
+    """Everything a billing route needs besides its own path and body."""
+
+    who: Principal
+    container: Container
+    correlation_id: UUID
+    key: UUID | None
+    surface: Surface
+    own_only: bool
+
+    @property
+    def deps(self) -> CommandDeps:
+        return self.container.deps
+
+    def ctx(self, account_id: UUID, body: Body) -> CommandContext:
+        if self.own_only and self.who.account_id != account_id:
+            raise AccountNotFound()
+        return CommandContext(
+            actor_id=self.who.id,
+            actor_kind=self.who.kind,
+            surface=self.surface,
+            reason=body.reason,
+            correlation_id=self.correlation_id,
+            command_id=self.key,
+        )
+
+
+def _caller(surface: Surface, kinds: list[ActorKind]) -> Callable[..., Call]:
+    allow = Allow(kinds, ["billing:write"])
+
+    def call(
+        who: Annotated[Principal, Depends(allow)],
+        container: Deps,
+        cid: CorrelationId,
+        key: IdempotencyKey = None,
+    ) -> Call:
+        return Call(who, container, cid, key, surface, kinds == [ActorKind.CUSTOMER])
+
+    return call
+
+
 def billing_router(
     prefix: str, surface: Surface, kinds: list[ActorKind], groups: Surfaces
 ) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[f"billing ({surface.value})"])
-    writer = Allow(kinds, ["billing:write"])
-    Writer = Annotated[Principal, Depends(writer)]
-    own_only = kinds == [ActorKind.CUSTOMER]
+    caller = _caller(surface, kinds)
+    customer = kinds == [ActorKind.CUSTOMER]  # a customer is, by definition, present
 
-    def ctx(who: Principal, account_id: UUID, cid: Any, key: Any, body: Body) -> CommandContext:
-        if own_only and who.account_id != account_id:
-            raise AccountNotFound()
-        return CommandContext(
-            actor_id=who.id,
-            actor_kind=who.kind,
-            surface=surface,
-            reason=body.reason,
-            correlation_id=cid,
-            command_id=key,
-        )
-
-    def post(path: str, code: int = status.HTTP_200_OK) -> Callable[[Any], Any]:
-        return router.post(path, status_code=code)
-
-    @post("/{account_id}/payment-methods/cards", status.HTTP_201_CREATED)
-    def add_card(
-        account_id: UUID,
-        body: CardBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
-    ) -> BillingWritten:
+    @router.post("/{account_id}/payment-methods/cards", status_code=201)
+    def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
         cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_card(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(methods.add_card(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/payment-methods/paypal", status.HTTP_201_CREATED)
+    @router.post("/{account_id}/payment-methods/paypal", status_code=201)
     def add_paypal(
-        account_id: UUID,
-        body: PayPalBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_paypal(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(methods.add_paypal(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/payment-methods/{method_id}/default")
+    @router.post("/{account_id}/payment-methods/{method_id}/default")
     def set_default(
-        account_id: UUID,
-        method_id: str,
-        body: Body,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = SetDefaultMethod(account_id=account_id, method_id=method_id)
-        return _written(
-            methods.set_default_method(c.deps, cmd, ctx(who, account_id, cid, key, body))
-        )
+        return _written(methods.set_default_method(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/payment-methods/{method_id}/remove")
+    @router.post("/{account_id}/payment-methods/{method_id}/remove")
     def remove(
-        account_id: UUID,
-        method_id: str,
-        body: Body,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RemoveMethod(account_id=account_id, method_id=method_id)
-        return _written(methods.remove_method(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(methods.remove_method(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/subscriptions", status.HTTP_201_CREATED)
+    @router.post("/{account_id}/subscriptions", status_code=201)
     def subscribe(
-        account_id: UUID,
-        body: SubscribeBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, body: SubscribeBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        on_session = body.on_session or own_only  # a customer is, by definition, present
-        cmd = Subscribe(account_id=account_id, plan_id=body.plan_id, on_session=on_session)
-        return _from_billing(billing.subscribe(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        cmd = Subscribe(
+            account_id=account_id, plan_id=body.plan_id, on_session=body.on_session or customer
+        )
+        return _from_billing(billing.subscribe(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/subscriptions/{subscription_id}/plan")
+    @router.post("/{account_id}/subscriptions/{subscription_id}/plan")
     def change_plan(
-        account_id: UUID,
-        subscription_id: str,
-        body: PlanBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, subscription_id: str, body: PlanBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = ChangePlan(
             account_id=account_id,
             subscription_id=subscription_id,
             plan_id=body.plan_id,
-            on_session=body.on_session or own_only,
+            on_session=body.on_session or customer,
         )
-        return _from_billing(billing.change_plan(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _from_billing(billing.change_plan(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/subscriptions/{subscription_id}/cancel")
+    @router.post("/{account_id}/subscriptions/{subscription_id}/cancel")
     def cancel(
-        account_id: UUID,
-        subscription_id: str,
-        body: CancelBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, subscription_id: str, body: CancelBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = CancelSubscription(
             account_id=account_id, subscription_id=subscription_id, at_period_end=body.at_period_end
         )
-        context = ctx(who, account_id, cid, key, body)
-        return _written(billing.cancel_subscription(c.deps, cmd, context))
+        return _written(billing.cancel_subscription(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/invoices/{invoice_id}/pay")
+    @router.post("/{account_id}/invoices/{invoice_id}/pay")
     def pay(
-        account_id: UUID,
-        invoice_id: str,
-        body: PayBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, invoice_id: str, body: PayBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = PayInvoice(
             account_id=account_id,
             invoice_id=invoice_id,
             method_id=body.method_id,
-            on_session=own_only,
+            on_session=customer,
         )
-        return _from_payment(billing.pay_invoice(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _from_payment(billing.pay_invoice(call.deps, cmd, call.ctx(account_id, body)))
 
-    @post("/{account_id}/pay-bad-debt")
-    def pay_bad_debt(
-        account_id: UUID,
-        body: PayBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
-    ) -> BadDebtPaid:
-        if key is None:
+    @router.post("/{account_id}/pay-bad-debt")
+    def pay_bad_debt(account_id: UUID, body: PayBody, call: Call = Depends(caller)) -> BadDebtPaid:
+        if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
         cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
-        report = money.pay_bad_debt(c.deps, cmd, ctx(who, account_id, cid, key, body))
+        report = money.pay_bad_debt(call.deps, cmd, call.ctx(account_id, body))
         return BadDebtPaid(
             account_id=report.account_id,
             payments=[p for p in map(_payment, report.payments) if p],
@@ -353,63 +325,39 @@ def billing_router(
         )
 
     if groups.operations:
-        _operations(router, Writer, ctx)
+        _operations(router, caller)
     if groups.support:
-        _support(router, Writer, ctx)
+        _support(router, caller)
     return router
 
 
-def _operations(router: APIRouter, Writer: Any, ctx: Any) -> None:
+def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/invoices/{invoice_id}/void")
     def void(
-        account_id: UUID,
-        invoice_id: str,
-        body: Body,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, invoice_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = VoidInvoice(account_id=account_id, invoice_id=invoice_id)
-        return _written(billing.void_invoice(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(billing.void_invoice(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/payments/{attempt_id}/refunds", status_code=201)
     def refund(
-        account_id: UUID,
-        attempt_id: str,
-        body: RefundBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, attempt_id: str, body: RefundBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
-        return _written(money.refund_payment(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(money.refund_payment(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/provider-customers")
     def link(
-        account_id: UUID,
-        body: ProviderCustomerBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, body: ProviderCustomerBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = LinkProviderCustomer(
             account_id=account_id, processor=body.processor, customer_id=body.customer_id
         )
-        context = ctx(who, account_id, cid, key, body)
-        return _written(methods.link_provider_customer(c.deps, cmd, context))
+        return _written(methods.link_provider_customer(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/payment-methods/{method_id}/migrate-token")
     def migrate(
-        account_id: UUID,
-        method_id: str,
-        body: MigrateTokenBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, method_id: str, body: MigrateTokenBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = MigrateToken(
             account_id=account_id,
@@ -417,44 +365,25 @@ def _operations(router: APIRouter, Writer: Any, ctx: Any) -> None:
             new_token=body.new_token,
             billing_agreement_id=body.billing_agreement_id,
         )
-        return _written(methods.migrate_token(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(methods.migrate_token(call.deps, cmd, call.ctx(account_id, body)))
 
 
-def _support(router: APIRouter, Writer: Any, ctx: Any) -> None:
+def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/credits", status_code=201)
-    def grant(
-        account_id: UUID,
-        body: CreditBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
-    ) -> BillingWritten:
+    def grant(account_id: UUID, body: CreditBody, call: Call = Depends(caller)) -> BillingWritten:
         cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(money.grant_credit(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(money.grant_credit(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/credits/{credit_id}/revoke")
     def revoke(
-        account_id: UUID,
-        credit_id: str,
-        body: Body,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, credit_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
-        return _written(money.revoke_credit(c.deps, cmd, ctx(who, account_id, cid, key, body)))
+        return _written(money.revoke_credit(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/invoices/{invoice_id}/paid-out-of-band")
     def paid_out_of_band(
-        account_id: UUID,
-        invoice_id: str,
-        body: OutOfBandBody,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, invoice_id: str, body: OutOfBandBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RecordOutOfBandPayment(
             account_id=account_id,
@@ -462,22 +391,15 @@ def _support(router: APIRouter, Writer: Any, ctx: Any) -> None:
             processor=body.processor,
             reference=body.reference,
         )
-        context = ctx(who, account_id, cid, key, body)
-        return _written(money.record_out_of_band_payment(c.deps, cmd, context))
+        context = call.ctx(account_id, body)
+        return _written(money.record_out_of_band_payment(call.deps, cmd, context))
 
     @router.post("/{account_id}/invoices/{invoice_id}/write-off")
     def write_off(
-        account_id: UUID,
-        invoice_id: str,
-        body: Body,
-        who: Writer,
-        c: Deps,
-        cid: CorrelationId,
-        key: IdempotencyKey = None,
+        account_id: UUID, invoice_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
-        context = ctx(who, account_id, cid, key, body)
-        return _written(money.write_off_bad_debt(c.deps, cmd, context))
+        return _written(money.write_off_bad_debt(call.deps, cmd, call.ctx(account_id, body)))
 
 
 def billing_run_router() -> APIRouter:
