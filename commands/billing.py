@@ -151,9 +151,10 @@ def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: Run
         meta = meta_of(deps, step)
         expired = len(account.expire_credits(meta))
         renewed = 0
-        if account.bad_debt:
-            return renewed, expired  # service is suspended until the bad debt is paid
         for sub in list(account.subscriptions.values()):
+            # In bad debt service is suspended: no renewals, but scheduled ends still end.
+            if account.bad_debt and not sub.cancel_at_period_end:
+                continue
             if sub.active and sub.period_end <= meta.occurred_at:
                 inv_id = str(uuid5(_RUN_NAMESPACE, f"{sub.subscription_id}:{sub.period_end}"))
                 plan = deps.catalogue.plan(sub.plan_id)

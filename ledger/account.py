@@ -489,7 +489,7 @@ class Account(Aggregate):
         credit = Money(sum(credits_used.values()), inv.currency)
         send_invoice = self.collection_path is CollectionPath.PAYPAL_SEND_INVOICE
         # Charged-automatically invoices have no due date (as at Stripe): they are collected
-        # at once, and only a failed collection makes them late.
+        # at once, and dunning (not a date) drives them after a failed collection.
         due_at = meta.occurred_at + timedelta(days=PAYPAL_DAYS_UNTIL_DUE) if send_invoice else None
         journal = JournalEntry.of(
             (L.RECEIVABLE, L.REVENUE, inv.total),

@@ -75,10 +75,10 @@ def decide(
     if not failures:
         return _attempt_when(candidates[0], start, now)
     last = failures[-1]
-    if last.failure is FailureKind.HARD:
-        return _attempt_when(candidates[0], _failed_at(last), now)
     soft = [a for a in failures if a.failure is not FailureKind.HARD]
     if len(soft) <= len(policy.retry_after_days):
+        if last.failure is FailureKind.HARD:
+            return _attempt_when(candidates[0], _failed_at(last), now)
         due = start + timedelta(days=policy.retry_after_days[len(soft) - 1])
         return _attempt_when(candidates[0], due, now)
     tried = {a.method_id for a in failures}

@@ -16,7 +16,7 @@ from ledger.journal import JournalEntry
 from ledger.meta import EventMeta
 from ledger.methods import MethodState, PaymentMethod, VaultPath, default_after_removal
 from ledger.money import Money
-from ledger.payments import FailureKind, PaymentAttempt
+from ledger.payments import FailureKind, PaymentAttempt, failure_kind
 from ledger.subscriptions import Subscription
 
 if TYPE_CHECKING:
@@ -232,9 +232,16 @@ class PaymentSucceeded(MoneyMoved):
 
 
 class PaymentFailed(AccountEvent):
+    """v2 adds `failure`, decided when recorded (v1 events get it from their decline code)."""
+
+    class_version = 2
     attempt_id: str
     decline_code: str
     failure: FailureKind
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["failure"] = failure_kind(state["decline_code"]).value
 
     def apply_to(self, account: Account) -> None:
         attempt = account.attempts[self.attempt_id].failed(

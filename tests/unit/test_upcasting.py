@@ -11,8 +11,9 @@ from eventsourcing.persistence import StoredEvent
 
 from commands.application import LedgerApplication
 from ledger.account import Account
+from ledger.payments import FailureKind
 from ledger.profile import BillingProfile
-from tests.unit.given import meta
+from tests.unit.given import attempt, card, given, meta, subscribed
 
 WITH_TAX_ID = BillingProfile("Ada Lovelace", "ada@example.com", "GB", "GBP", "GB123456789")
 
@@ -75,3 +76,16 @@ def test_a_v2_account_opened_keeps_its_tax_id(app: LedgerApplication) -> None:
     account = Account.open(uuid4(), WITH_TAX_ID, meta())
     app.save(account)
     assert read(app, account.id).profile.tax_id == "GB123456789"
+
+
+def test_a_v1_payment_failure_gets_its_kind_from_the_decline_code(app: LedgerApplication) -> None:
+    account = given(card(), subscribed(), attempt("att-1", "inv-sub-1"))
+    account.record_failure("att-1", "expired_card", meta())
+    [failure] = account.collect_events()
+    stored = app.mapper.to_stored_event(failure)
+    state = app.mapper.transcoder.decode(stored.state)
+    assert (state["class_version"], state["failure"]) == (2, "hard")
+    del state["failure"], state["class_version"]
+    v1 = replace(stored, state=app.mapper.transcoder.encode(state))
+    upcast = app.mapper.to_domain_event(v1)
+    assert upcast.failure == FailureKind.HARD  # type: ignore[attr-defined]
