@@ -1,0 +1,42 @@
+"""Benchmarks the ledger on real PostgreSQL and Kafka; see docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.run import Options, run
+
+
+def _options() -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000, help="N: events per append run")
+    parser.add_argument("--chunk", type=int, default=500, help="accounts per save() in 2b")
+    parser.add_argument("--rate", type=float, default=200.0, help="offered appends/s (lag)")
+    parser.add_argument("--lag-seconds", type=float, default=20.0, help="lag run length")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="fsync/synchronous_commit/full_page_writes on (the harness turns them off)",
+    )
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for the machine to be nearly idle",
+    )
+    args = parser.parse_args()
+    return Options(
+        events=args.events,
+        chunk=args.chunk,
+        rate=args.rate,
+        lag_seconds=args.lag_seconds,
+        durable=args.durable,
+        write_docs=args.write_docs,
+        wait_quiet_s=args.wait_quiet,
+    )
+
+
+if __name__ == "__main__":
+    run(_options())
