@@ -31,16 +31,19 @@ from ledger.account import Account
 from ledger.dunning import DunningPolicy
 from ledger.meta import Actor, EventMeta
 
+PROCESSOR_NOT_CONFIGURED = "processor_not_configured"
 MAX_ATTEMPTS = 5
 BACKOFF_S = 0.005  # first retry waits up to 5 ms, doubling: rivals fall out of step
 T = TypeVar("T")
 
 
 class NoProcessor:
-    """The gateway when no processor is configured: every call is refused, clearly."""
+    """The gateway when no processor is configured. A charge is declined outright (nothing
+    could have been charged, so the outcome is known: no attempt is left pending); a refund
+    is refused before anything is recorded."""
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
-        raise ProcessorUnavailable("no payment processor is configured")
+        return ChargeResult(succeeded=False, decline_code=PROCESSOR_NOT_CONFIGURED)
 
     def refund(self, request: RefundRequest) -> str:
         raise ProcessorUnavailable("no payment processor is configured")

@@ -58,6 +58,7 @@ HARD_DECLINES = frozenset(
         "paypal_agreement_revoked",
         "fraudulent",
         "invalid_payment_method",
+        "processor_not_configured",
     }
 )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from uuid import UUID, uuid4
 
 import pytest
 
 from commands import billing, methods, money
-from commands.base import Deps, load_account
+from commands.base import Deps, NoProcessor, load_account
 from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
@@ -284,3 +285,17 @@ def test_the_same_command_id_adds_one_card(deps: Deps) -> None:
     again = methods.add_card(deps, cmd, customer_ctx(key))
     assert (again.replayed, again.version) == (True, first.version)
     assert len(load_account(deps.app, account_id).methods) == 1
+
+
+def test_without_a_processor_an_on_session_purchase_is_declined_and_rolled_back() -> None:
+    deps = dataclasses.replace(in_memory_deps(), gateway=NoProcessor())
+    account_id = usd_account(deps)
+    result = subscribe(deps, account_id)
+    assert result.payment is not None
+    assert (result.payment.status, result.payment.decline_code) == (
+        AttemptStatus.FAILED,
+        "processor_not_configured",
+    )
+    account = load_account(deps.app, account_id)
+    assert not any(a.in_flight for a in account.attempts.values())
+    assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.VOID
