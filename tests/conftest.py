@@ -19,6 +19,7 @@ from tests.harness import (
     KafkaServer,
     PostgresServer,
     RedisServer,
+    outside_pytest_tmp,
     running_kafka,
     running_postgres,
     running_redis,
@@ -29,8 +30,8 @@ _db_numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    with running_postgres(tmp_path_factory.mktemp("pg")) as server:
+def pg_server() -> Iterator[PostgresServer]:
+    with outside_pytest_tmp() as work_dir, running_postgres(work_dir) as server:
         with psycopg.connect(server.dsn, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
         migrate(configured(_dsn(server, TEMPLATE_DB)))

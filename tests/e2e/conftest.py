@@ -26,7 +26,13 @@ from psycopg import sql
 
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
-from tests.harness import KafkaServer, PostgresServer, running_kafka, running_postgres
+from tests.harness import (
+    KafkaServer,
+    PostgresServer,
+    outside_pytest_tmp,
+    running_kafka,
+    running_postgres,
+)
 from tests.harness.process import log_tail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +41,8 @@ STOP_TIMEOUT_S = 30.0
 
 
 @pytest.fixture(scope="session")
-def e2e_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    with running_postgres(tmp_path_factory.mktemp("e2e-postgres")) as server:
+def e2e_postgres() -> Iterator[PostgresServer]:
+    with outside_pytest_tmp() as work_dir, running_postgres(work_dir) as server:
         yield server
 
 

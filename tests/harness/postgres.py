@@ -15,6 +15,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -206,3 +207,12 @@ def running_postgres(data_dir: Path) -> Iterator[PostgresServer]:
     finally:
         _stop(layout)
         shutil.rmtree(layout.pgdata, ignore_errors=True)
+
+
+@contextmanager
+def outside_pytest_tmp(prefix: str = "ledger-pg-") -> Iterator[Path]:
+    """A work directory for a server that runs as another user, outside pytest's basetemp:
+    every pytest session re-locks `/tmp/pytest-of-<user>` to mode 0700, and a concurrent
+    session would cut a running server off from its own data directory."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as work_dir:
+        yield Path(work_dir)

@@ -18,6 +18,7 @@ from tests.harness import (
     PostgresServer,
     RedisServer,
     ServiceStartError,
+    outside_pytest_tmp,
     running_kafka,
     running_postgres,
     running_redis,
@@ -28,8 +29,8 @@ TIMEOUT_S = 30
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    with running_postgres(tmp_path_factory.mktemp("postgres")) as server:
+def postgres() -> Iterator[PostgresServer]:
+    with outside_pytest_tmp() as work_dir, running_postgres(work_dir) as server:
         yield server
 
 
