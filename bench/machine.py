@@ -42,6 +42,19 @@ def _java_version() -> str:
     return lines[0] if lines else "unknown"
 
 
+def _code() -> dict[str, Any]:
+    """The commit measured, and how many files differed from it (others' work in progress)."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return result.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_files": len(git("status", "--porcelain").splitlines()),
+    }
+
+
 def _postgres(dsn: str) -> dict[str, str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         info = {"version": conn.execute("SHOW server_version").fetchone()[0]}  # type: ignore[index]
@@ -61,4 +74,5 @@ def describe(dsn: str) -> dict[str, Any]:
         "kafka": _kafka_version(),
         "java": _java_version(),
         "libraries": {name: version(name) for name in LIBRARIES},
+        "code": _code(),
     }

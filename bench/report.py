@@ -90,8 +90,15 @@ def machine_lines(machine: dict[str, Any]) -> str:
             f"- Apache Kafka {m['kafka']} (single KRaft node, 4 partitions; {m['java']})",
             f"- {libs}",
             "- all services and the benchmark on the same machine, over loopback",
+            *_code(m.get("code")),
         ]
     )
+
+
+def _code(code: dict[str, Any] | None) -> list[str]:
+    if not code:
+        return []
+    return [f"- code: commit {code['commit']}, {code['uncommitted_files']} files differing from it"]
 
 
 def _load(report: dict[str, Any]) -> str:

@@ -138,7 +138,11 @@ def _java_argv(layout: _Layout, jvm: list[str], main: str, *args: str) -> list[s
 
 
 def _random_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    """A base64url id; one starting with '-' would be read by the storage tool as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _format_storage(layout: _Layout) -> None:
