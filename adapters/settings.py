@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         default=(1, 3, 5, 7), description="retries, in days after the first failure"
     )
     dunning_backup_methods: bool = True
+    cursor_secret: str = Field(
+        default="dev-cursor-secret",
+        description="HMAC key of page cursors; production must set its own (docs/operations.md)",
+    )
 
     @property
     def embedded(self) -> bool:

@@ -6,8 +6,9 @@ from typing import Any
 
 from projections.accounts import AccountsProjection
 from projections.base import Projection
+from projections.invoices import InvoicesProjection
 
 
 def all_projections() -> dict[str, Projection[Any]]:
-    projections: list[Projection[Any]] = [AccountsProjection()]
+    projections: list[Projection[Any]] = [AccountsProjection(), InvoicesProjection()]
     return {p.name: p for p in projections}

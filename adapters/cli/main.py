@@ -13,6 +13,7 @@ from rich.table import Table
 
 from adapters import demo as demo_data
 from adapters.bootstrap import Container, build, resolve_database
+from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import devkeys, runtime
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
@@ -36,6 +37,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(projections_app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
+app.add_typer(audit_cli.app, name="audit")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]

@@ -40,6 +40,10 @@ class StoreReader:
             rows: list[DictRow] = curs.fetchall()
         return [self._envelope(_stored(r), int(r["notification_id"])) for r in rows]
 
+    def decode_rows(self, rows: list[tuple[UUID, int, str, bytes, int]]) -> list[EventEnvelope]:
+        """Rows of (originator_id, version, topic, state, notification_id) as envelopes."""
+        return [self._envelope(StoredEvent(r[0], r[1], r[2], r[3]), r[4]) for r in rows]
+
     def _envelope(self, stored: StoredEvent | Notification, position: int) -> EventEnvelope:
         return envelope_of(self._app.mapper.to_domain_event(stored), position)
 

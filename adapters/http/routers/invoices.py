@@ -1,0 +1,132 @@
+"""Invoice history on the three surfaces (scope `accounts:read`). A customer reaches only its
+own account's invoices: any other account answers 404, as one that does not exist."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from adapters.bootstrap import Container
+from adapters.http.auth import Allow, Principal
+from adapters.http.common import container_of
+from commands.errors import AccountNotFound
+from ledger.invoices import DisplayStatus, InvoiceNotFound
+from ledger.meta import ActorKind
+from queries.invoices import (
+    DateRange,
+    InvoiceDetail,
+    InvoiceFilters,
+    InvoicePage,
+    get_invoice,
+    list_invoices,
+)
+
+customer = APIRouter(prefix="/v1/accounts", tags=["customer (Dashboard)"])
+service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
+support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])
+
+Deps = Annotated[Container, Depends(container_of)]
+CustomerReader = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:read"]))]
+ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
+SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
+When = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")]
+
+
+def invoice_filters(
+    status: DisplayStatus | None = None,
+    issued_from: When = None,
+    issued_to: When = None,
+    due_from: When = None,
+    due_to: When = None,
+    paid_from: When = None,
+    paid_to: When = None,
+) -> InvoiceFilters:
+    """Date ranges are [from, to): from inclusive, to exclusive."""
+    return InvoiceFilters(
+        status=status,
+        issued=DateRange(start=issued_from, end=issued_to),
+        due=DateRange(start=due_from, end=due_to),
+        paid=DateRange(start=paid_from, end=paid_to),
+    )
+
+
+Filters = Annotated[InvoiceFilters, Depends(invoice_filters)]
+Size = Annotated[int, Query(ge=1, le=100)]
+
+
+def _page(
+    c: Container, account_id: UUID, f: InvoiceFilters, size: int, cursor: str | None
+) -> InvoicePage:
+    key, now = c.settings.cursor_secret.encode(), c.deps.clock.now()
+    with c.connection() as conn:
+        return list_invoices(conn, account_id, key, now, f, size, cursor)
+
+
+def _detail(c: Container, account_id: UUID, invoice_id: str) -> InvoiceDetail:
+    with c.connection() as conn:
+        found = get_invoice(conn, account_id, invoice_id, c.deps.clock.now())
+    if found is None:
+        raise InvoiceNotFound()
+    return found
+
+
+def _own(principal: Principal, account_id: UUID) -> UUID:
+    if principal.account_id != account_id:
+        raise AccountNotFound()
+    return account_id
+
+
+@customer.get("/{account_id}/invoices")
+def customer_list(
+    account_id: UUID,
+    who: CustomerReader,
+    c: Deps,
+    f: Filters,
+    limit: Size = 20,
+    cursor: str | None = None,
+) -> InvoicePage:
+    return _page(c, _own(who, account_id), f, limit, cursor)
+
+
+@customer.get("/{account_id}/invoices/{invoice_id}")
+def customer_detail(
+    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps
+) -> InvoiceDetail:
+    return _detail(c, _own(who, account_id), invoice_id)
+
+
+@service.get("/{account_id}/invoices")
+def service_list(
+    account_id: UUID,
+    who: ServiceReader,
+    c: Deps,
+    f: Filters,
+    limit: Size = 20,
+    cursor: str | None = None,
+) -> InvoicePage:
+    return _page(c, account_id, f, limit, cursor)
+
+
+@service.get("/{account_id}/invoices/{invoice_id}")
+def service_detail(account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps) -> InvoiceDetail:
+    return _detail(c, account_id, invoice_id)
+
+
+@support.get("/{account_id}/invoices")
+def support_list(
+    account_id: UUID,
+    who: SupportReader,
+    c: Deps,
+    f: Filters,
+    limit: Size = 20,
+    cursor: str | None = None,
+) -> InvoicePage:
+    return _page(c, account_id, f, limit, cursor)
+
+
+@support.get("/{account_id}/invoices/{invoice_id}")
+def support_detail(account_id: UUID, invoice_id: str, who: SupportReader, c: Deps) -> InvoiceDetail:
+    return _detail(c, account_id, invoice_id)
