@@ -42,16 +42,6 @@ from tests.fakes.gateway import FakeGateway
 PRICE = 2000
 
 
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def deps(container: Container, gateway: FakeGateway) -> Deps:
-    return dataclasses.replace(container.deps, gateway=gateway)
-
-
 # --- helpers ---------------------------------------------------------------------------
 
 

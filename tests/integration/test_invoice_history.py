@@ -3,7 +3,6 @@ gateway), projected from the event store, read through the queries."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,16 +31,6 @@ from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
 KEY = b"test-cursor-key"
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def deps(container: Container, gateway: FakeGateway) -> Deps:
-    return dataclasses.replace(container.deps, gateway=gateway)
 
 
 def project(container: Container) -> None:
