@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from projections.runtime import BatchOutcome
@@ -43,3 +45,23 @@ def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> Non
         PROJECTION_GAP.labels(projection).set(max(0, store_head - outcome.max_position))
     if outcome.last_event_at:
         PROJECTION_LAST_EVENT.labels(projection).set(outcome.last_event_at.timestamp())
+
+
+ACCOUNTS_BY_HEALTH = Gauge(
+    "billing_accounts_by_health_state",
+    "Accounts in each health state (refreshed on each fleet health query)",
+    ["state"],
+)
+BAD_DEBT = Gauge(
+    "billing_bad_debt_minor_units",
+    "Uncollectible invoices' amount due, in minor units (refreshed on each fleet health query)",
+    ["currency"],
+)
+
+
+def record_health(by_state: Mapping[str, int], bad_debt_by_currency: Mapping[str, int]) -> None:
+    for state, count in by_state.items():
+        ACCOUNTS_BY_HEALTH.labels(state).set(count)
+    BAD_DEBT.clear()  # a currency whose bad debt is gone must not keep its last value
+    for currency, amount in bad_debt_by_currency.items():
+        BAD_DEBT.labels(currency).set(amount)

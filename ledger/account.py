@@ -237,6 +237,12 @@ class Account(Aggregate):
         self.closed_at = meta.occurred_at
         self.remember_command(meta, self.version + 1)
 
+    def request_recompute(self, projections: list[str], meta: EventMeta) -> None:
+        """Records that support recomputes this account's read models (closed accounts too)."""
+        if meta.actor.kind is not ActorKind.SUPPORT:
+            raise SupportOnly("recomputing an account is a support action")
+        self.trigger_event(ev.AccountRecomputeRequested, projections=list(projections), meta=meta)
+
     def link_provider_customer(
         self, processor: Processor, customer_id: str, meta: EventMeta
     ) -> None:

@@ -301,3 +301,15 @@ class CreditClosed(MoneyMoved):
     def apply_to(self, account: Account) -> None:
         credit = account.credits[self.credit_id].closed(CreditStatus(self.status))
         account.credits = {**account.credits, self.credit_id: credit}
+
+
+# --- support --------------------------------------------------------------------------
+
+
+class AccountRecomputeRequested(AccountEvent):
+    """Support asked to recompute this account's read models (who and why are in `meta`)."""
+
+    projections: list[str]
+
+    def apply_to(self, account: Account) -> None:
+        return None  # a record of the request; the account's state is unchanged

@@ -116,3 +116,6 @@ class AccountsProjection:
             " version = EXCLUDED.version, events_applied = EXCLUDED.events_applied",
             rows,
         )
+
+    def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
+        cur.execute("DELETE FROM accounts WHERE account_id = ANY(%s)", (list(stream_ids),))

@@ -31,6 +31,10 @@ class Projection(Protocol[State]):
         """Write (or delete, where the state is None) these streams' rows."""
         ...
 
+    def delete(self, cur: Cursor[tuple[object, ...]], stream_ids: Sequence[UUID]) -> None:
+        """Remove every row of these streams (a recompute then folds them again)."""
+        ...
+
 
 class EventSource(Protocol):
     """Where envelopes come from when a projection reads the event store directly."""

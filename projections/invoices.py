@@ -256,3 +256,6 @@ class InvoicesProjection:
             f" ON CONFLICT (account_id, invoice_id) DO UPDATE SET {updates}",
             rows,
         )
+
+    def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
+        cur.execute("DELETE FROM invoices WHERE account_id = ANY(%s)", (list(stream_ids),))

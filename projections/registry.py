@@ -6,9 +6,14 @@ from typing import Any
 
 from projections.accounts import AccountsProjection
 from projections.base import Projection
+from projections.health import HealthProjection
 from projections.invoices import InvoicesProjection
 
 
 def all_projections() -> dict[str, Projection[Any]]:
-    projections: list[Projection[Any]] = [AccountsProjection(), InvoicesProjection()]
+    projections: list[Projection[Any]] = [
+        AccountsProjection(),
+        InvoicesProjection(),
+        HealthProjection(),
+    ]
     return {p.name: p for p in projections}

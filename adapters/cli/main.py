@@ -19,6 +19,7 @@ from adapters.cli import devkeys, runtime
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
+from adapters.recompute import recompute
 from adapters.settings import Settings
 from commands import handlers
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
@@ -194,6 +195,25 @@ def accounts_close(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
         except DomainError as e:
             raise _fail(e) from None
         console.print(f"closed {account_id} at version {result.version}")
+
+
+@accounts_app.command("recompute")
+def accounts_recompute(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
+    """Recompute one account's read models from its events (records who and why)."""
+    with _container() as container:
+        try:
+            result, changes = recompute(container, account_id, _ctx(actor, reason))
+        except DomainError as e:
+            raise _fail(e) from None
+        console.print(f"recomputed {account_id} at version {result.version}")
+        for name, change in changes.items():
+            if not change.changed:
+                console.print(f"  {name}: unchanged")
+                continue
+            console.print(f"  {name}: changed")
+            for field in sorted(change.before.keys() | change.after.keys()):
+                old, new = change.before.get(field, "-"), change.after.get(field, "-")
+                console.print(f"    {field}: {old} -> {new}", markup=False, highlight=False)
 
 
 @accounts_app.command("show")

@@ -375,17 +375,21 @@ def _assert_equals_rebuild(
 def _assert_kills_were_real(
     relay: LedgerProcess, projector: LedgerProcess, durable_positions: list[int]
 ) -> None:
-    """Every start (the first and each restart) logged; each restart of the relay resumed
-    from its durable position; every kill ended the process by SIGKILL, the final stop
-    (SIGTERM) was clean."""
+    """Each start that got as far as its startup log line resumed the relay from its durable
+    position (a kill can land before that line); every kill ended the process by SIGKILL,
+    the final stop (SIGTERM) was clean."""
     relay_starts = _log_events(relay, "relay.started")
-    assert len(relay_starts) == relay.starts == KILLS_EACH + 1
-    assert [start["position"] for start in relay_starts] == durable_positions
+    assert relay.starts == KILLS_EACH + 1
+    assert 2 <= len(relay_starts) <= relay.starts
+    positions = [start["position"] for start in relay_starts]
+    assert positions == sorted(positions)
+    assert set(positions) <= set(durable_positions)
     assert durable_positions[-1] > 0
     assert relay.kills == projector.kills == KILLS_EACH
     assert relay.exit_codes == [-signal.SIGKILL] * KILLS_EACH + [0]
     # The projector also stopped once cleanly for the replay, and started once more for it.
-    assert len(_log_events(projector, "projector.started")) == projector.starts == KILLS_EACH + 2
+    assert projector.starts == KILLS_EACH + 2
+    assert 2 <= len(_log_events(projector, "projector.started")) <= projector.starts
     assert projector.exit_codes == [-signal.SIGKILL] * KILLS_EACH + [0, 0]
 
 

@@ -1,0 +1,383 @@
+"""The `account_health` read model: one row per account with the facts its health is made of.
+
+The fold keeps, per account, only what the health columns are derived from: the invoices
+still unpaid (open or uncollectible; paid and void are final, so they are dropped with their
+attempts), the attempts of those invoices, the payment methods and the default (for the
+collection path, derived as `ledger.methods.collection_path` does), the subscriptions'
+statuses, the provider links and a few timestamps. The state is stored whole in `detail`
+so an incremental batch can load it back. The health *state* depends on the time and is
+computed at read time (`queries/health.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.types.json import Jsonb
+
+from ledger.envelope import EventEnvelope
+
+_COLUMNS = (
+    "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
+    " oldest_unpaid_due_at, oldest_unpaid_finalized_at, dunning_anchor_at, failed_attempts,"
+    " last_failed_attempt_at, last_successful_payment_at, attempt_in_flight_since,"
+    " bad_debt_payment_in_flight, usable_default_method, active_subscriptions, closed,"
+    " detail, version"
+)
+_NAMES = [c.strip() for c in _COLUMNS.split(",")]
+
+OPEN, UNCOLLECTIBLE = "open", "uncollectible"
+PENDING, FAILED = "pending", "failed"
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    status: str  # draft, open or uncollectible (paid and void invoices are dropped)
+    amount_due: int
+    finalized_at: datetime | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    invoice_id: str
+    purpose: str  # collection, on_session, bad_debt
+    status: str  # pending, failed (a success pays the invoice, which is then dropped)
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class MethodFacts:
+    kind: str  # card, paypal
+    added_seq: int
+    usable: bool
+
+
+@dataclass(frozen=True)
+class HealthFacts:
+    account_id: UUID
+    currency: str
+    version: int
+    closed: bool = False
+    provider_links: dict[str, str] = field(default_factory=dict)
+    methods: dict[str, MethodFacts] = field(default_factory=dict)
+    default_method_id: str | None = None
+    subscriptions: dict[str, str] = field(default_factory=dict)  # id -> status
+    invoices: dict[str, InvoiceFacts] = field(default_factory=dict)
+    attempts: dict[str, AttemptFacts] = field(default_factory=dict)
+    last_successful_payment_at: datetime | None = None
+    last_failed_attempt_at: datetime | None = None
+
+    # --- derived columns -------------------------------------------------------------
+
+    @property
+    def usable_default_method(self) -> bool:
+        default = self.methods.get(self.default_method_id or "")
+        return default is not None and default.usable
+
+    @property
+    def collection_path(self) -> str:
+        """As `ledger.methods.collection_path`: PayPal default -> send_invoice."""
+        default = self.methods.get(self.default_method_id or "")
+        if default is not None and default.usable and default.kind == "paypal":
+            return "send_invoice"
+        return "charge_automatically"
+
+    def _with_status(self, status: str) -> list[InvoiceFacts]:
+        return [i for i in self.invoices.values() if i.status == status]
+
+    @property
+    def outstanding(self) -> int:
+        return sum(i.amount_due for i in self._with_status(OPEN))
+
+    @property
+    def uncollectible(self) -> int:
+        return sum(i.amount_due for i in self._with_status(UNCOLLECTIBLE))
+
+    @property
+    def oldest_unpaid_due_at(self) -> datetime | None:
+        return min((i.due_at for i in self._with_status(OPEN) if i.due_at), default=None)
+
+    @property
+    def oldest_unpaid_finalized_at(self) -> datetime | None:
+        opened = [i.finalized_at for i in self._with_status(OPEN) if i.finalized_at]
+        return min(opened, default=None)
+
+    @property
+    def dunning_anchor_at(self) -> datetime | None:
+        """The earliest collection date of an open invoice: its due date on the send_invoice
+        path, its finalization on the automatic path (collected at once)."""
+        anchors = [i.due_at or i.finalized_at for i in self._with_status(OPEN)]
+        return min((a for a in anchors if a), default=None)
+
+    @property
+    def failed_attempts(self) -> int:
+        """Failed off-session (`collection`) attempts of invoices still unpaid."""
+        return sum(
+            1 for a in self.attempts.values() if a.status == FAILED and a.purpose == "collection"
+        )
+
+    @property
+    def attempt_in_flight_since(self) -> datetime | None:
+        pending = [a.started_at for a in self.attempts.values() if a.status == PENDING]
+        return min(pending, default=None)
+
+    @property
+    def bad_debt_payment_in_flight(self) -> bool:
+        return any(a.status == PENDING and a.purpose == "bad_debt" for a in self.attempts.values())
+
+    @property
+    def active_subscriptions(self) -> int:
+        return sum(1 for s in self.subscriptions.values() if s == "active")
+
+    def as_params(self) -> tuple[Any, ...]:
+        values = {
+            "account_id": self.account_id,
+            "currency": self.currency,
+            "collection_path": self.collection_path,
+            "provider_links": Jsonb(self.provider_links),
+            "outstanding": self.outstanding,
+            "uncollectible": self.uncollectible,
+            "oldest_unpaid_due_at": self.oldest_unpaid_due_at,
+            "oldest_unpaid_finalized_at": self.oldest_unpaid_finalized_at,
+            "dunning_anchor_at": self.dunning_anchor_at,
+            "failed_attempts": self.failed_attempts,
+            "last_failed_attempt_at": self.last_failed_attempt_at,
+            "last_successful_payment_at": self.last_successful_payment_at,
+            "attempt_in_flight_since": self.attempt_in_flight_since,
+            "bad_debt_payment_in_flight": self.bad_debt_payment_in_flight,
+            "usable_default_method": self.usable_default_method,
+            "active_subscriptions": self.active_subscriptions,
+            "closed": self.closed,
+            "detail": Jsonb(_detail(self)),
+            "version": self.version,
+        }
+        return tuple(values[n] for n in _NAMES)
+
+
+# --- (de)serialising the fold state ---------------------------------------------------
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _detail(s: HealthFacts) -> dict[str, Any]:
+    return {
+        "methods": {
+            k: {"kind": m.kind, "added_seq": m.added_seq, "usable": m.usable}
+            for k, m in s.methods.items()
+        },
+        "default_method_id": s.default_method_id,
+        "subscriptions": s.subscriptions,
+        "invoices": {
+            k: {
+                "status": i.status,
+                "amount_due": i.amount_due,
+                "finalized_at": _iso(i.finalized_at),
+                "due_at": _iso(i.due_at),
+            }
+            for k, i in s.invoices.items()
+        },
+        "attempts": {
+            k: {
+                "invoice_id": a.invoice_id,
+                "purpose": a.purpose,
+                "status": a.status,
+                "started_at": a.started_at.isoformat(),
+            }
+            for k, a in s.attempts.items()
+        },
+    }
+
+
+def _from_row(row: Mapping[str, Any]) -> HealthFacts:
+    d = row["detail"]
+    return HealthFacts(
+        account_id=row["account_id"],
+        currency=row["currency"],
+        version=row["version"],
+        closed=row["closed"],
+        provider_links=dict(row["provider_links"]),
+        methods={k: MethodFacts(**m) for k, m in d["methods"].items()},
+        default_method_id=d["default_method_id"],
+        subscriptions=dict(d["subscriptions"]),
+        invoices={
+            k: InvoiceFacts(i["status"], i["amount_due"], _at(i["finalized_at"]), _at(i["due_at"]))
+            for k, i in d["invoices"].items()
+        },
+        attempts={
+            k: AttemptFacts(
+                a["invoice_id"], a["purpose"], a["status"], datetime.fromisoformat(a["started_at"])
+            )
+            for k, a in d["attempts"].items()
+        },
+        last_successful_payment_at=row["last_successful_payment_at"],
+        last_failed_attempt_at=row["last_failed_attempt_at"],
+    )
+
+
+# --- the fold -------------------------------------------------------------------------
+
+
+def _unusable(s: HealthFacts, method_id: str) -> HealthFacts:
+    method = s.methods.get(method_id)
+    if method is None:
+        return s
+    methods = {**s.methods, method_id: replace(method, usable=False)}
+    default = s.default_method_id
+    if default == method_id:
+        usable = [(m.added_seq, k) for k, m in methods.items() if m.usable]
+        default = max(usable)[1] if usable else None
+    return replace(s, methods=methods, default_method_id=default)
+
+
+def _method_added(s: HealthFacts, d: Mapping[str, Any]) -> HealthFacts:
+    m = d["method"]
+    methods = {**s.methods, m["method_id"]: MethodFacts(m["kind"], int(m["added_seq"]), True)}
+    default = m["method_id"] if d["make_default"] or s.default_method_id is None else None
+    return replace(s, methods=methods, default_method_id=default or s.default_method_id)
+
+
+def _invoice(s: HealthFacts, invoice_id: str, **changes: Any) -> HealthFacts:
+    facts = s.invoices.get(invoice_id)
+    if facts is None:
+        return s
+    return replace(s, invoices={**s.invoices, invoice_id: replace(facts, **changes)})
+
+
+def _settled(s: HealthFacts, invoice_id: str) -> HealthFacts:
+    """Paid or void: final, so the invoice and its attempts leave the state."""
+    invoices = {k: v for k, v in s.invoices.items() if k != invoice_id}
+    attempts = {k: a for k, a in s.attempts.items() if a.invoice_id != invoice_id}
+    return replace(s, invoices=invoices, attempts=attempts)
+
+
+def _finalized(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    d = env.data
+    facts = s.invoices.get(d["invoice_id"])
+    if facts is None:
+        return s
+    credit = sum(int(v) for v in d["credits_used"].values())
+    due = datetime.fromisoformat(d["due_at"]) if d.get("due_at") else None
+    return _invoice(
+        s, d["invoice_id"], status=OPEN, amount_due=facts.amount_due - credit,
+        finalized_at=env.occurred_at, due_at=due,
+    )  # fmt: skip
+
+
+def _attempt_started(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    a = env.data["attempt"]
+    if a["invoice_id"] not in s.invoices:
+        return s
+    facts = AttemptFacts(
+        a["invoice_id"], a["purpose"], PENDING, datetime.fromisoformat(a["started_at"])
+    )
+    return replace(s, attempts={**s.attempts, a["attempt_id"]: facts})
+
+
+def _succeeded(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    paid = replace(s, last_successful_payment_at=env.occurred_at)
+    attempt = s.attempts.get(env.data["attempt_id"])
+    return _settled(paid, attempt.invoice_id) if attempt else paid
+
+
+def _failed(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    failed = replace(s, last_failed_attempt_at=env.occurred_at)
+    attempt = s.attempts.get(env.data["attempt_id"])
+    if attempt is None:
+        return failed
+    attempts = {**s.attempts, env.data["attempt_id"]: replace(attempt, status=FAILED)}
+    return replace(failed, attempts=attempts)
+
+
+def _step(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    kind, d = env.event_type, env.data
+    match kind:
+        case "AccountProfileUpdated":
+            return replace(s, currency=d["currency"])
+        case "AccountClosed":
+            return replace(s, closed=True)
+        case "ProviderCustomerLinked":
+            links = {**s.provider_links, d["processor"]: d["customer_id"]}
+            return replace(s, provider_links=links)
+        case "PaymentMethodAdded":
+            return _method_added(s, d)
+        case "DefaultPaymentMethodSet":
+            return replace(s, default_method_id=d["method_id"])
+        case "PaymentMethodRemoved" | "PaymentMethodExpired" | "PaymentMethodRevoked":
+            return _unusable(s, d["method_id"])
+        case "Subscribed" | "SubscriptionChanged":
+            sub = d["subscription"]
+            subs = {**s.subscriptions, sub["subscription_id"]: sub["status"]}
+            return replace(s, subscriptions=subs)
+        case "InvoiceDrafted":
+            inv = d["invoice"]
+            total = sum(int(line["amount"]["amount"]) for line in inv["lines"])
+            invoices = {**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)}
+            return replace(s, invoices=invoices)
+        case "InvoiceFinalized":
+            return _finalized(s, env)
+        case "InvoiceMarkedUncollectible":
+            return _invoice(s, d["invoice_id"], status=UNCOLLECTIBLE)
+        case "InvoiceCoveredByCredit" | "InvoicePaidOutOfBand" | "InvoiceVoided":
+            settled = _settled(s, d["invoice_id"])
+            if kind == "InvoicePaidOutOfBand":
+                return replace(settled, last_successful_payment_at=env.occurred_at)
+            return settled
+        case "PaymentAttemptStarted":
+            return _attempt_started(s, env)
+        case "PaymentSucceeded":
+            return _succeeded(s, env)
+        case "PaymentFailed":
+            return _failed(s, env)
+    return s
+
+
+class HealthProjection:
+    name = "health"
+    tables: Sequence[str] = ("account_health",)
+
+    def fold(self, state: HealthFacts | None, envelope: EventEnvelope) -> HealthFacts | None:
+        if envelope.event_type == "AccountOpened":
+            d = envelope.data
+            return HealthFacts(envelope.account_id, d["currency"], envelope.stream_version)
+        if state is None:
+            return None
+        return replace(_step(state, envelope), version=envelope.stream_version)
+
+    def load(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> dict[UUID, HealthFacts]:
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM account_health WHERE account_id = ANY(%s)",
+            (list(stream_ids),),
+        )
+        rows = [dict(zip(_NAMES, values, strict=True)) for values in cur.fetchall()]
+        return {r["account_id"]: _from_row(r) for r in rows}
+
+    def save(self, cur: Cursor[Any], states: Mapping[UUID, HealthFacts | None]) -> None:
+        self.delete(cur, [sid for sid, s in states.items() if s is None])
+        rows = [s.as_params() for s in states.values() if s is not None]
+        if not rows:
+            return
+        updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _NAMES[1:])
+        cur.executemany(
+            f"INSERT INTO account_health ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_NAMES))})"
+            f" ON CONFLICT (account_id) DO UPDATE SET {updates}",
+            rows,
+        )
+
+    def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
+        """Removes these streams' rows (a recompute then folds them again from the store)."""
+        if stream_ids:
+            cur.execute(
+                "DELETE FROM account_health WHERE account_id = ANY(%s)", (list(stream_ids),)
+            )

@@ -1,0 +1,146 @@
+"""Recompute one stream's rows in every projection from its events, in ONE transaction.
+
+A transaction-scoped advisory lock keyed on the stream refuses a second recompute of the
+same account. The stream's `projection_streams` rows are locked `FOR UPDATE` first, so a
+concurrent batch (Kafka or the store feed) that touches this stream waits for the commit and
+then sees the head version: it skips what the recompute applied. The tracking rows are
+updated in place, never deleted: a batch waiting on a deleted row would find none and apply
+the whole stream a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection, Cursor
+
+from ledger.envelope import EventEnvelope
+from ledger.errors import DomainError
+from projections.base import Projection
+
+
+class RecomputeInProgress(DomainError):
+    """Another recompute of this account is running; try again when it has finished."""
+
+    code = "recompute_in_progress"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class Change:
+    """Whether a projection's rows for the stream changed, and only the fields that did
+    (dotted paths, e.g. `invoices.<id>.status`), before and after."""
+
+    changed: bool
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def recompute_lock_key(stream_id: UUID) -> int:
+    """The advisory lock key of a stream's recompute (a signed 64-bit integer)."""
+    digest = hashlib.blake2b(b"recompute:" + stream_id.bytes, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def recompute_stream(
+    conn: Connection[Any],
+    projections: Sequence[Projection[Any]],
+    stream_id: UUID,
+    envelopes: Sequence[EventEnvelope],
+) -> dict[str, Change]:
+    """Deletes and refolds `stream_id`'s rows in every projection from `envelopes` (the
+    whole stream, versions 1..head) and records the head version as applied."""
+    ordered = _whole_stream(stream_id, envelopes)
+    head = ordered[-1].stream_version if ordered else 0
+    names = [p.name for p in projections]
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (recompute_lock_key(stream_id),))
+        row = cur.fetchone()
+        if not row or not row[0]:
+            raise RecomputeInProgress()
+        cur.execute(
+            "SELECT projection FROM projection_streams WHERE stream_id = %s"
+            " AND projection = ANY(%s) ORDER BY projection FOR UPDATE",
+            (stream_id, names),
+        )
+        changes = {}
+        for projection in projections:
+            before = projection.load(cur, [stream_id]).get(stream_id)
+            projection.delete(cur, [stream_id])
+            state = None
+            for env in ordered:
+                state = projection.fold(state, env)
+            projection.save(cur, {stream_id: state})
+            after = projection.load(cur, [stream_id]).get(stream_id)
+            changes[projection.name] = change_of(before, after)
+        _track(cur, names, stream_id, head)
+    return changes
+
+
+def _whole_stream(stream_id: UUID, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
+    ordered = sorted(envelopes, key=lambda e: e.stream_version)
+    if any(e.account_id != stream_id for e in ordered):
+        raise ValueError(f"envelopes of another stream given for {stream_id}")
+    if [e.stream_version for e in ordered] != list(range(1, len(ordered) + 1)):
+        raise ValueError(f"{stream_id}: a recompute needs the whole stream, from version 1")
+    return ordered
+
+
+def _track(cur: Cursor[Any], names: list[str], stream_id: UUID, head: int) -> None:
+    if head == 0:
+        cur.execute(
+            "DELETE FROM projection_streams WHERE stream_id = %s AND projection = ANY(%s)",
+            (stream_id, names),
+        )
+        return
+    cur.executemany(
+        "INSERT INTO projection_streams (projection, stream_id, version) VALUES (%s, %s, %s)"
+        " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
+        [(name, stream_id, head) for name in names],
+    )
+
+
+def change_of(before: object, after: object) -> Change:
+    """What differs between two fold states of one stream (either may be None)."""
+    old, new = _flat(_plain(before)), _flat(_plain(after))
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k, _ABSENT) != new.get(k, _ABSENT))
+    return Change(
+        changed=bool(keys),
+        before={k: old[k] for k in keys if k in old},
+        after={k: new[k] for k in keys if k in new},
+    )
+
+
+_ABSENT = object()
+
+
+def _plain(state: object) -> Any:
+    """A fold state as plain data: dataclasses (without fields excluded from comparison,
+    like a batch's change set) and mappings become dicts."""
+    if state is None:
+        return {}
+    if is_dataclass(state) and not isinstance(state, type):
+        return {f.name: _plain_value(getattr(state, f.name)) for f in fields(state) if f.compare}
+    if isinstance(state, Mapping):
+        return {str(k): _plain_value(v) for k, v in state.items()}
+    return {"state": state}
+
+
+def _plain_value(value: object) -> Any:
+    if (is_dataclass(value) and not isinstance(value, type)) or isinstance(value, Mapping):
+        return _plain(value)
+    return value
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys (lists and scalars are leaves)."""
+    if not isinstance(data, dict) or (prefix and not data):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat

@@ -1,0 +1,212 @@
+"""Account health, computed at read time over the `account_health` read model.
+
+The state depends on the time, so the caller passes `now`. One state per account, the first
+of these that holds (the order is the precedence):
+
+1. `closed`: the account was closed (`AccountClosed`).
+2. `stuck`: something needs an engineer's (or a recompute's) attention, any of
+   * `attempt_in_flight`: a payment attempt has been pending longer than
+     `stuck_after` (default 15 minutes): the processor's answer was never recorded;
+   * `dunning_overdue`: an open invoice is past its dunning horizon: its collection date
+     (due date on the send_invoice path, finalization otherwise) + the policy's last retry
+     day + 1 day of grace (default policy (1, 3, 5, 7): 8 days). Dunning should have paid
+     it or made it uncollectible by then;
+   * `projection_behind`: the version this projection tracked for the stream
+     (`projection_streams`) is lower than the stream's head in the store
+     (`max(originator_version)` in `ledger_events`).
+3. `lifting`: in bad debt, with a `bad_debt` payment attempt in flight (the transitional
+   state of paying bad debt; the flag clears only when nothing uncollectible remains).
+4. `bad_debt`: something is uncollectible. Service is suspended (no renewals, purchases or
+   plan changes), so `suspended` is true exactly in `bad_debt` and `lifting`.
+5. `past_due`: an open invoice whose due date has passed, or a failed off-session
+   (`collection`) attempt of an invoice still unpaid.
+6. `at_risk`: a subscription is active but there is no usable default payment method, or
+   an attempt (of any purpose) failed in the last `risk_window` (default 7 days).
+7. `healthy`: none of the above.
+
+`reasons` lists every condition that holds (not only the one that decided the state).
+`days_past_due`: whole days since the oldest open invoice's collection date while the
+account is past due (0 otherwise). The fleet view counts accounts by state and sums the
+uncollectible amounts per currency (bad debt); no account ids leave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+from pydantic import BaseModel, ConfigDict
+
+from ledger.dunning import DunningPolicy
+
+
+class HealthState(StrEnum):
+    CLOSED = "closed"
+    STUCK = "stuck"
+    LIFTING = "lifting"
+    BAD_DEBT = "bad_debt"
+    PAST_DUE = "past_due"
+    AT_RISK = "at_risk"
+    HEALTHY = "healthy"
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    stuck_after: timedelta = timedelta(minutes=15)
+    dunning: DunningPolicy = field(default_factory=DunningPolicy)
+    grace: timedelta = timedelta(days=1)
+    risk_window: timedelta = timedelta(days=7)
+
+    @property
+    def dunning_horizon(self) -> timedelta:
+        last = max(self.dunning.retry_after_days, default=0)
+        return timedelta(days=last) + self.grace
+
+
+class AccountHealth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    account_id: UUID
+    state: HealthState
+    reasons: tuple[str, ...]
+    closed: bool
+    suspended: bool
+    currency: str
+    outstanding: int  # minor units, open invoices' amount due
+    uncollectible: int  # minor units, bad debt
+    days_past_due: int
+    failed_attempts: int
+    last_successful_payment_at: datetime | None
+    attempt_in_flight_since: datetime | None
+    collection_path: str
+    provider_links: dict[str, str]
+    version: int
+
+
+class FleetHealth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    accounts: int
+    by_state: dict[HealthState, int]  # every state, zero included
+    bad_debt_by_currency: dict[str, int]  # uncollectible minor units per currency
+
+
+_COLUMNS = (
+    "h.account_id, h.currency, h.collection_path, h.provider_links, h.outstanding,"
+    " h.uncollectible, h.oldest_unpaid_due_at, h.dunning_anchor_at, h.failed_attempts,"
+    " h.last_failed_attempt_at, h.last_successful_payment_at, h.attempt_in_flight_since,"
+    " h.bad_debt_payment_in_flight, h.usable_default_method, h.active_subscriptions,"
+    " h.closed, h.version"
+)
+_NAMES = [c.strip().removeprefix("h.") for c in _COLUMNS.split(",")]
+# The tracked version and the store's head: a stream the projection lags behind is stuck.
+_FROM = (
+    f"SELECT {_COLUMNS}, coalesce(ps.version, 0) AS tracked,"
+    " (SELECT max(e.originator_version) FROM ledger_events e"
+    "  WHERE e.originator_id = h.account_id) AS head"
+    " FROM account_health h LEFT JOIN projection_streams ps"
+    " ON ps.projection = 'health' AND ps.stream_id = h.account_id"
+)
+
+
+def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str]:
+    found: list[str] = []
+    in_flight = r["attempt_in_flight_since"]
+    if in_flight is not None and now - in_flight > policy.stuck_after:
+        found.append("attempt_in_flight")
+    anchor = r["dunning_anchor_at"]
+    if anchor is not None and now > anchor + policy.dunning_horizon:
+        found.append("dunning_overdue")
+    if r["head"] is not None and r["tracked"] < r["head"]:
+        found.append("projection_behind")
+    if r["bad_debt_payment_in_flight"]:
+        found.append("bad_debt_payment_in_flight")
+    if r["uncollectible"] > 0:
+        found.append("uncollectible")
+    due = r["oldest_unpaid_due_at"]
+    if due is not None and due < now:
+        found.append("due_date_passed")
+    if r["failed_attempts"] > 0:
+        found.append("failed_attempts")
+    if r["active_subscriptions"] > 0 and not r["usable_default_method"]:
+        found.append("no_usable_default_method")
+    failed_at = r["last_failed_attempt_at"]
+    if failed_at is not None and now - failed_at <= policy.risk_window:
+        found.append("recent_failed_attempt")
+    return found
+
+
+_STUCK = {"attempt_in_flight", "dunning_overdue", "projection_behind"}
+_PAST_DUE = {"due_date_passed", "failed_attempts"}
+_AT_RISK = {"no_usable_default_method", "recent_failed_attempt"}
+
+
+def _state(r: dict[str, Any], reasons: set[str]) -> HealthState:
+    if r["closed"]:
+        return HealthState.CLOSED
+    if reasons & _STUCK:
+        return HealthState.STUCK
+    if "uncollectible" in reasons:
+        return HealthState.LIFTING if r["bad_debt_payment_in_flight"] else HealthState.BAD_DEBT
+    if reasons & _PAST_DUE:
+        return HealthState.PAST_DUE
+    if reasons & _AT_RISK:
+        return HealthState.AT_RISK
+    return HealthState.HEALTHY
+
+
+def _health(values: Sequence[Any], now: datetime, policy: HealthPolicy) -> AccountHealth:
+    r = dict(zip([*_NAMES, "tracked", "head"], values, strict=True))
+    reasons = _reasons(r, now, policy)
+    past_due = bool(set(reasons) & _PAST_DUE)
+    anchor = r["dunning_anchor_at"]
+    days = max(0, (now - anchor).days) if past_due and anchor is not None else 0
+    return AccountHealth(
+        account_id=r["account_id"],
+        state=_state(r, set(reasons)),
+        reasons=tuple(reasons),
+        closed=r["closed"],
+        suspended=r["uncollectible"] > 0,
+        currency=r["currency"],
+        outstanding=r["outstanding"],
+        uncollectible=r["uncollectible"],
+        days_past_due=days,
+        failed_attempts=r["failed_attempts"],
+        last_successful_payment_at=r["last_successful_payment_at"],
+        attempt_in_flight_since=r["attempt_in_flight_since"],
+        collection_path=r["collection_path"],
+        provider_links=dict(r["provider_links"]),
+        version=r["version"],
+    )
+
+
+def get_health(
+    conn: Connection[Any], account_id: UUID, now: datetime, policy: HealthPolicy | None = None
+) -> AccountHealth | None:
+    row = conn.execute(f"{_FROM} WHERE h.account_id = %s", (account_id,)).fetchone()
+    return _health(row, now, policy or HealthPolicy()) if row else None
+
+
+def fleet_health(
+    conn: Connection[Any], now: datetime, policy: HealthPolicy | None = None
+) -> FleetHealth:
+    """Every account's state, counted (one pass over the read model)."""
+    chosen = policy or HealthPolicy()
+    by_state = dict.fromkeys(HealthState, 0)
+    bad_debt: dict[str, int] = {}
+    accounts = 0
+    with conn.cursor() as cur:
+        cur.execute(_FROM)
+        for values in cur:
+            health = _health(values, now, chosen)
+            accounts += 1
+            by_state[health.state] += 1
+            if health.uncollectible:
+                total = bad_debt.get(health.currency, 0) + health.uncollectible
+                bad_debt[health.currency] = total
+    return FleetHealth(accounts=accounts, by_state=by_state, bad_debt_by_currency=bad_debt)

@@ -1,0 +1,104 @@
+"""The account health fold, pure: domain events as public envelopes, folded into the facts
+the health columns are made of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.envelope import envelope_of
+from ledger.payments import AttemptPurpose, Processor
+from projections.base import fold_all
+from projections.health import HealthFacts, HealthProjection
+from tests.unit.given import (
+    at,
+    attempt,
+    card,
+    failed,
+    history,
+    meta,
+    paypal,
+    replayed,
+    subscribed,
+    succeeded,
+    uncollectible,
+)
+
+
+def folded(*steps: Any) -> HealthFacts:
+    envelopes = [envelope_of(e, i + 1) for i, e in enumerate(history(*steps))]
+    [state] = fold_all(HealthProjection(), envelopes).values()
+    assert state is not None
+    assert state.version == len(envelopes)
+    return state
+
+
+def test_an_open_invoice_is_outstanding_and_paying_it_clears_it() -> None:
+    state = folded(card(default=True), subscribed(when=at()))
+    assert (state.outstanding, state.uncollectible) == (3000, 0)
+    assert state.oldest_unpaid_finalized_at == state.dunning_anchor_at == at()
+    assert state.oldest_unpaid_due_at is None  # the automatic path has no due date
+    assert state.active_subscriptions == 1
+    assert state.usable_default_method
+    paid = folded(
+        card(default=True), subscribed(), attempt("a-1", when=at(hours=1)),
+        succeeded("a-1", when=at(hours=1)),
+    )  # fmt: skip
+    assert (paid.outstanding, paid.invoices, paid.attempts) == (0, {}, {})
+    assert paid.last_successful_payment_at == at(hours=1)
+
+
+def test_failed_collection_attempts_count_and_a_pending_one_is_in_flight() -> None:
+    state = folded(
+        card(default=True),
+        subscribed(),
+        attempt("a-1", when=at(hours=1)),
+        failed("a-1", when=at(hours=1)),
+        attempt("a-2", when=at(days=1)),
+    )
+    assert state.failed_attempts == 1
+    assert state.last_failed_attempt_at == at(hours=1)
+    assert state.attempt_in_flight_since == at(days=1)
+    assert not state.bad_debt_payment_in_flight
+
+
+def test_bad_debt_then_a_bad_debt_payment_in_flight_then_recovered() -> None:
+    steps = [card(default=True), subscribed(), uncollectible(when=at(days=20))]
+    bad = folded(*steps)
+    assert (bad.outstanding, bad.uncollectible, bad.dunning_anchor_at) == (0, 3000, None)
+    lifting = folded(*steps, attempt("a-9", purpose=AttemptPurpose.BAD_DEBT, when=at(days=30)))
+    assert lifting.bad_debt_payment_in_flight
+    recovered = folded(
+        *steps,
+        attempt("a-9", purpose=AttemptPurpose.BAD_DEBT, when=at(days=30)),
+        succeeded("a-9", when=at(days=30)),
+    )
+    assert (recovered.uncollectible, recovered.bad_debt_payment_in_flight) == (0, False)
+
+
+def test_the_collection_path_follows_the_methods_like_the_aggregate() -> None:
+    cases = [
+        [card(default=True)],
+        [card(default=True), paypal(default=True)],
+        [card(default=True), paypal(default=True), lambda a: a.revoke_method("pp-1", meta())],
+        [paypal(default=True), card()],
+        [paypal(default=True), card(), lambda a: a.set_default_method("card-1", meta())],
+        [card(default=True), paypal(), lambda a: a.remove_method("card-1", meta())],
+        [card(default=True), lambda a: a.expire_method("card-1", meta())],
+    ]
+    for steps in cases:
+        state = folded(*steps)
+        account = replayed(history(*steps))
+        assert state.collection_path == account.collection_path.value
+        assert state.default_method_id == account.default_method_id
+    no_default = folded(card(default=True), lambda a: a.expire_method("card-1", meta()))
+    assert not no_default.usable_default_method
+
+
+def test_provider_links_and_closing() -> None:
+    state = folded(
+        lambda a: a.link_provider_customer(Processor.STRIPE, "cus_1", meta()),
+        lambda a: a.link_provider_customer(Processor.STRIPE, "cus_2", meta()),
+        lambda a: a.close(meta()),
+    )
+    assert state.provider_links == {"stripe": "cus_2"}
+    assert state.closed
