@@ -1,0 +1,22 @@
+"""Every concrete account event says how it changes the account: the base's `apply_to`
+guard (NotImplementedError) can never be reached by a recorded event."""
+
+from __future__ import annotations
+
+from ledger import events as ev
+
+ABSTRACT = {ev.AccountEvent, ev.MoneyMoved, ev._MethodStateChanged}
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_concrete_event_overrides_apply_to() -> None:
+    concrete = _subclasses(ev.AccountEvent) - ABSTRACT
+    assert len(concrete) >= 20
+    missing = [c.__name__ for c in concrete if c.apply_to is ev.AccountEvent.apply_to]
+    assert missing == []
