@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from ledger import events as ev
 
-ABSTRACT = {ev.AccountEvent, ev.MoneyMoved, ev._MethodStateChanged}
+ABSTRACT: set[type[ev.AccountEvent]] = {ev.AccountEvent, ev.MoneyMoved, ev._MethodStateChanged}
 
 
-def _subclasses(cls: type) -> set[type]:
-    found = set(cls.__subclasses__())
+def _subclasses(cls: type[ev.AccountEvent]) -> set[type[ev.AccountEvent]]:
+    found: set[type[ev.AccountEvent]] = set(cls.__subclasses__())
     for sub in list(found):
         found |= _subclasses(sub)
     return found
