@@ -30,6 +30,7 @@ from commands.ports import (
 from ledger.account import Account
 from ledger.dunning import DunningPolicy
 from ledger.meta import Actor, EventMeta
+from ledger.payments import Processor
 
 PROCESSOR_NOT_CONFIGURED = "processor_not_configured"
 MAX_ATTEMPTS = 5
@@ -47,6 +48,9 @@ class NoProcessor:
 
     def refund(self, request: RefundRequest) -> str:
         raise ProcessorUnavailable("no payment processor is configured")
+
+    def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
+        return None  # nothing is ever sent, so nothing was ever charged
 
 
 @dataclass(frozen=True)

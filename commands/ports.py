@@ -65,6 +65,12 @@ class PaymentGateway(Protocol):
         """Returns the processor's refund id."""
         ...
 
+    def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
+        """What became of an earlier charge sent with this attempt id: its result, or None
+        when the processor never saw it (then, and only then, charging again is safe).
+        Raises ProcessorUnavailable when the processor cannot be asked."""
+        ...
+
 
 class Catalogue(Protocol):
     def plan(self, plan_id: str) -> Plan:
