@@ -18,9 +18,12 @@ Observer = Callable[[str, BatchOutcome], None]
 
 
 def feed_position(conn: Connection[Any], projection: str) -> int:
-    row = conn.execute(
-        "SELECT feed_position FROM projection_positions WHERE projection = %s", (projection,)
-    ).fetchone()
+    # In its own transaction: on a pool connection a bare SELECT would open one that every
+    # later batch would then join as a savepoint, committing nothing until the end.
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT feed_position FROM projection_positions WHERE projection = %s", (projection,)
+        ).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -21,6 +21,7 @@ from psycopg import Connection, Cursor
 from ledger.envelope import EventEnvelope
 from ledger.errors import DomainError
 from projections.base import Projection
+from projections.runtime import hold_projection
 
 
 class RecomputeInProgress(DomainError):
@@ -62,6 +63,8 @@ def recompute_stream(
         row = cur.fetchone()
         if not row or not row[0]:
             raise RecomputeInProgress()
+        for name in sorted(names):
+            hold_projection(cur, name)
         cur.execute(
             "SELECT projection FROM projection_streams WHERE stream_id = %s"
             " AND projection = ANY(%s) ORDER BY projection FOR UPDATE",

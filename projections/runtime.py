@@ -7,6 +7,7 @@ missing predecessor is fetched from the store, and the rows and the tracking com
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,22 @@ def apply_batch(
     feed_position: int | None = None,
 ) -> BatchOutcome:
     with conn.transaction(), conn.cursor() as cur:
+        hold_projection(cur, projection.name)
         return _apply(cur, projection, envelopes, source, feed_position)
+
+
+def projection_lock_key(name: str) -> int:
+    """The advisory lock key of a projection's live rows (a signed 64-bit integer)."""
+    digest = hashlib.blake2b(b"projection:" + name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def hold_projection(cur: Cursor[Any], name: str) -> None:
+    """Every writer of a projection's live rows holds this shared lock until it commits; a
+    rebuild's swap takes it exclusively, which pauses them (Kafka batches, the store feed,
+    recomputes) for the swap and lets in-flight batches finish first. A killed swap's
+    lock goes with its connection: nothing can stay paused."""
+    cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (projection_lock_key(name),))
 
 
 def _apply(

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from adapters import demo as demo_data
@@ -16,6 +15,7 @@ from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import devkeys, runtime
+from adapters.cli import projections as projections_cli
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
@@ -25,17 +25,16 @@ from commands import handlers
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
-from projections.feed import catch_up, reset
+from projections.feed import catch_up
 from queries.accounts import get_account, list_accounts
 
 app = typer.Typer(no_args_is_help=True, help="Event-sourced billing ledger.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Billing accounts.")
-projections_app = typer.Typer(no_args_is_help=True, help="Read models.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
-app.add_typer(projections_app, name="projections")
+app.add_typer(projections_cli.app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
@@ -243,57 +242,6 @@ def _print_accounts(container: Container, limit: int = 20) -> None:
                 str(a.account_id), a.name, a.email, a.country, a.currency, a.status, str(a.version)
             )
     console.print(table)
-
-
-@projections_app.command("rebuild")
-def projections_rebuild(name: Annotated[str, typer.Argument(help="a projection or 'all'")]) -> None:
-    """Rebuild read models from the event store."""
-    with _container() as container:
-        names = list(container.projections) if name == "all" else [name]
-        head = container.reader.head()
-        for n in names:
-            projection = container.projections[n]
-            with container.connection() as conn:
-                reset(conn, projection)
-            with _progress() as bar:
-                task = bar.add_task(n, total=head or 1)
-
-                def advance(_count: int, position: int, task_id: TaskID = task) -> None:
-                    bar.update(task_id, completed=position)
-
-                catch_up(container.connection, projection, container.reader, progress=advance)
-        console.print(f"rebuilt {names} up to position {head}")
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
-@projections_app.command("status")
-def projections_status() -> None:
-    """Each projection's position and lag behind the store."""
-    with _container() as container:
-        head = container.reader.head()
-        table = Table(
-            "projection", "max position", "feed position", "store head", "gap", "last event"
-        )
-        with container.connection() as conn:
-            for n in container.projections:
-                row = conn.execute(
-                    "SELECT max_position, feed_position, last_event_at FROM projection_positions"
-                    " WHERE projection = %s",
-                    (n,),
-                ).fetchone() or (0, 0, None)
-                table.add_row(
-                    n, str(row[0]), str(row[1]), str(head), str(head - row[0]), str(row[2])
-                )
-        console.print(table)
 
 
 @keys_app.command("new")

@@ -1,0 +1,198 @@
+"""`ledger projections ...`: rebuild read models through a shadow schema, and their status."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from adapters.bootstrap import Container, build
+from adapters.kafka.groups import GroupStatus, describe_groups
+from adapters.kafka.projector import group_id
+from adapters.logging import configure_logging
+from adapters.settings import Settings
+from ledger.errors import DomainError
+from projections import rebuild as rebuilds
+from projections.base import Projection
+from queries.projections import ProjectionStatus, projection_statuses
+
+app = typer.Typer(no_args_is_help=True, help="Read models.")
+console = Console()
+
+
+def _container() -> Container:
+    settings = Settings()
+    configure_logging(settings.wants_json_logs(), settings.log_level)
+    return build(settings)
+
+
+class RateColumn(ProgressColumn):
+    """Events per second, as rich measures it over the last updates."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} ev/s" if task.speed else "- ev/s", style="progress.data")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@app.command("rebuild")
+def rebuild(
+    name: Annotated[str, typer.Argument(help="a projection or 'all'")],
+    fresh: Annotated[bool, typer.Option(help="Discard an interrupted rebuild's shadow")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+) -> None:
+    """Rebuild into a shadow schema, compare with the live model, swap what differs."""
+    with _container() as container:
+        names = list(container.projections) if name == "all" else [name]
+        if unknown := [n for n in names if n not in container.projections]:
+            raise typer.BadParameter(f"unknown projection {unknown}; {list(container.projections)}")
+        for n in names:
+            try:
+                report = _rebuild_one(container, container.projections[n], fresh, batch_size)
+            except DomainError as error:
+                console.print(f"[red]{error.code}[/red]: {error}")
+                raise typer.Exit(1) from error
+            _print_report(report)
+
+
+def _rebuild_one(
+    container: Container, projection: Projection[Any], fresh: bool, batch_size: int
+) -> rebuilds.RebuildReport:
+    source = container.reader
+    with container.connection() as conn, rebuilds.exclusive_rebuild(conn, projection.name):
+        conn.commit()  # the session lock stays; no transaction is left open around the work
+        head = source.head()
+        start = rebuilds.prepare(conn, projection, head, fresh)
+        if start:
+            console.print(f"{projection.name}: resuming an interrupted rebuild at {start}")
+        with _progress() as bar:
+            task = bar.add_task(projection.name, total=max(head, 1), completed=start)
+            rebuilds.build(
+                conn,
+                projection,
+                source,
+                batch_size,
+                progress=lambda _n, position: bar.update(task, completed=position),
+            )
+            bar.update(task, total=max(source.head(), 1), completed=max(source.head(), 1))
+        return rebuilds.swap(conn, projection, source, start)
+
+
+def _print_report(report: rebuilds.RebuildReport) -> None:
+    console.print(
+        f"{report.projection}: {report.accounts_compared} accounts compared up to position"
+        f" {report.position}; {len(report.differences)} replaced in the live model"
+    )
+    if not report.differences:
+        return
+    table = Table("account", "kind", "tables", "what changed (live -> rebuilt)")
+    for diff in report.differences[: rebuilds.DETAILED_CHANGES]:
+        change = report.changes.get(diff.account_id)
+        fields = ""
+        if change:
+            keys = sorted(change.before.keys() | change.after.keys())[:6]
+            fields = "; ".join(
+                f"{k}: {change.before.get(k)!r} -> {change.after.get(k)!r}" for k in keys
+            )
+        table.add_row(str(diff.account_id), diff.kind.value, ",".join(diff.tables), fields)
+    console.print(table)
+    if (more := len(report.differences) - rebuilds.DETAILED_CHANGES) > 0:
+        console.print(f"... and {more} more")
+
+
+@app.command("status")
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per projection")] = False,
+) -> None:
+    """Each projection's position, the store's head, lag, consumer group and last rebuild."""
+    with _container() as container:
+        names = list(container.projections)
+        groups = _groups(container, [container.projections[n] for n in names])
+        statuses = _statuses(container, names)
+    if as_json:
+        for s in statuses:
+            group = groups.get(s.projection)
+            doc = {**s.model_dump(mode="json"), "consumer_group": group and asdict(group)}
+            typer.echo(json.dumps(doc))
+        return
+    positions = Table("projection", "position", "store head", "lag", "lag (s)", "last event")
+    feeds = Table("projection", "consumer group", "kafka lag", "last rebuild")
+    for s in statuses:
+        group = groups.get(s.projection)
+        positions.add_row(
+            s.projection,
+            str(s.max_position),
+            str(s.store_head),
+            str(s.lag_events),
+            f"{s.lag_seconds:.1f}",
+            f"{s.last_event_at:%Y-%m-%d %H:%M:%S}" if s.last_event_at else "-",
+        )
+        feeds.add_row(
+            s.projection, _group_text(group), str(group.lag) if group else "-", _rebuild_text(s)
+        )
+    console.print(positions)
+    console.print(feeds)
+
+
+def _statuses(container: Container, names: list[str]) -> list[ProjectionStatus]:
+    def event_time(position: int) -> datetime | None:
+        after = container.reader.read_after(position, 1)
+        return after[0].occurred_at if after else None
+
+    with container.connection() as conn:
+        head = container.reader.head()
+        return projection_statuses(conn, names, head, event_time, datetime.now(UTC))
+
+
+def _groups(container: Container, projections: list[Projection[Any]]) -> dict[str, GroupStatus]:
+    settings = container.settings
+    if not settings.kafka_bootstrap:
+        return {}  # embedded: the store feed, no consumer groups
+    ids = {group_id(p): p.name for p in projections}
+    found = describe_groups(settings.kafka_bootstrap, settings.topic, list(ids))
+    return {ids[g]: status for g, status in found.items()}
+
+
+def _group_text(group: GroupStatus | None) -> str:
+    if group is None:
+        return "- (store feed)"
+    return f"{group.state} ({group.members} members)"
+
+
+def _rebuild_text(s: ProjectionStatus) -> str:
+    r = s.rebuild
+    if r is None:
+        return "-"
+    if r.phase == "building":
+        return f"building since {r.started_at:%Y-%m-%d %H:%M:%S} (resumable)"
+    return (
+        f"swapped {r.swapped_at:%Y-%m-%d %H:%M:%S} at {r.swapped_position}:"
+        f" {r.accounts_changed}/{r.accounts_compared} replaced"
+    )
