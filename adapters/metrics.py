@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -30,6 +31,21 @@ PROJECTION_LAST_EVENT = Gauge(
     "When the last event the projection applied happened",
     ["projection"],
 )
+PROJECTION_LAG_SECONDS = Gauge(
+    "billing_projection_lag_seconds",
+    "How long before it was applied the projection's latest applied event happened",
+    ["projection"],
+)
+CONSUMER_LAG = Gauge(
+    "billing_projection_consumer_lag_messages",
+    "Kafka messages of the topic the projection's consumer group has not committed yet",
+    ["projection"],
+)
+CONSUMER_MEMBERS = Gauge(
+    "billing_projection_consumer_members",
+    "Members of the projection's consumer group",
+    ["projection"],
+)
 HTTP_REQUESTS = Counter(
     "billing_http_requests_total", "HTTP requests served", ["surface", "method", "status"]
 )
@@ -45,6 +61,13 @@ def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> Non
         PROJECTION_GAP.labels(projection).set(max(0, store_head - outcome.max_position))
     if outcome.last_event_at:
         PROJECTION_LAST_EVENT.labels(projection).set(outcome.last_event_at.timestamp())
+        lag = datetime.now(UTC) - outcome.last_event_at
+        PROJECTION_LAG_SECONDS.labels(projection).set(max(0.0, lag.total_seconds()))
+
+
+def record_group(projection: str, lag: int, members: int) -> None:
+    CONSUMER_LAG.labels(projection).set(lag)
+    CONSUMER_MEMBERS.labels(projection).set(members)
 
 
 ACCOUNTS_BY_HEALTH = Gauge(

@@ -9,6 +9,7 @@ acknowledged before it is durable. Redeliveries are skipped by stream version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import structlog
@@ -16,12 +17,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from adapters.bootstrap import Container
-from adapters.kafka import codec
-from adapters.metrics import record_batch
+from adapters.kafka import codec, groups
+from adapters.metrics import record_batch, record_group
 from projections.base import Projection
 from projections.runtime import apply_batch
 
 log = structlog.get_logger("projector")
+GROUP_WATCH_S = 15.0
 
 
 def group_id(projection: Projection[Any]) -> str:
@@ -65,6 +67,23 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
             raise
 
 
+async def _watch_groups(
+    container: Container, projections: list[Projection[Any]], stop: asyncio.Event
+) -> None:
+    """Every GROUP_WATCH_S, each group's Kafka lag and members as metrics."""
+    settings = container.settings
+    ids = {group_id(p): p.name for p in projections}
+    while not stop.is_set():
+        try:
+            found = await groups.describe(str(settings.kafka_bootstrap), settings.topic, list(ids))
+            for gid, status in found.items():
+                record_group(ids[gid], status.lag, status.members)
+        except Exception:  # a metric must never take the projector down
+            log.warning("projector.group_watch_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), GROUP_WATCH_S)
+
+
 async def run(
     container: Container, projections: list[Projection[Any]], stop: asyncio.Event
 ) -> None:
@@ -72,5 +91,7 @@ async def run(
     async with broker:
         await broker.start()
         log.info("projector.started", projections=[p.name for p in projections])
+        watcher = asyncio.create_task(_watch_groups(container, projections, stop))
         await stop.wait()
+        await watcher
     log.info("projector.stopped")

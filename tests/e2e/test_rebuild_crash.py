@@ -137,7 +137,9 @@ def test_a_killed_rebuild_resumes_and_readers_never_see_a_partial_model(
         reader = Reader(ledger_env.database_url)
         reader.start()
         killed_at = kill_mid_rebuild(ledger_env, conn, head)
-        phases = dict(conn.execute("SELECT projection, phase FROM projection_rebuilds").fetchall())
+        phases: dict[str, str] = dict(
+            conn.execute("SELECT projection, phase FROM projection_rebuilds").fetchall()
+        )
         assert phases == {"accounts": "swapped", "invoices": "building"}
         conn.commit()
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from adapters.bootstrap import Container
@@ -34,6 +35,13 @@ async def test_status_shows_each_consumer_group_and_its_lag(
     assert before[group_id(accounts)].lag == 10  # nothing of this topic consumed yet
 
     await project_until_caught_up(kafka_container)
+    members = REGISTRY.get_sample_value(
+        "billing_projection_consumer_members", {"projection": "accounts"}
+    )
+    assert members is not None  # the projector watched its group as it ran
+    lag_s = REGISTRY.get_sample_value("billing_projection_lag_seconds", {"projection": "accounts"})
+    assert lag_s is not None
+    assert lag_s >= 0
 
     monkeypatch.setenv("LEDGER_DATABASE_URL", kafka_container.db.conninfo)
     monkeypatch.setenv("LEDGER_KAFKA_BOOTSTRAP", str(settings.kafka_bootstrap))
