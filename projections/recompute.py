@@ -65,6 +65,13 @@ def recompute_stream(
             raise RecomputeInProgress()
         for name in sorted(names):
             hold_projection(cur, name)
+        # A stream no projection has tracked yet gets placeholder rows first (version 0,
+        # the same as none), so that a batch racing this recompute has a row to wait on.
+        cur.execute(
+            "INSERT INTO projection_streams (projection, stream_id, version)"
+            " SELECT name, %s, 0 FROM unnest(%s::text[]) name ON CONFLICT DO NOTHING",
+            (stream_id, names),
+        )
         cur.execute(
             "SELECT projection FROM projection_streams WHERE stream_id = %s"
             " AND projection = ANY(%s) ORDER BY projection FOR UPDATE",
