@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
+
+from psycopg import Connection
 
 from adapters.bootstrap import Container
 from commands.base import CommandResult
 from commands.models import CommandContext
 from commands.recompute import RecomputeAccount, recompute_account
-from projections.recompute import Change, recompute_stream
+from projections.recompute import (
+    Change,
+    RecomputeInProgress,
+    recompute_lock_key,
+    recompute_stream,
+)
 
 
 def recompute(
@@ -19,8 +29,25 @@ def recompute(
     projections = list(container.projections.values())
     names = [p.name for p in projections]
     cmd = RecomputeAccount(account_id=account_id)
-    result = recompute_account(container.deps, cmd, ctx, names)
-    envelopes = container.reader.stream_between(account_id, 0, None)
-    with container.connection() as conn:
+    with container.connection() as conn, _claimed(conn, account_id):
+        result = recompute_account(container.deps, cmd, ctx, names)
+        envelopes = container.reader.stream_between(account_id, 0, None)
         changes = recompute_stream(conn, projections, account_id, envelopes)
     return result, changes
+
+
+@contextmanager
+def _claimed(conn: Connection[Any], account_id: UUID) -> Iterator[None]:
+    """Claims the account's recompute lock for the session before anything is recorded, so
+    a refused recompute leaves no request event behind (the recompute's own transaction
+    lock is then granted to this same session)."""
+    key = recompute_lock_key(account_id)
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    conn.commit()
+    if not row or not row[0]:
+        raise RecomputeInProgress()
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        conn.commit()

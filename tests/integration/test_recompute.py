@@ -207,12 +207,14 @@ def test_a_second_recompute_of_the_same_account_is_refused(
     own, other = accounts
     corrupt(container, own)
     corrupted = snapshot(container, own)
+    events_before = len(container.reader.stream_between(own, 0, None))
     with psycopg.connect(database_url) as holder, holder.transaction():
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(own),))
         with pytest.raises(RecomputeInProgress) as refused:
             recompute(container, own, support_ctx("second click"))
         assert (refused.value.code, refused.value.http_status) == ("recompute_in_progress", 409)
         assert snapshot(container, own) == corrupted  # rolled back, nothing half done
+        assert len(container.reader.stream_between(own, 0, None)) == events_before  # no request
         _, changes = recompute(container, other, support_ctx("another account"))  # not blocked
         assert not changes["invoices"].changed
     _, changes = recompute(container, own, support_ctx("after the first finished"))
