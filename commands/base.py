@@ -50,7 +50,9 @@ class NoProcessor:
         raise ProcessorUnavailable("no payment processor is configured")
 
     def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
-        return None  # nothing is ever sent, so nothing was ever charged
+        # Never "not seen": an attempt pending from when a processor WAS configured may
+        # have been charged, and only that processor can say.
+        raise ProcessorUnavailable("no payment processor is configured")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -12,7 +14,7 @@ from rich.console import Console
 from adapters.bootstrap import Container, build
 from adapters.logging import configure_logging
 from adapters.settings import Settings
-from commands import billing, money
+from commands import billing, janitor, money
 from commands.models import (
     CommandContext,
     GrantCredit,
@@ -25,6 +27,7 @@ from commands.models import (
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from queries.accounts import open_account_ids
+from queries.in_flight import accounts_in_flight_since
 
 app = typer.Typer(no_args_is_help=True, help="Billing operations.")
 console = Console()
@@ -59,6 +62,30 @@ def _pages(container: Container) -> Iterator[list[UUID]]:
             return
         yield page
         after = page[-1]
+
+
+@app.command("resolve-in-flight")
+def resolve_in_flight(
+    account: Annotated[list[UUID] | None, typer.Option(help="Only these")] = None,
+    older_than_minutes: Annotated[int, typer.Option(min=1)] = 15,
+    actor: Actor = "janitor",
+) -> None:
+    """Ask the processors about attempts pending too long, and record what they say."""
+    older_than = timedelta(minutes=older_than_minutes)
+    with _container() as container:
+        if account is None:
+            with container.connection() as conn:
+                before = container.deps.clock.now() - older_than
+                account = accounts_in_flight_since(conn, before, 10_000)
+        counts: Counter[str] = Counter()
+        for account_id in account:
+            ctx = _ctx(actor, None, ActorKind.SYSTEM)
+            for resolved in janitor.resolve_in_flight(container.deps, account_id, older_than, ctx):
+                counts[resolved.resolution.value] += 1
+                console.print(f"{account_id} {resolved.attempt_id}: {resolved.resolution.value}")
+    console.print(f"{len(account)} accounts; " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if counts[janitor.Resolution.UNREACHABLE.value]:
+        raise typer.Exit(code=1)
 
 
 @app.command("run")
