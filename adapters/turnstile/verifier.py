@@ -1,0 +1,75 @@
+"""Cloudflare Turnstile's siteverify API, server side (the HumanCheck port).
+
+POSTs the token with the secret; retries only what is safe to retry (a timeout or a 5xx
+with the same idempotency key, which siteverify accepts so that a retried check of one
+token is not taken for its reuse). The secret never reaches a log line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import stamina
+import structlog
+
+from commands.checkout_ports import HumanCheckResult, HumanCheckUnavailable
+
+SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+log = structlog.get_logger("turnstile")
+
+
+class _Retryable(Exception):
+    pass
+
+
+class TurnstileVerifier:
+    def __init__(
+        self,
+        site_key: str,
+        secret: str,
+        url: str = SITEVERIFY_URL,
+        timeout_s: float = 5.0,
+        attempts: int = 3,
+    ) -> None:
+        self.site_key = site_key
+        self._secret = secret
+        self._url = url
+        self._timeout_s = timeout_s
+        self._attempts = attempts
+
+    def __repr__(self) -> str:  # never the secret
+        return f"TurnstileVerifier(site_key={self.site_key!r}, url={self._url!r})"
+
+    def verify(self, token: str, remote_ip: str | None, idempotency_key: str) -> HumanCheckResult:
+        form = {"secret": self._secret, "response": token, "idempotency_key": idempotency_key}
+        if remote_ip:
+            form["remoteip"] = remote_ip
+        try:
+            body = self._post(form)
+        except (_Retryable, httpx.HTTPError) as error:
+            log.warning("turnstile.unavailable", error=type(error).__name__)
+            raise HumanCheckUnavailable("the bot check could not be verified") from error
+        return _result(body)
+
+    def _post(self, form: dict[str, str]) -> dict[str, Any]:
+        for attempt in stamina.retry_context(
+            on=(_Retryable, httpx.TransportError), attempts=self._attempts, wait_initial=0.05
+        ):
+            with attempt, httpx.Client(timeout=self._timeout_s) as client:
+                response = client.post(self._url, data=form)
+                if response.status_code >= 500:
+                    raise _Retryable(f"siteverify answered {response.status_code}")
+                response.raise_for_status()
+                body: dict[str, Any] = response.json()
+                return body
+        raise _Retryable("no attempt was made")  # pragma: no cover - attempts >= 1
+
+
+def _result(body: dict[str, Any]) -> HumanCheckResult:
+    return HumanCheckResult(
+        passed=bool(body.get("success")),
+        error_codes=tuple(str(c) for c in body.get("error-codes", [])),
+        hostname=body.get("hostname"),
+        action=body.get("action"),
+    )

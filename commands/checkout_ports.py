@@ -1,0 +1,34 @@
+"""Ports of the one payment flow (checkout) besides the processors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ledger.errors import DomainError
+
+
+@dataclass(frozen=True)
+class HumanCheckResult:
+    passed: bool
+    error_codes: tuple[str, ...] = ()
+    hostname: str | None = None
+    action: str | None = None
+
+
+class HumanCheckUnavailable(DomainError):
+    """The bot check could not be verified right now; nothing was started."""
+
+    code = "human_check_unavailable"
+    http_status = 503
+
+
+class HumanCheck(Protocol):
+    """Verifies a challenge token (Cloudflare Turnstile) server side. Tokens are single use:
+    a second verification of the same token fails."""
+
+    site_key: str
+
+    def verify(self, token: str, remote_ip: str | None, idempotency_key: str) -> HumanCheckResult:
+        """Raises HumanCheckUnavailable when the verifier cannot be reached."""
+        ...
