@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
+from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, EmailStr
 
 from adapters.bootstrap import Container
@@ -98,10 +99,24 @@ def context(
     )
 
 
+MinVersion = Annotated[
+    int | None,
+    Query(ge=1, description="read-your-writes: wait (bounded) until this version is applied"),
+]
+
+
+def wait_for(
+    conn: Connection[Any], projection: str, account_id: UUID, min_version: int | None
+) -> None:
+    """Read-your-writes: a write answers with the account's version; a read given it waits,
+    bounded, until the projection has applied it (then serves what it has)."""
+    if min_version is not None:
+        wait_for_version(conn, account_id, min_version, projection=projection)
+
+
 def read_account(container: Container, account_id: UUID, min_version: int | None) -> AccountView:
     with container.connection() as conn:
-        if min_version is not None:
-            wait_for_version(conn, account_id, min_version)
+        wait_for(conn, "accounts", account_id, min_version)
         view = get_account(conn, account_id)
     if view is None:
         raise AccountNotFound()

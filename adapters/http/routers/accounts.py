@@ -16,6 +16,7 @@ from adapters.http.common import (
     AccountWritten,
     CorrelationId,
     IdempotencyKey,
+    MinVersion,
     OpenAccountBody,
     ProfileChangesBody,
     ReasonBody,
@@ -32,7 +33,6 @@ from ledger.meta import ActorKind, Surface
 from queries.accounts import AccountView, list_accounts
 
 Deps = Annotated[Container, Depends(container_of)]
-MinVersion = Annotated[int | None, Query(ge=1, description="wait (bounded) for this version")]
 
 service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
 support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])

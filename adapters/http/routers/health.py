@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import container_of
+from adapters.http.common import MinVersion, container_of, wait_for
 from adapters.metrics import record_health
 from commands.errors import AccountNotFound
 from ledger.meta import ActorKind
@@ -26,8 +26,9 @@ support = APIRouter(prefix="/support", tags=["support (NinjaPanel)"])
 router = APIRouter()
 
 
-def _account(c: Container, account_id: UUID) -> AccountHealth:
+def _account(c: Container, account_id: UUID, min_version: int | None) -> AccountHealth:
     with c.connection() as conn:
+        wait_for(conn, "health", account_id, min_version)
         found = get_health(conn, account_id, c.deps.clock.now())
     if found is None:
         raise AccountNotFound()
@@ -42,8 +43,10 @@ def _fleet(c: Container) -> FleetHealth:
 
 
 @service.get("/accounts/{account_id}/health")
-def service_account(account_id: UUID, who: ServiceReader, c: Deps) -> AccountHealth:
-    return _account(c, account_id)
+def service_account(
+    account_id: UUID, who: ServiceReader, c: Deps, min_version: MinVersion = None
+) -> AccountHealth:
+    return _account(c, account_id, min_version)
 
 
 @service.get("/health/fleet")
@@ -52,8 +55,10 @@ def service_fleet(who: ServiceReader, c: Deps) -> FleetHealth:
 
 
 @support.get("/accounts/{account_id}/health")
-def support_account(account_id: UUID, who: SupportReader, c: Deps) -> AccountHealth:
-    return _account(c, account_id)
+def support_account(
+    account_id: UUID, who: SupportReader, c: Deps, min_version: MinVersion = None
+) -> AccountHealth:
+    return _account(c, account_id, min_version)
 
 
 @support.get("/health")

@@ -3,18 +3,20 @@ own account's invoices: any other account answers 404, as one that does not exis
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import container_of
+from adapters.http.common import MinVersion, container_of, wait_for
+from adapters.pdf.invoice import invoice_pdf
 from commands.errors import AccountNotFound
 from ledger.invoices import DisplayStatus, InvoiceNotFound
 from ledger.meta import ActorKind
+from queries.accounts import get_account
 from queries.invoices import (
     DateRange,
     InvoiceDetail,
@@ -55,22 +57,47 @@ def invoice_filters(
 
 Filters = Annotated[InvoiceFilters, Depends(invoice_filters)]
 Size = Annotated[int, Query(ge=1, le=100)]
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "the invoice as a PDF"}
+}
 
 
 def _page(
-    c: Container, account_id: UUID, f: InvoiceFilters, size: int, cursor: str | None
+    c: Container,
+    account_id: UUID,
+    f: InvoiceFilters,
+    size: int,
+    cursor: str | None,
+    min_version: int | None,
 ) -> InvoicePage:
     key, now = c.settings.cursor_secret.encode(), c.deps.clock.now()
     with c.connection() as conn:
+        wait_for(conn, "invoices", account_id, min_version)
         return list_invoices(conn, account_id, key, now, f, size, cursor)
 
 
-def _detail(c: Container, account_id: UUID, invoice_id: str) -> InvoiceDetail:
+def _detail(
+    c: Container, account_id: UUID, invoice_id: str, min_version: int | None = None
+) -> InvoiceDetail:
     with c.connection() as conn:
+        wait_for(conn, "invoices", account_id, min_version)
         found = get_invoice(conn, account_id, invoice_id, c.deps.clock.now())
     if found is None:
         raise InvoiceNotFound()
     return found
+
+
+def _pdf(c: Container, account_id: UUID, invoice_id: str) -> Response:
+    invoice = _detail(c, account_id, invoice_id)
+    with c.connection() as conn:
+        account = get_account(conn, account_id)
+    if account is None or invoice.number is None:  # a draft has no document yet
+        raise InvoiceNotFound()
+    return Response(
+        invoice_pdf(invoice, account),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'},
+    )
 
 
 def _own(principal: Principal, account_id: UUID) -> UUID:
@@ -87,15 +114,21 @@ def customer_list(
     f: Filters,
     limit: Size = 20,
     cursor: str | None = None,
+    min_version: MinVersion = None,
 ) -> InvoicePage:
-    return _page(c, _own(who, account_id), f, limit, cursor)
+    return _page(c, _own(who, account_id), f, limit, cursor, min_version)
 
 
 @customer.get("/{account_id}/invoices/{invoice_id}")
 def customer_detail(
-    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps
+    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps, min_version: MinVersion = None
 ) -> InvoiceDetail:
-    return _detail(c, _own(who, account_id), invoice_id)
+    return _detail(c, _own(who, account_id), invoice_id, min_version)
+
+
+@customer.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
+def customer_pdf(account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps) -> Response:
+    return _pdf(c, _own(who, account_id), invoice_id)
 
 
 @service.get("/{account_id}/invoices")
@@ -106,13 +139,21 @@ def service_list(
     f: Filters,
     limit: Size = 20,
     cursor: str | None = None,
+    min_version: MinVersion = None,
 ) -> InvoicePage:
-    return _page(c, account_id, f, limit, cursor)
+    return _page(c, account_id, f, limit, cursor, min_version)
 
 
 @service.get("/{account_id}/invoices/{invoice_id}")
-def service_detail(account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps) -> InvoiceDetail:
-    return _detail(c, account_id, invoice_id)
+def service_detail(
+    account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps, min_version: MinVersion = None
+) -> InvoiceDetail:
+    return _detail(c, account_id, invoice_id, min_version)
+
+
+@service.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
+def service_pdf(account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps) -> Response:
+    return _pdf(c, account_id, invoice_id)
 
 
 @support.get("/{account_id}/invoices")
@@ -123,10 +164,18 @@ def support_list(
     f: Filters,
     limit: Size = 20,
     cursor: str | None = None,
+    min_version: MinVersion = None,
 ) -> InvoicePage:
-    return _page(c, account_id, f, limit, cursor)
+    return _page(c, account_id, f, limit, cursor, min_version)
 
 
 @support.get("/{account_id}/invoices/{invoice_id}")
-def support_detail(account_id: UUID, invoice_id: str, who: SupportReader, c: Deps) -> InvoiceDetail:
-    return _detail(c, account_id, invoice_id)
+def support_detail(
+    account_id: UUID, invoice_id: str, who: SupportReader, c: Deps, min_version: MinVersion = None
+) -> InvoiceDetail:
+    return _detail(c, account_id, invoice_id, min_version)
+
+
+@support.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
+def support_pdf(account_id: UUID, invoice_id: str, who: SupportReader, c: Deps) -> Response:
+    return _pdf(c, account_id, invoice_id)

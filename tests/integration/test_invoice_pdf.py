@@ -1,0 +1,173 @@
+"""The invoice PDF over HTTP: what the detail view says, the display status included; a
+customer reaches only its own; reads wait for a given version (read-your-writes)."""
+
+from __future__ import annotations
+
+import io
+from uuid import UUID
+
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from adapters.bootstrap import Container
+from commands import handlers
+from commands.base import Deps
+from commands.models import UpdateProfile
+from projections.feed import catch_up
+from tests.fakes.builders import support_ctx
+from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
+from tests.integration.test_http_invoices import (  # noqa: F401 - fixtures
+    CUSTOMER,
+    SERVICE,
+    SUPPORT,
+    accounts,
+    auth,
+    client,
+    deps,
+)
+from tests.integration.test_invoice_history import make_bad_debt_recovered
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def first_invoice(http: TestClient, account_id: UUID) -> dict[str, object]:
+    listed = http.get(f"/internal/accounts/{account_id}/invoices", headers=auth(SERVICE))
+    invoice_id = listed.json()["items"][0]["invoice_id"]
+    url = f"/internal/accounts/{account_id}/invoices/{invoice_id}"
+    detail: dict[str, object] = http.get(url, headers=auth(SERVICE)).json()
+    return detail
+
+
+def test_a_customer_downloads_its_invoice_as_a_pdf_that_matches_the_detail(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+) -> None:
+    own, _ = accounts
+    catch_up(container.connection, container.projections["accounts"], container.reader)
+    detail = first_invoice(client, own)
+    url = f"/v1/accounts/{own}/invoices/{detail['invoice_id']}/pdf"
+    response = client.get(url, headers=auth(CUSTOMER))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="invoice-{detail["number"]}.pdf"' in response.headers["content-disposition"]
+    text = pdf_text(response.content)
+    assert f"Invoice {detail['number']}" in text
+    assert "Status" in text
+    assert "Paid" in text
+    assert "20.00 USD" in text  # the plan's price, from minor units
+    assert "Amount due" in text
+    assert "Ada" in text or "@example.com" in text  # billed to, from the accounts model
+
+
+def test_a_customer_cannot_fetch_another_accounts_pdf(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+) -> None:
+    own, other = accounts
+    catch_up(container.connection, container.projections["accounts"], container.reader)
+    detail = first_invoice(client, other)
+    response = client.get(
+        f"/v1/accounts/{other}/invoices/{detail['invoice_id']}/pdf", headers=auth(CUSTOMER)
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    missing = client.get(f"/support/accounts/{own}/invoices/in_nope/pdf", headers=auth(SUPPORT))
+    assert missing.status_code == 404
+
+
+def test_a_recovered_bad_debt_pdf_says_recovered_with_both_dates(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+    deps: Deps,  # noqa: F811
+    clock: FixedClock,
+) -> None:
+    own, _ = accounts
+    gateway = deps.gateway
+    assert isinstance(gateway, FakeGateway)
+    [bad, *_] = make_bad_debt_recovered(deps, own, clock, gateway)
+    for projection in container.projections.values():
+        catch_up(container.connection, projection, container.reader)
+    url = f"/support/accounts/{own}/invoices/{bad}"
+    detail = client.get(url, headers=auth(SUPPORT)).json()
+    assert detail["display_status"] == "recovered"
+    text = pdf_text(client.get(f"{url}/pdf", headers=auth(SUPPORT)).content)
+    assert "Recovered (was uncollectible, then paid)" in text
+    assert "Marked uncollectible" in text
+    assert f"{detail['marked_uncollectible_at'][:10]}" in text
+    assert f"{detail['paid_at'][:10]}" in text
+
+
+def test_reads_wait_for_the_version_a_write_returned(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+    deps: Deps,  # noqa: F811
+) -> None:
+    own, _ = accounts
+    for projection in container.projections.values():
+        catch_up(container.connection, projection, container.reader)
+    cmd = UpdateProfile(account_id=own, name="Renamed Ltd")
+    written = handlers.update_profile(deps, cmd, support_ctx("ticket 1"))
+    base = f"/internal/accounts/{own}"
+    follow = _follower(container)
+    try:
+        health = client.get(
+            f"{base}/health", params={"min_version": written.version}, headers=auth(SERVICE)
+        )
+        invoices = client.get(
+            f"{base}/invoices", params={"min_version": written.version}, headers=auth(SERVICE)
+        )
+    finally:
+        follow.stop()
+    assert health.status_code == 200
+    assert health.json()["version"] >= written.version  # the read waited for the write
+    assert invoices.status_code == 200
+    with container.connection() as conn:
+        versions = dict(
+            conn.execute(
+                "SELECT projection, version FROM projection_streams WHERE stream_id = %s", (own,)
+            ).fetchall()
+        )
+    assert versions["health"] >= written.version
+    assert versions["invoices"] >= written.version
+    bad = client.get(f"{base}/health", params={"min_version": 0}, headers=auth(SERVICE))
+    assert bad.status_code == 422
+
+
+class _Follower:
+    def __init__(self, container: Container) -> None:
+        import threading
+
+        from projections.feed import follow
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=follow,
+            args=(
+                container.connection,
+                list(container.projections.values()),
+                container.reader,
+                self._stop,
+            ),
+            kwargs={"idle_wait_s": 0.2},
+            daemon=True,
+        )
+        self._started_after_delay = threading.Timer(0.3, self._thread.start)
+        self._started_after_delay.start()
+
+    def stop(self) -> None:
+        self._started_after_delay.cancel()
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+
+def _follower(container: Container) -> _Follower:
+    """The store feed, started 0.3 s late: a read that did not wait would see old rows."""
+    return _Follower(container)
