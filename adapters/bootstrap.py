@@ -17,7 +17,9 @@ from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
+from adapters.processors import payment_gateway, stripe_gateway
 from adapters.settings import Settings
+from adapters.stripe import StripeGateway
 from commands.application import LedgerApplication
 from commands.catalogue import StaticCatalogue
 from commands.handlers import Deps
@@ -40,6 +42,7 @@ class Container:
     pool: ConnectionPool[Connection[Any]]
     reader: StoreReader
     projections: dict[str, Projection[Any]] = field(default_factory=all_projections)
+    stripe: StripeGateway | None = None  # also the Stripe CustomerDirectory and CardVault
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -82,11 +85,13 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
     )
+    stripe = stripe_gateway(settings)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
+        gateway=payment_gateway(stripe=stripe),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
     )
-    return Container(settings, db, app, deps, pool, StoreReader(app))
+    return Container(settings, db, app, deps, pool, StoreReader(app), stripe=stripe)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +42,17 @@ class Settings(BaseSettings):
         default=(1, 3, 5, 7), description="retries, in days after the first failure"
     )
     dunning_backup_methods: bool = True
+    stripe_api_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key; unset = cards are not charged"
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="Stripe API URL (e.g. localstripe); unset = api.stripe.com"
+    )
+    stripe_lookup: Literal["search", "list"] = Field(
+        default="search",
+        description="finding a charge by attempt id: Search API, or listing (localstripe)",
+    )
+    stripe_timeout_s: float = 30.0
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",

@@ -35,9 +35,16 @@ class ChargeRequest:
 
 @dataclass(frozen=True)
 class ChargeResult:
+    """What the processor answered. `requires_action` (3-D Secure and the like): the payment
+    is not made until the customer authenticates with `client_secret` in their browser; it
+    always comes with succeeded=False and a decline code (`authentication_required`), so a
+    caller that knows nothing of it records a soft decline and never a success."""
+
     succeeded: bool
     processor_payment_id: str | None = None
     decline_code: str | None = None
+    requires_action: bool = False
+    client_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,87 @@ class Catalogue(Protocol):
     def plan(self, plan_id: str) -> Plan:
         """Raises PlanNotFound."""
         ...
+
+
+@dataclass(frozen=True)
+class ProviderCustomer:
+    """A customer as the processor holds it (for syncing and reconciliation)."""
+
+    customer_id: str
+    account_id: str | None  # the ledger account it was created for (processor metadata)
+    name: str | None
+    email: str | None
+    default_method_ref: str | None
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """A started card setup (Stripe SetupIntent): the customer's browser completes it with
+    `client_secret`, and the vaulted card's reference comes back through the front end."""
+
+    setup_id: str
+    client_secret: str
+    status: str
+
+
+@dataclass(frozen=True)
+class VaultedCard:
+    method_ref: str
+    customer_ref: str | None
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class MethodDeclined(DomainError):
+    """The processor refused to vault this payment method."""
+
+    code = "payment_method_declined"
+    http_status = 402
+
+    def __init__(self, detail: str | None = None, decline_code: str | None = None) -> None:
+        super().__init__(detail)
+        self.decline_code = decline_code
+
+
+class ProviderCustomerNotFound(DomainError):
+    """The processor has no such customer."""
+
+    code = "provider_customer_not_found"
+    http_status = 404
+
+
+class CustomerDirectory(Protocol):
+    """Customers at a processor, kept in step with the ledger's billing profile. Every
+    method raises ProcessorUnavailable when the processor cannot be asked."""
+
+    def create_customer(self, account_id: str, name: str, email: str) -> str:
+        """The processor's customer id for this account, created unless one already exists
+        for it (so calling it again is safe)."""
+        ...
+
+    def update_customer(
+        self, customer_id: str, *, name: str | None = None, email: str | None = None
+    ) -> None:
+        """Raises ProviderCustomerNotFound."""
+        ...
+
+    def get_customer(self, customer_id: str) -> ProviderCustomer | None: ...
+
+
+class CardVault(Protocol):
+    """Cards vaulted at the processor for a customer. Raises ProcessorUnavailable when the
+    processor cannot be asked."""
+
+    def start_card_setup(self, customer_id: str, setup_id: str) -> CardSetup:
+        """`setup_id` is the idempotency key of the setup."""
+        ...
+
+    def attach_card(self, customer_id: str, method_ref: str) -> VaultedCard:
+        """Raises MethodDeclined when the card is refused."""
+        ...
+
+    def detach_card(self, method_ref: str) -> None: ...
+
+    def set_default_card(self, customer_id: str, method_ref: str) -> None: ...

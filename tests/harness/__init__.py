@@ -1,4 +1,4 @@
-"""Test harness: private PostgreSQL, Redis and Kafka servers on free loopback ports.
+"""Test harness: private PostgreSQL, Redis, Kafka and localstripe servers on free loopback ports.
 
 Each `running_*` context manager starts a real server, yields a frozen dataclass with its
 connection details and start time (`started_in_s`), and stops it and drops its data on exit.
@@ -6,6 +6,7 @@ Run scripts/setup-services once first (redis-server and the Kafka jars).
 """
 
 from tests.harness.kafka import KafkaServer, running_kafka
+from tests.harness.localstripe import LocalStripeServer, running_localstripe
 from tests.harness.ports import free_port, free_ports
 from tests.harness.postgres import PostgresServer, outside_pytest_tmp, running_postgres
 from tests.harness.process import ServiceStartError
@@ -13,6 +14,7 @@ from tests.harness.redis import RedisServer, running_redis
 
 __all__ = [
     "KafkaServer",
+    "LocalStripeServer",
     "PostgresServer",
     "RedisServer",
     "ServiceStartError",
@@ -20,6 +22,7 @@ __all__ = [
     "free_ports",
     "outside_pytest_tmp",
     "running_kafka",
+    "running_localstripe",
     "running_postgres",
     "running_redis",
 ]

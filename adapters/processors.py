@@ -1,0 +1,57 @@
+"""One PaymentGateway for the commands, dispatching each request to its processor's adapter
+by `processor`: Stripe for cards, Braintree for PayPal. A processor that is not configured
+is served by NoProcessor (charges declined with `processor_not_configured`)."""
+
+from __future__ import annotations
+
+from adapters.settings import Settings
+from adapters.stripe import StripeConfig, StripeGateway, make_client
+from commands.base import NoProcessor
+from commands.ports import ChargeRequest, ChargeResult, PaymentGateway, RefundRequest
+from ledger.payments import Processor
+
+
+class RoutingGateway:
+    def __init__(
+        self,
+        stripe: PaymentGateway | None = None,
+        braintree: PaymentGateway | None = None,
+    ) -> None:
+        self._gateways: dict[Processor, PaymentGateway] = {
+            Processor.STRIPE: stripe or NoProcessor(),
+            Processor.BRAINTREE: braintree or NoProcessor(),
+        }
+
+    def gateway_for(self, processor: Processor) -> PaymentGateway:
+        return self._gateways[processor]
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        return self.gateway_for(request.processor).charge(request)
+
+    def refund(self, request: RefundRequest) -> str:
+        return self.gateway_for(request.processor).refund(request)
+
+    def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
+        return self.gateway_for(processor).find_charge(attempt_id, processor)
+
+
+def stripe_gateway(settings: Settings) -> StripeGateway | None:
+    """The Stripe adapter when a key is configured; its client is built here, not before."""
+    if settings.stripe_api_key is None:
+        return None
+    config = StripeConfig(
+        api_key=settings.stripe_api_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        timeout_s=settings.stripe_timeout_s,
+        lookup=settings.stripe_lookup,
+    )
+    return StripeGateway(make_client(config), lookup=config.lookup)
+
+
+def payment_gateway(
+    stripe: PaymentGateway | None = None, braintree: PaymentGateway | None = None
+) -> PaymentGateway:
+    """NoProcessor when nothing is configured, else a RoutingGateway."""
+    if stripe is None and braintree is None:
+        return NoProcessor()
+    return RoutingGateway(stripe=stripe, braintree=braintree)
