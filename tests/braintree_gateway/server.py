@@ -27,7 +27,8 @@ answers 403, and a request without `X-ApiVersion` 426, like the real gateway. De
 
 Outages for tests: `fail(status)` answers that status, `hang()` holds requests without an
 answer, `lose_responses()` processes a request and then holds the answer (the outcome is
-unknown to the client); each optionally for `times` requests and only where `path` occurs.
+unknown to the client); each optionally for `times` requests, one `method` and the paths
+matching the regular expression `path` (below the merchant, e.g. `/transactions`).
 """
 
 from __future__ import annotations
@@ -57,12 +58,12 @@ PAGE_SIZE = 50
 class Fault:
     kind: str  # status | hang | lose_response
     status: int = 500
-    path: str | None = None
+    path: str | None = None  # a regular expression the whole path must match
     method: str | None = None
     times: int | None = None  # None = until cleared
 
     def applies(self, method: str, path: str) -> bool:
-        return (self.path is None or self.path in path) and (
+        return (self.path is None or re.fullmatch(self.path, path) is not None) and (
             self.method is None or self.method == method
         )
 
@@ -73,8 +74,9 @@ class Calls:
 
     seen: list[tuple[str, str]] = field(default_factory=list)
 
-    def count(self, method: str, path_part: str) -> int:
-        return sum(1 for m, p in self.seen if m == method and path_part in p)
+    def count(self, method: str, path: str) -> int:
+        """Requests with this method whose path matches the regular expression."""
+        return sum(1 for m, p in self.seen if m == method and re.fullmatch(path, p))
 
 
 class LocalBraintreeGateway:
