@@ -127,6 +127,14 @@ class MethodDeclined(DomainError):
         self.decline_code = decline_code
 
 
+class ProcessorRefused(DomainError):
+    """The processor refused the request (e.g. a refund of a payment it no longer holds as
+    refundable): the ledger and the processor disagree, and nothing was done there."""
+
+    code = "processor_refused"
+    http_status = 409
+
+
 class ProviderCustomerNotFound(DomainError):
     """The processor has no such customer."""
 

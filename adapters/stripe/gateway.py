@@ -35,6 +35,7 @@ from commands.ports import (
     ChargeRequest,
     ChargeResult,
     MethodDeclined,
+    ProcessorRefused,
     ProcessorUnavailable,
     ProviderCustomer,
     ProviderCustomerNotFound,
@@ -117,6 +118,8 @@ class StripeGateway:
                     params, {"idempotency_key": request.refund_id}
                 ),
             )
+        except (stripe.CardError, stripe.InvalidRequestError) as error:
+            raise _refused("refund", error) from error
         except ProcessorUnavailable:
             if found := self._find_refund(request, quietly=True):
                 return found
@@ -185,7 +188,7 @@ class StripeGateway:
         except stripe.InvalidRequestError as error:
             if error.http_status == 404:
                 raise ProviderCustomerNotFound(f"no Stripe customer {customer_id}") from error
-            raise
+            raise _refused("customer update", error) from error
 
     def get_customer(self, customer_id: str) -> ProviderCustomer | None:
         try:
@@ -274,7 +277,7 @@ class StripeGateway:
         except stripe.InvalidRequestError as error:
             if error.http_status == 404:
                 raise ProviderCustomerNotFound(f"no Stripe customer {customer_id}") from error
-            raise
+            raise _refused("customer update", error) from error
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -363,6 +366,17 @@ def _error_body(error: stripe.StripeError) -> Mapping[str, Any]:
 
 def _error_code(error: stripe.StripeError) -> str:
     return decline_of(_error_body(error))
+
+
+def _refused(operation: str, error: stripe.StripeError) -> ProcessorRefused:
+    log.warning(
+        "stripe_refused",
+        operation=operation,
+        code=error.code,
+        http_status=error.http_status,
+        request_id=error.request_id,
+    )
+    return ProcessorRefused(f"Stripe refused the {operation}: {error.user_message}")
 
 
 def _declined(error: stripe.CardError) -> ChargeResult:

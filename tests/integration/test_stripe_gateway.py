@@ -25,6 +25,7 @@ from commands.models import AddCard, LinkProviderCustomer, RefundPayment
 from commands.ports import (
     ChargeRequest,
     MethodDeclined,
+    ProcessorRefused,
     ProcessorUnavailable,
     ProviderCustomerNotFound,
     RefundRequest,
@@ -314,6 +315,23 @@ def test_a_refund_is_made_once_per_refund_id(
     keys = [h["Idempotency-Key"] for h in http.posts_to("/v1/refunds")]
     assert keys[0] == first.refund_id
     assert len(keys) == 2
+
+
+def test_a_refund_stripe_refuses_is_a_processor_refusal(
+    stripe_gw: StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    customer, method = vaulted(stripe_gw, sdk, DECLINED_AT_CHARGE)
+    request = charge_request(method, customer)
+    stripe_gw.charge(request)
+    found = stripe_gw.find_charge(request.attempt_id, Processor.STRIPE)
+    assert found is not None
+    assert found.processor_payment_id is not None
+    refund = RefundRequest(
+        str(uuid4()), Processor.STRIPE, found.processor_payment_id, Money(1, "USD")
+    )
+    with pytest.raises(ProcessorRefused) as refused:
+        stripe_gw.refund(refund)
+    assert refused.value.code == "processor_refused"
 
 
 # --- an outage -------------------------------------------------------------------------
