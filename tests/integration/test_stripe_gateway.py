@@ -282,8 +282,11 @@ def test_a_charge_whose_response_is_lost_is_looked_up_not_sent_again(
     request = charge_request(method, customer)
     http.lose_response_of = ("POST", f"{sdk_url(sdk)}/v1/payment_intents")
     result = stripe_gw.charge(request)
-    assert result.succeeded
+    assert http.lose_response_of is None  # the response was lost...
+    assert result.succeeded  # ...and the charge found by its attempt id
     assert len(http.posts_to("/v1/payment_intents")) == 1
+    lookups = [u for m, u, _ in http.sent if m == "GET" and "/v1/payment_intents" in u]
+    assert lookups
     intents = sdk.v1.payment_intents.list({"limit": 100}).data
     assert [i.id for i in intents] == [result.processor_payment_id]
 
