@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         description="finding a charge by attempt id: Search API, or listing (localstripe)",
     )
     stripe_timeout_s: float = 30.0
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="signing secret of the /webhooks/stripe endpoint (whsec_...)"
+    )
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",

@@ -89,4 +89,5 @@ def _request(account: Account, attempt: PaymentAttempt, purpose: AttemptPurpose)
         customer_ref=account.provider_customers.get(attempt.processor.value),
         amount=attempt.amount,
         on_session=purpose is AttemptPurpose.ON_SESSION,
+        account_id=account.id,
     )

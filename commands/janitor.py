@@ -58,8 +58,7 @@ def _resolve(
     except ProcessorUnavailable:
         return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
     charge = found or ChargeResult(succeeded=False, decline_code=NOT_RECEIVED)
-    recorded, _ = acting(deps, account_id, ctx, lambda a: _record(deps, a, attempt, charge, ctx))
-    if not recorded:
+    if not record_if_in_flight(deps, account_id, attempt.attempt_id, charge, ctx):
         return Resolved(account_id, attempt.attempt_id, Resolution.ALREADY_RESOLVED)
     if found is None:
         return Resolved(account_id, attempt.attempt_id, Resolution.NOT_RECEIVED)
@@ -67,21 +66,22 @@ def _resolve(
     return Resolved(account_id, attempt.attempt_id, kind)
 
 
-def _record(
-    deps: Deps,
-    account: Account,
-    attempt: PaymentAttempt,
-    charge: ChargeResult,
-    ctx: CommandContext,
+def record_if_in_flight(
+    deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
 ) -> bool:
-    current = account.attempts.get(attempt.attempt_id)
-    if current is None or not current.in_flight:
-        return False
-    meta = meta_of(deps, ctx)
-    if charge.succeeded:
-        account.record_success(
-            attempt.attempt_id, charge.processor_payment_id or attempt.attempt_id, meta
-        )
-    else:
-        account.record_failure(attempt.attempt_id, charge.decline_code or NOT_RECEIVED, meta)
-    return True
+    """Records a processor's outcome for an attempt still in flight; False (and nothing
+    recorded) when it is unknown, already settled, or `ctx`'s command id was seen."""
+
+    def record(account: Account) -> bool:
+        current = account.attempts.get(attempt_id)
+        if current is None or not current.in_flight:
+            return False
+        meta = meta_of(deps, ctx)
+        if charge.succeeded:
+            account.record_success(attempt_id, charge.processor_payment_id or attempt_id, meta)
+        else:
+            account.record_failure(attempt_id, charge.decline_code or NOT_RECEIVED, meta)
+        return True
+
+    recorded, _ = acting(deps, account_id, ctx, record)
+    return bool(recorded)

@@ -31,6 +31,7 @@ class ChargeRequest:
     customer_ref: str | None
     amount: Money
     on_session: bool
+    account_id: UUID | None = None  # sent along (metadata) so processor events find it
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,16 @@ from adapters.bootstrap import Container
 from adapters.http import problems
 from adapters.http.auth import ApiKeys
 from adapters.http.ratelimit import RateLimiter
-from adapters.http.routers import accounts, audit, billing, customer, health, invoices, recompute
+from adapters.http.routers import (
+    accounts,
+    audit,
+    billing,
+    customer,
+    health,
+    invoices,
+    recompute,
+    webhooks,
+)
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
@@ -35,6 +44,7 @@ def create_app(
     app.include_router(recompute.support)
     app.include_router(audit.router)
     app.include_router(health.router)
+    app.include_router(webhooks.router)
     for router in (billing.customer, billing.service, billing.support, billing.run):
         app.include_router(router)
     for router in (invoices.customer, invoices.service, invoices.support):

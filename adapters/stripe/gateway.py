@@ -75,7 +75,7 @@ class StripeGateway:
             "currency": request.amount.currency.lower(),
             "payment_method": request.method_ref,
             "confirm": True,
-            "metadata": {"attempt_id": request.attempt_id},
+            "metadata": _charge_metadata(request),
         }
         if request.customer_ref:
             params["customer"] = request.customer_ref
@@ -432,3 +432,11 @@ def _result_of(intent: stripe.PaymentIntent) -> ChargeResult:
     if status == "canceled":
         return ChargeResult(succeeded=False, processor_payment_id=intent.id, decline_code=CANCELED)
     raise ProcessorUnavailable(f"the payment is still in progress ({status})")
+
+
+def _charge_metadata(request: ChargeRequest) -> dict[str, str]:
+    """The attempt id (found again by it) and the account (webhooks route by it)."""
+    metadata = {"attempt_id": request.attempt_id}
+    if request.account_id is not None:
+        metadata["account_id"] = str(request.account_id)
+    return metadata

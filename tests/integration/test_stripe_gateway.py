@@ -440,7 +440,10 @@ def test_a_collection_through_the_commands_records_stripes_payment_id(
         customer,
         method,
     )
-    assert intent.metadata.to_dict() == {"attempt_id": attempt.attempt_id}
+    assert intent.metadata.to_dict() == {
+        "attempt_id": attempt.attempt_id,
+        "account_id": str(account_id),
+    }
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.PAID
     kinds = [e.event_type for e in stripe_container.reader.read_after(0, 100)]
     assert kinds[-2:] == ["PaymentAttemptStarted", "PaymentSucceeded"]
