@@ -128,6 +128,17 @@ def test_reads_wait_for_the_version_a_write_returned(
     assert health.status_code == 200
     assert health.json()["version"] >= written.version  # the read waited for the write
     assert invoices.status_code == 200
+    invoice_id = invoices.json()["items"][0]["invoice_id"]
+    for url, key in [
+        (f"{base}/invoices/{invoice_id}", SERVICE),
+        (f"{base}/invoices/{invoice_id}/pdf", SERVICE),
+        (f"/support/accounts/{own}/health", SUPPORT),
+        (f"/support/accounts/{own}/invoices/{invoice_id}", SUPPORT),
+        (f"/v1/accounts/{own}/invoices", CUSTOMER),
+        (f"/v1/accounts/{own}/invoices/{invoice_id}", CUSTOMER),
+    ]:
+        answer = client.get(url, params={"min_version": written.version}, headers=auth(key))
+        assert answer.status_code == 200, (url, answer.text)
     with container.connection() as conn:
         versions = dict(
             conn.execute(
@@ -171,3 +182,23 @@ class _Follower:
 def _follower(container: Container) -> _Follower:
     """The store feed, started 0.3 s late: a read that did not wait would see old rows."""
     return _Follower(container)
+
+
+def test_a_version_never_reached_times_out_into_what_the_model_has(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+) -> None:
+    """As the account read: after the bounded wait, the current rows, not an error."""
+    own, _ = accounts
+    for projection in container.projections.values():
+        catch_up(container.connection, projection, container.reader)
+    base, far = f"/internal/accounts/{own}", {"min_version": 10_000}
+    plain = client.get(f"{base}/invoices", headers=auth(SERVICE)).json()
+    waited = client.get(f"{base}/invoices", params=far, headers=auth(SERVICE))
+    assert (waited.status_code, waited.json()) == (200, plain)
+    health = client.get(f"{base}/health", params=far, headers=auth(SERVICE))
+    assert health.status_code == 200
+    assert health.json()["version"] < 10_000
+    account = client.get(base, params=far, headers=auth(SERVICE))
+    assert account.status_code == 200  # the account route behaves the same way
