@@ -87,8 +87,8 @@ def _detail(
     return found
 
 
-def _pdf(c: Container, account_id: UUID, invoice_id: str) -> Response:
-    invoice = _detail(c, account_id, invoice_id)
+def _pdf(c: Container, account_id: UUID, invoice_id: str, min_version: int | None) -> Response:
+    invoice = _detail(c, account_id, invoice_id, min_version)
     with c.connection() as conn:
         account = get_account(conn, account_id)
     if account is None or invoice.number is None:  # a draft has no document yet
@@ -127,8 +127,10 @@ def customer_detail(
 
 
 @customer.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def customer_pdf(account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps) -> Response:
-    return _pdf(c, _own(who, account_id), invoice_id)
+def customer_pdf(
+    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps, min_version: MinVersion = None
+) -> Response:
+    return _pdf(c, _own(who, account_id), invoice_id, min_version)
 
 
 @service.get("/{account_id}/invoices")
@@ -152,8 +154,10 @@ def service_detail(
 
 
 @service.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def service_pdf(account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps) -> Response:
-    return _pdf(c, account_id, invoice_id)
+def service_pdf(
+    account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps, min_version: MinVersion = None
+) -> Response:
+    return _pdf(c, account_id, invoice_id, min_version)
 
 
 @support.get("/{account_id}/invoices")
@@ -177,5 +181,7 @@ def support_detail(
 
 
 @support.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def support_pdf(account_id: UUID, invoice_id: str, who: SupportReader, c: Deps) -> Response:
-    return _pdf(c, account_id, invoice_id)
+def support_pdf(
+    account_id: UUID, invoice_id: str, who: SupportReader, c: Deps, min_version: MinVersion = None
+) -> Response:
+    return _pdf(c, account_id, invoice_id, min_version)
