@@ -71,6 +71,8 @@ class BraintreeGateway:
         }
         if merchant_account is not None:
             params["merchant_account_id"] = merchant_account
+        if request.customer_ref:  # Braintree refuses a token of another customer (91516)
+            params["customer_id"] = request.customer_ref
         sdk = self._client.sdk
         try:
             result = self._client.guard.once("sale", lambda: sdk.transaction.sale(params))

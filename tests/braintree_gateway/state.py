@@ -392,6 +392,19 @@ class GatewayState:
                 raise ValidationFailed(
                     [(tx, "91518", "payment_method_token", "Payment method token is invalid.")]
                 )
+            customer_id = params.get("customer_id")
+            if customer_id and customer_id != account.customer_id:
+                raise ValidationFailed(
+                    [
+                        (
+                            tx,
+                            "91516",
+                            "payment_method_token",
+                            "Cannot use a payment_method_token that does not belong to this "
+                            "customer.",
+                        )
+                    ]
+                )
             settle = bool((params.get("options") or {}).get("submit_for_settlement"))
             code, text, kind, status, rejection = self._outcome(amount, account)
             if status == "authorized" and settle:

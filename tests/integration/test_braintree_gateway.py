@@ -298,6 +298,18 @@ def test_an_unknown_token_is_a_hard_decline_and_nothing_is_charged(
     assert bt.state.transactions == {}
 
 
+def test_a_token_of_another_customer_is_not_charged(
+    gateway: BraintreeGateway, vault: BraintreePayPalVault, bt: LocalBraintreeGateway, token: str
+) -> None:
+    vault.create_customer("acct-2", "Bob", "bob@example.com")
+    request = dataclasses.replace(charge(token, 1000), customer_ref="acct-2")
+
+    result = gateway.charge(request)
+
+    assert (result.succeeded, result.decline_code) == (False, "invalid_payment_method")
+    assert bt.state.transactions == {}
+
+
 def test_find_charge_returns_the_earlier_outcome_or_none(
     gateway: BraintreeGateway, token: str
 ) -> None:
