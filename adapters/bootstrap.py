@@ -12,12 +12,13 @@ from typing import Any
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from adapters.braintree import BraintreeGateway, BraintreePayPalVault
 from adapters.clock import SystemClock
 from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
-from adapters.processors import payment_gateway, stripe_gateway
+from adapters.processors import braintree_client, payment_gateway, stripe_gateway
 from adapters.settings import Settings
 from adapters.stripe import StripeGateway
 from commands.application import LedgerApplication
@@ -43,6 +44,7 @@ class Container:
     reader: StoreReader
     projections: dict[str, Projection[Any]] = field(default_factory=all_projections)
     stripe: StripeGateway | None = None  # also the Stripe CustomerDirectory and CardVault
+    paypal: BraintreePayPalVault | None = None  # Braintree customers and PayPal vaulting
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -86,12 +88,16 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
     )
     stripe = stripe_gateway(settings)
+    braintree = braintree_client(settings)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
-        gateway=payment_gateway(stripe=stripe),
+        gateway=payment_gateway(
+            stripe=stripe, braintree=BraintreeGateway(braintree) if braintree else None
+        ),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
     )
-    return Container(settings, db, app, deps, pool, StoreReader(app), stripe=stripe)
+    paypal = BraintreePayPalVault(braintree) if braintree else None
+    return Container(settings, db, app, deps, pool, StoreReader(app), stripe=stripe, paypal=paypal)

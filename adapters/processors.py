@@ -4,6 +4,7 @@ is served by NoProcessor (charges declined with `processor_not_configured`)."""
 
 from __future__ import annotations
 
+from adapters.braintree import BraintreeClient, BraintreeConfig
 from adapters.settings import Settings
 from adapters.stripe import StripeConfig, StripeGateway, make_client
 from commands.base import NoProcessor
@@ -46,6 +47,26 @@ def stripe_gateway(settings: Settings) -> StripeGateway | None:
         lookup=settings.stripe_lookup,
     )
     return StripeGateway(make_client(config), lookup=config.lookup)
+
+
+def braintree_client(settings: Settings) -> BraintreeClient | None:
+    """The Braintree connection (gateway and PayPal vault) when a merchant is configured."""
+    if not settings.braintree_merchant_id:
+        return None
+    if not settings.braintree_public_key or settings.braintree_private_key is None:
+        raise ValueError(
+            "LEDGER_BRAINTREE_PUBLIC_KEY and _PRIVATE_KEY are required with a merchant"
+        )
+    config = BraintreeConfig(
+        merchant_id=settings.braintree_merchant_id,
+        public_key=settings.braintree_public_key,
+        private_key=settings.braintree_private_key.get_secret_value(),
+        environment=settings.braintree_environment,
+        host=settings.braintree_host,
+        port=settings.braintree_port,
+        timeout_s=settings.braintree_timeout_s,
+    )
+    return BraintreeClient.from_config(config)
 
 
 def payment_gateway(

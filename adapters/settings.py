@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         description="finding a charge by attempt id: Search API, or listing (localstripe)",
     )
     stripe_timeout_s: float = 30.0
+    braintree_merchant_id: str | None = Field(
+        default=None, description="Braintree merchant id; unset = PayPal is not charged"
+    )
+    braintree_public_key: str | None = None
+    braintree_private_key: SecretStr | None = None
+    braintree_environment: Literal["sandbox", "production", "local"] = "sandbox"
+    braintree_host: str = Field(default="127.0.0.1", description="local environment only")
+    braintree_port: int | None = Field(default=None, description="local environment only")
+    braintree_timeout_s: float = 10.0
     stripe_webhook_secret: SecretStr | None = Field(
         default=None, description="signing secret of the /webhooks/stripe endpoint (whsec_...)"
     )

@@ -1,0 +1,96 @@
+"""An on-session PayPal purchase through the commands, with the Braintree adapter that the
+container wires from LEDGER_BRAINTREE_* settings, against the local Braintree gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+from pydantic import SecretStr
+
+from adapters.bootstrap import Container, build
+from adapters.processors import RoutingGateway
+from adapters.settings import Settings
+from commands import handlers, methods
+from commands.base import load_account
+from commands.models import AddPayPal, LinkProviderCustomer
+from ledger.invoices import InvoiceStatus
+from ledger.methods import CollectionPath
+from ledger.payments import AttemptStatus, Processor
+from tests.braintree_gateway import (
+    BILLING_AGREEMENT_NONCE,
+    LocalBraintreeGateway,
+    running_braintree_gateway,
+)
+from tests.fakes.billing import subscribe
+from tests.fakes.builders import customer_ctx, open_cmd
+from tests.fakes.clock import FixedClock
+
+
+@pytest.fixture
+def braintree_server() -> Iterator[LocalBraintreeGateway]:
+    with running_braintree_gateway() as server:
+        yield server
+
+
+@pytest.fixture
+def paypal_container(
+    database_url: str, clock: FixedClock, braintree_server: LocalBraintreeGateway
+) -> Iterator[Container]:
+    settings = Settings(
+        database_url=database_url,
+        kafka_bootstrap=None,
+        pool_size=4,
+        braintree_merchant_id=braintree_server.merchant_id,
+        braintree_public_key=braintree_server.public_key,
+        braintree_private_key=SecretStr(braintree_server.private_key),
+        braintree_environment="local",
+        braintree_port=braintree_server.port,
+    )
+    built = build(settings, clock=clock)
+    yield built
+    built.close()
+
+
+def paypal_account(container: Container) -> UUID:
+    deps, vault = container.deps, container.paypal
+    assert vault is not None
+    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    customer = vault.create_customer(str(account_id), "Ada Lovelace", "ada@example.com")
+    link = LinkProviderCustomer(
+        account_id=account_id, processor=Processor.BRAINTREE, customer_id=customer
+    )
+    methods.link_provider_customer(deps, link, customer_ctx())
+    vaulted = vault.vault_nonce(customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id}")
+    assert vaulted.billing_agreement_id is not None
+    add = AddPayPal(
+        account_id=account_id,
+        token=vaulted.method_ref,
+        billing_agreement_id=vaulted.billing_agreement_id,
+        payer_email=vaulted.payer_email or "payer@example.com",
+    )
+    methods.add_paypal(deps, add, customer_ctx())
+    return account_id
+
+
+def test_an_on_session_paypal_purchase_is_charged_through_braintree(
+    paypal_container: Container, braintree_server: LocalBraintreeGateway
+) -> None:
+    assert isinstance(paypal_container.deps.gateway, RoutingGateway)
+    account_id = paypal_account(paypal_container)
+    assert (
+        load_account(paypal_container.app, account_id).collection_path
+        is CollectionPath.PAYPAL_SEND_INVOICE
+    )
+    result = subscribe(paypal_container.deps, account_id, on_session=True)
+    assert result.payment is not None
+    assert result.payment.status is AttemptStatus.SUCCEEDED
+    account = load_account(paypal_container.app, account_id)
+    attempt = account.attempts[result.payment.attempt_id]
+    assert attempt.processor is Processor.BRAINTREE
+    assert attempt.processor_payment_id is not None
+    found = paypal_container.deps.gateway.find_charge(attempt.attempt_id, Processor.BRAINTREE)
+    assert found is not None
+    assert found.processor_payment_id == attempt.processor_payment_id
+    assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.PAID
