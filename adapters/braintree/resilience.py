@@ -52,6 +52,10 @@ OUTAGES: tuple[type[BaseException], ...] = (
 )
 
 
+# the keys or the API version were refused: nothing was done, and asking again cannot help
+REFUSED = (AuthenticationError, AuthorizationError, UpgradeRequiredError)
+
+
 def is_outage(error: BaseException) -> bool:
     return isinstance(error, OUTAGES)
 
@@ -104,6 +108,11 @@ class Guard:
             value = request()
         except Exception as error:
             self._report(error)
+            if isinstance(error, REFUSED):
+                log.error(
+                    "braintree_credentials_refused", operation=operation, error=type(error).__name__
+                )
+                raise ProcessorUnavailable(f"Braintree {operation}: credentials refused") from error
             if is_outage(error):
                 raise _Outage(type(error).__name__) from error
             raise

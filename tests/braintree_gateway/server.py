@@ -70,7 +70,8 @@ class Fault:
 
 @dataclass
 class Calls:
-    """Every request the gateway saw, as (method, path below the merchant)."""
+    """Every request the gateway saw, refused ones included, as (method, path below the
+    merchant)."""
 
     seen: list[tuple[str, str]] = field(default_factory=list)
 
@@ -356,6 +357,8 @@ def _handler_for(gateway: LocalBraintreeGateway) -> type[BaseHTTPRequestHandler]
             self.wfile.write(answer)
 
         def _answer(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+            inner = path[len(prefix) :] if path.startswith(prefix + "/") else path
+            gateway.calls.seen.append((method, inner))  # refused requests too
             if self.headers.get("Authorization") != expected_auth:
                 return 401, b""
             if not self.headers.get("X-ApiVersion"):
@@ -364,8 +367,6 @@ def _handler_for(gateway: LocalBraintreeGateway) -> type[BaseHTTPRequestHandler]
                 return 404, b""
             if not path.startswith(prefix + "/"):
                 return 403, b""
-            inner = path[len(prefix) :]
-            gateway.calls.seen.append((method, inner))
             fault = gateway._fault_for(method, inner)
             if fault is not None and fault.kind == "status":
                 return fault.status, b"<html><body><h1>Internal Server Error</h1></body></html>"

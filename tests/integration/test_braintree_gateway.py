@@ -447,10 +447,12 @@ def test_a_stopped_gateway_is_unavailable() -> None:
 
 def test_wrong_keys_are_unavailable_not_a_decline(bt: LocalBraintreeGateway, token: str) -> None:
     gateway = BraintreeGateway(BraintreeClient.from_config(config_for(bt, private_key="wrong")))
+    before = len(bt.calls.seen)
 
-    with pytest.raises(ProcessorUnavailable):
+    with pytest.raises(ProcessorUnavailable, match="credentials refused"):
         gateway.charge(charge(token, 1000))
     assert bt.state.transactions == {}
+    assert bt.calls.seen[before:] == [("POST", SEARCH)]  # the lookup before the sale, not retried
 
 
 def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
