@@ -65,6 +65,8 @@ def braintree_client(settings: Settings) -> BraintreeClient | None:
         host=settings.braintree_host,
         port=settings.braintree_port,
         timeout_s=settings.braintree_timeout_s,
+        default_currency=settings.braintree_default_currency,
+        merchant_accounts=dict(settings.braintree_merchant_accounts),
     )
     return BraintreeClient.from_config(config)
 

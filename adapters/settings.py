@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     braintree_host: str = Field(default="127.0.0.1", description="local environment only")
     braintree_port: int | None = Field(default=None, description="local environment only")
     braintree_timeout_s: float = 10.0
+    braintree_default_currency: str = Field(
+        default="USD", description="the currency of the default merchant account"
+    )
+    braintree_merchant_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description='currency -> merchant account id, e.g. {"EUR": "acct_eur"}',
+    )
     stripe_webhook_secret: SecretStr | None = Field(
         default=None, description="signing secret of the /webhooks/stripe endpoint (whsec_...)"
     )
