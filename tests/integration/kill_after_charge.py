@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 from uuid import UUID
 
 from adapters.bootstrap import build
@@ -32,6 +34,29 @@ class DiesAfterCharging:
 
     def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
         return self._real.find_charge(attempt_id, processor)
+
+
+def charge_and_die(database_url: str, stripe_url: str, api_key: str, account_id: UUID) -> None:
+    """Runs this module in a child process against localstripe; returns once it was
+    SIGKILLed after charging (raises if it ended any other way)."""
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_STRIPE_API_KEY": api_key,
+        "LEDGER_STRIPE_API_BASE": stripe_url,
+        "LEDGER_STRIPE_LOOKUP": "list",
+        "LEDGER_LOG_JSON": "true",
+    }
+    child = subprocess.run(
+        [sys.executable, "-m", __name__, str(account_id)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if child.returncode != -signal.SIGKILL:
+        raise AssertionError(f"exit {child.returncode}: {child.stderr.decode()[-2000:]}")
 
 
 def main() -> None:

@@ -3,12 +3,7 @@ attempt is left pending, and the janitor resolves it from Stripe exactly once.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from adapters.bootstrap import Container
 from commands.base import load_account
@@ -18,13 +13,12 @@ from ledger.payments import AttemptStatus
 from tests.fakes.builders import system_ctx
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer
+from tests.integration.kill_after_charge import charge_and_die
 from tests.integration.test_stripe_gateway import (  # noqa: F401 - the fixture
     sdk_client,
     stripe_account,
     stripe_container,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_charge_killed_before_its_recording_is_resolved_once_by_the_janitor(
@@ -35,23 +29,7 @@ def test_a_charge_killed_before_its_recording_is_resolved_once_by_the_janitor(
 ) -> None:
     sdk = sdk_client(localstripe)
     account_id, _customer, _method = stripe_account(stripe_container, sdk)
-    env = {
-        **os.environ,
-        "LEDGER_DATABASE_URL": database_url,
-        "LEDGER_STRIPE_API_KEY": localstripe.api_key,
-        "LEDGER_STRIPE_API_BASE": localstripe.url,
-        "LEDGER_STRIPE_LOOKUP": "list",
-        "LEDGER_LOG_JSON": "true",
-    }
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.integration.kill_after_charge", str(account_id)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    charge_and_die(database_url, localstripe.url, localstripe.api_key, account_id)
 
     [attempt] = load_account(stripe_container.app, account_id).attempts.values()
     assert attempt.in_flight  # charged at Stripe, never recorded

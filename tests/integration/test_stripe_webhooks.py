@@ -7,15 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,9 +27,9 @@ from commands.base import load_account
 from ledger.payments import AttemptStatus
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer, free_port
+from tests.integration.kill_after_charge import charge_and_die
 from tests.integration.test_stripe_gateway import sdk_client, stripe_account
 
-REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_test_0123456789"
 
 
@@ -113,22 +108,7 @@ def test_localstripes_signed_delivery_settles_an_attempt_a_crash_left_pending(
 ) -> None:
     register(localstripe, served)
     account_id, _, _ = stripe_account(hooked, sdk_client(localstripe))
-    env = {
-        **os.environ,
-        "LEDGER_DATABASE_URL": database_url,
-        "LEDGER_STRIPE_API_KEY": localstripe.api_key,
-        "LEDGER_STRIPE_API_BASE": localstripe.url,
-        "LEDGER_STRIPE_LOOKUP": "list",
-    }
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.integration.kill_after_charge", str(account_id)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    charge_and_die(database_url, localstripe.url, localstripe.api_key, account_id)
 
     deadline = time.monotonic() + 20
     while True:
