@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from commands.base import Deps, acting, load_account, meta_of
 from commands.models import CommandContext
@@ -47,7 +47,15 @@ def resolve_in_flight(
     cutoff = deps.clock.now() - older_than
     account = load_account(deps.app, account_id)
     stale = [a for a in account.attempts.values() if a.in_flight and a.started_at <= cutoff]
-    return [_resolve(deps, account_id, attempt, ctx) for attempt in stale]
+    return [_resolve(deps, account_id, attempt, _per_attempt(ctx, attempt)) for attempt in stale]
+
+
+def _per_attempt(ctx: CommandContext, attempt: PaymentAttempt) -> CommandContext:
+    """One command id per attempt, so resolving the first does not look like a replay of
+    the others."""
+    if ctx.command_id is None:
+        return ctx
+    return ctx.model_copy(update={"command_id": uuid5(ctx.command_id, attempt.attempt_id)})
 
 
 def _resolve(

@@ -133,7 +133,7 @@ def _save_position(
         " ON CONFLICT (projection) DO UPDATE SET"
         " max_position = GREATEST(p.max_position, EXCLUDED.max_position),"
         " feed_position = GREATEST(p.feed_position, COALESCE(%(feed)s, p.feed_position)),"
-        " last_event_at = COALESCE(EXCLUDED.last_event_at, p.last_event_at),"
+        " last_event_at = GREATEST(p.last_event_at, EXCLUDED.last_event_at),"
         " updated_at = now()",
         {
             "p": projection,

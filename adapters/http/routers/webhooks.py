@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from adapters.bootstrap import Container
 from adapters.http.common import container_of
 from adapters.stripe.declines import decline_of
+from commands.errors import AccountNotFound
 from commands.janitor import record_if_in_flight
 from commands.models import CommandContext
 from commands.ports import ChargeResult
@@ -84,7 +85,7 @@ def handle(c: Container, event: dict[str, Any]) -> str:
     ctx = _context(event["id"])
     try:
         recorded = record_if_in_flight(c.deps, UUID(account), attempt_id, charge, ctx)
-    except DomainError as refused:  # an account we do not know: retrying cannot help
+    except AccountNotFound as refused:  # retrying cannot help; anything else is a 500
         log.warning("webhook.refused", event_id=event["id"], code=refused.code)
         return "refused"
     return "recorded" if recorded else "already_settled"
