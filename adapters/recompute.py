@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,9 +14,11 @@ from adapters.bootstrap import Container
 from commands.base import CommandResult
 from commands.models import CommandContext
 from commands.recompute import RecomputeAccount, recompute_account
+from projections.base import Projection
 from projections.recompute import (
     Change,
     RecomputeInProgress,
+    StreamMovedOn,
     recompute_lock_key,
     recompute_stream,
 )
@@ -31,9 +34,29 @@ def recompute(
     cmd = RecomputeAccount(account_id=account_id)
     with container.connection() as conn, _claimed(conn, account_id):
         result = recompute_account(container.deps, cmd, ctx, names)
-        envelopes = container.reader.stream_between(account_id, 0, None)
-        changes = recompute_stream(conn, projections, account_id, envelopes)
+        changes = _refold(container, conn, projections, account_id)
     return result, changes
+
+
+def _refold(
+    container: Container,
+    conn: Connection[Any],
+    projections: list[Projection[Any]],
+    account_id: UUID,
+) -> dict[str, Change]:
+    """Reads the stream and refolds it; reads again when a batch got ahead meanwhile."""
+
+    def once() -> dict[str, Change]:
+        envelopes = container.reader.stream_between(account_id, 0, None)
+        return recompute_stream(conn, projections, account_id, envelopes)
+
+    for _ in range(REREADS - 1):
+        with contextlib.suppress(StreamMovedOn):
+            return once()
+    return once()
+
+
+REREADS = 3
 
 
 @contextmanager

@@ -5,7 +5,10 @@ same account. The stream's `projection_streams` rows are locked `FOR UPDATE` fir
 concurrent batch (Kafka or the store feed) that touches this stream waits for the commit and
 then sees the head version: it skips what the recompute applied. The tracking rows are
 updated in place, never deleted: a batch waiting on a deleted row would find none and apply
-the whole stream a second time.
+the whole stream a second time. A stream never tracked gets committed placeholder rows first,
+so there is always a row to wait on. If, once the rows are locked, a batch turns out to have
+applied more of the stream than the envelopes given, the recompute refuses
+(`StreamMovedOn`) rather than undo those events: the caller reads the stream again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ class RecomputeInProgress(DomainError):
     """Another recompute of this account is running; try again when it has finished."""
 
     code = "recompute_in_progress"
+    http_status = 409
+
+
+class StreamMovedOn(DomainError):
+    """The stream moved on while it was being read: read it again and recompute."""
+
+    code = "account_busy"
     http_status = 409
 
 
@@ -58,6 +68,7 @@ def recompute_stream(
     ordered = _whole_stream(stream_id, envelopes)
     head = ordered[-1].stream_version if ordered else 0
     names = [p.name for p in projections]
+    _placeholders(conn, names, stream_id)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (recompute_lock_key(stream_id),))
         row = cur.fetchone()
@@ -65,18 +76,16 @@ def recompute_stream(
             raise RecomputeInProgress()
         for name in sorted(names):
             hold_projection(cur, name)
-        # A stream no projection has tracked yet gets placeholder rows first (version 0,
-        # the same as none), so that a batch racing this recompute has a row to wait on.
         cur.execute(
-            "INSERT INTO projection_streams (projection, stream_id, version)"
-            " SELECT name, %s, 0 FROM unnest(%s::text[]) name ON CONFLICT DO NOTHING",
+            "SELECT max(version) FROM (SELECT version FROM projection_streams"
+            " WHERE stream_id = %s AND projection = ANY(%s) ORDER BY projection FOR UPDATE) v",
             (stream_id, names),
         )
-        cur.execute(
-            "SELECT projection FROM projection_streams WHERE stream_id = %s"
-            " AND projection = ANY(%s) ORDER BY projection FOR UPDATE",
-            (stream_id, names),
-        )
+        tracked = cur.fetchone()
+        if tracked and tracked[0] is not None and tracked[0] > head:
+            # a batch applied events after `envelopes` were read: refolding them would
+            # undo those events, and Kafka would not deliver them again
+            raise StreamMovedOn(f"{stream_id}: version {tracked[0]} applied, read up to {head}")
         changes = {}
         for projection in projections:
             before = projection.load(cur, [stream_id]).get(stream_id)
@@ -89,6 +98,18 @@ def recompute_stream(
             changes[projection.name] = change_of(before, after)
         _track(cur, names, stream_id, head)
     return changes
+
+
+def _placeholders(conn: Connection[Any], names: list[str], stream_id: UUID) -> None:
+    """Tracking rows (version 0, the same as none) for projections that never tracked the
+    stream, committed BEFORE the recompute's transaction: a batch racing the recompute then
+    finds a row to lock and waits for the recompute, instead of applying beside it."""
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO projection_streams (projection, stream_id, version)"
+            " SELECT name, %s, 0 FROM unnest(%s::text[]) name ON CONFLICT DO NOTHING",
+            (stream_id, names),
+        )
 
 
 def _whole_stream(stream_id: UUID, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:

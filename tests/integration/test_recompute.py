@@ -28,7 +28,12 @@ from commands.recompute import RecomputeAccount, recompute_account
 from ledger.errors import SupportOnly
 from ledger.meta import ActorKind
 from projections.feed import catch_up, reset
-from projections.recompute import RecomputeInProgress, recompute_lock_key, recompute_stream
+from projections.recompute import (
+    RecomputeInProgress,
+    StreamMovedOn,
+    recompute_lock_key,
+    recompute_stream,
+)
 from projections.runtime import apply_batch
 from tests.fakes.billing import PLAN, usd_account
 from tests.fakes.builders import customer_ctx, open_cmd, service_ctx, support_ctx
@@ -307,3 +312,56 @@ def test_the_cli_recomputes_and_prints_the_changes(
     assert refused.exit_code != 0
     last = container.reader.stream_between(own, 0, None)[-1]
     assert json.loads(json.dumps(last.meta))["reason"] == "check"
+
+
+def test_a_recompute_from_a_stale_read_refuses_rather_than_undo_applied_events(
+    container: Container, accounts: tuple[UUID, UUID]
+) -> None:
+    own, _ = accounts
+    whole = container.reader.stream_between(own, 0, None)
+    before = snapshot(container, own)
+    stale = whole[:-1]  # read before the last event, which a batch has applied since
+    with container.connection() as conn, pytest.raises(StreamMovedOn):
+        recompute_stream(conn, list(container.projections.values()), own, stale)
+    assert snapshot(container, own) == before  # nothing undone, tracking not moved back
+
+
+def test_the_recompute_reads_again_when_a_batch_got_ahead(
+    container: Container, accounts: tuple[UUID, UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own, _ = accounts
+    real = container.reader.stream_between
+    reads: list[int] = []
+
+    def first_read_stale(stream_id: UUID, after: int, before: int | None) -> list[Any]:
+        envelopes = real(stream_id, after, before)
+        reads.append(len(envelopes))
+        return envelopes[:-2] if len(reads) == 1 else envelopes
+
+    monkeypatch.setattr(container.reader, "stream_between", first_read_stale)
+    result, changes = recompute(container, own, support_ctx("ticket 12"))
+    assert len(reads) == 2  # the stale first read was refused, the second one used
+    assert changes["accounts"].changed
+    monkeypatch.undo()
+    repaired = snapshot(container)
+    assert {r[2] for r in snapshot(container, own)["projection_streams"]} == {result.version}
+    assert rebuilt(container) == repaired
+
+
+def test_a_never_tracked_stream_gets_committed_placeholders_a_batch_can_wait_on(
+    container: Container, deps: Deps, database_url: str
+) -> None:
+    fresh = usd_account(deps)  # no projection has seen it
+    names = list(container.projections)
+    with psycopg.connect(database_url) as holder, holder.transaction():
+        # hold the recompute's lock so it stops right after committing its placeholders
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(fresh),))
+        stream = container.reader.stream_between(fresh, 0, None)
+        with container.connection() as conn, pytest.raises(RecomputeInProgress):
+            recompute_stream(conn, list(container.projections.values()), fresh, stream)
+        with psycopg.connect(database_url) as other:  # another session sees them
+            rows = other.execute(
+                "SELECT projection, version FROM projection_streams WHERE stream_id = %s",
+                (fresh,),
+            ).fetchall()
+    assert sorted(rows) == sorted((name, 0) for name in names)
