@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.errors import DomainError
-from ledger.iso import CURRENCIES
+from ledger.iso import CURRENCIES, minor_unit_exponent
 
 
 class CurrencyMismatch(DomainError):
@@ -68,6 +68,16 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} (minor units)"
+
+    def decimal_text(self, grouping: bool = False) -> str:
+        """The amount in major units as the currency writes it, exactly (never through a
+        float): 123456 USD -> "1234.56" ("1,234.56" with grouping), 1500 JPY -> "1500",
+        1234 KWD -> "1.234"."""
+        exponent = minor_unit_exponent(self.currency)
+        sign, units = ("-" if self.amount < 0 else ""), abs(self.amount)
+        major, minor = divmod(units, 10**exponent)
+        whole = f"{major:,}" if grouping else str(major)
+        return f"{sign}{whole}.{minor:0{exponent}d}" if exponent else f"{sign}{whole}"
 
 
 def prorate(amount: Money, used: int, total: int) -> Money:

@@ -14,9 +14,7 @@ def to_braintree_amount(money: Money) -> str:
     """Minor units -> Braintree's decimal string. Only positive amounts are ever sent."""
     if money.amount <= 0:
         raise InvalidAmount(f"Braintree amounts are positive, got {money}")
-    places = minor_unit_exponent(money.currency)
-    whole, fraction = divmod(money.amount, 10**places)
-    return f"{whole}.{fraction:0{places}d}" if places else str(whole)
+    return money.decimal_text()
 
 
 def from_braintree_amount(value: str | Decimal, currency: str) -> Money:

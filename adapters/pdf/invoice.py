@@ -13,7 +13,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ledger.invoices import DisplayStatus
-from ledger.iso import minor_unit_exponent
+from ledger.money import Money
 from queries.accounts import AccountView
 from queries.invoices import InvoiceDetail
 
@@ -31,12 +31,7 @@ STATUS_LABELS = {
 
 def format_money(amount: int, currency: str) -> str:
     """Minor units as the currency writes them: 123456 USD -> '1,234.56 USD'."""
-    exponent = minor_unit_exponent(currency)
-    sign, units = ("-" if amount < 0 else ""), abs(amount)
-    if exponent == 0:
-        return f"{sign}{units:,} {currency}"
-    major, minor = divmod(units, 10**exponent)
-    return f"{sign}{major:,}.{minor:0{exponent}d} {currency}"
+    return f"{Money(amount, currency).decimal_text(grouping=True)} {currency}"
 
 
 def status_label(status: DisplayStatus) -> str:

@@ -54,3 +54,20 @@ def test_an_entry_balances_per_currency() -> None:
         JournalEntry((Posting(A.RECEIVABLE, Money(1, "USD")),))
     with pytest.raises(UnbalancedEntry):
         JournalEntry((Posting(A.RECEIVABLE, Money(1, "USD")), Posting(A.REVENUE, Money(-1, "EUR"))))
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "plain", "grouped"),
+    [
+        (123456, "USD", "1234.56", "1,234.56"),
+        (-5, "EUR", "-0.05", "-0.05"),
+        (1500000, "JPY", "1500000", "1,500,000"),
+        (1234, "KWD", "1.234", "1.234"),
+    ],
+)
+def test_decimal_text_writes_major_units_exactly(
+    amount: int, currency: str, plain: str, grouped: str
+) -> None:
+    money = Money(amount, currency)
+    assert money.decimal_text() == plain
+    assert money.decimal_text(grouping=True) == grouped
