@@ -29,7 +29,7 @@ from psycopg.pq import TransactionStatus
 
 from ledger.errors import DomainError
 from projections.base import EventSource, Projection
-from projections.feed import Progress, catch_up, feed_position
+from projections.feed import ConnectionFactory, Progress, catch_up, feed_position
 from projections.recompute import Change, change_of
 from projections.runtime import projection_lock_key
 
@@ -182,7 +182,9 @@ def _borrowed(conn: Connection[Any]) -> Iterator[Connection[Any]]:
     yield conn
 
 
-def _same(conn: Connection[Any]) -> Any:
+def _same(conn: Connection[Any]) -> ConnectionFactory:
+    """A factory that hands out `conn` itself (the swap's final catch-up runs inside the
+    swap's transaction)."""
     return lambda: _borrowed(conn)
 
 

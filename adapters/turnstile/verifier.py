@@ -20,7 +20,7 @@ log = structlog.get_logger("turnstile")
 
 
 class _Retryable(Exception):
-    pass
+    """An answer worth asking again for (a 5xx)."""
 
 
 class TurnstileVerifier:

@@ -51,7 +51,7 @@ class TurnstileServer:
         self.secrets[secret] = site_key
 
     def mint(self, site_key: str, hostname: str = "dash.example.com", action: str = "") -> str:
-        token = "XXXX." + secrets.token_urlsafe(24)
+        token = secrets.token_urlsafe(48)  # opaque to the server, as the widget's tokens are
         self.tokens[token] = _Token(site_key, hostname, action, time.monotonic())
         return token
 

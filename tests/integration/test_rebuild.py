@@ -127,7 +127,7 @@ def test_an_interrupted_rebuild_resumes_where_its_shadow_stopped(
     head = container.reader.head()
 
     class Interrupted(Exception):
-        pass
+        """Stands for the process dying mid-build."""
 
     def stop_after_two(_count: int, _position: int, calls: list[int] = []) -> None:  # noqa: B006
         calls.append(1)
@@ -167,7 +167,7 @@ def test_a_second_rebuild_of_the_same_projection_is_refused(container: Container
             pytest.raises(RebuildInProgress),
             rebuild.exclusive_rebuild(second, "accounts"),
         ):
-            pass
+            raise AssertionError("a second rebuild was let in")
     with container.connection() as again, rebuild.exclusive_rebuild(again, "accounts"):
         pass  # released
 

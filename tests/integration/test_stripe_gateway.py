@@ -372,19 +372,24 @@ def test_a_stopped_localstripe_is_unavailable_and_opens_the_breaker(tmp_path: Pa
 # --- through the commands --------------------------------------------------------------
 
 
-@pytest.fixture
-def stripe_container(
-    database_url: str, clock: FixedClock, localstripe: LocalStripeServer
-) -> Iterator[Container]:
-    settings = Settings(
+def stripe_settings(database_url: str, localstripe: LocalStripeServer, **extra: Any) -> Settings:
+    """A test database and localstripe (which cannot search: charges are found by listing)."""
+    return Settings(
         database_url=database_url,
         kafka_bootstrap=None,
         pool_size=4,
         stripe_api_key=SecretStr(localstripe.api_key),
         stripe_api_base=localstripe.url,
         stripe_lookup="list",
+        **extra,
     )
-    built = build(settings, clock=clock)
+
+
+@pytest.fixture
+def stripe_container(
+    database_url: str, clock: FixedClock, localstripe: LocalStripeServer
+) -> Iterator[Container]:
+    built = build(stripe_settings(database_url, localstripe), clock=clock)
     yield built
     built.close()
 

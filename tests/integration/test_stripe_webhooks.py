@@ -22,13 +22,12 @@ from pydantic import SecretStr
 from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
-from adapters.settings import Settings
 from commands.base import load_account
 from ledger.payments import AttemptStatus
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer, free_port
 from tests.integration.kill_after_charge import charge_and_die
-from tests.integration.test_stripe_gateway import sdk_client, stripe_account
+from tests.integration.test_stripe_gateway import sdk_client, stripe_account, stripe_settings
 
 SECRET = "whsec_test_0123456789"
 
@@ -37,15 +36,7 @@ SECRET = "whsec_test_0123456789"
 def hooked(
     database_url: str, clock: FixedClock, localstripe: LocalStripeServer
 ) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        kafka_bootstrap=None,
-        pool_size=4,
-        stripe_api_key=SecretStr(localstripe.api_key),
-        stripe_api_base=localstripe.url,
-        stripe_lookup="list",
-        stripe_webhook_secret=SecretStr(SECRET),
-    )
+    settings = stripe_settings(database_url, localstripe, stripe_webhook_secret=SecretStr(SECRET))
     built = build(settings, clock=clock)
     yield built
     built.close()
