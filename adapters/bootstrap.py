@@ -22,6 +22,7 @@ from adapters.processors import braintree_client, payment_gateway, stripe_gatewa
 from adapters.settings import Settings
 from adapters.stripe import StripeGateway
 from commands.application import LedgerApplication
+from commands.base import ProcessorAccounts
 from commands.catalogue import StaticCatalogue
 from commands.handlers import Deps
 from commands.ports import Clock
@@ -89,6 +90,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     )
     stripe = stripe_gateway(settings)
     braintree = braintree_client(settings)
+    paypal = BraintreePayPalVault(braintree) if braintree else None
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
@@ -98,6 +100,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         ),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
+        processors=ProcessorAccounts(stripe_customers=stripe, cards=stripe, paypal=paypal),
     )
-    paypal = BraintreePayPalVault(braintree) if braintree else None
     return Container(settings, db, app, deps, pool, StoreReader(app), stripe=stripe, paypal=paypal)

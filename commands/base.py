@@ -17,11 +17,14 @@ from commands.application import LedgerApplication
 from commands.catalogue import StaticCatalogue
 from commands.errors import AccountNotFound, ConcurrencyConflict
 from commands.models import CommandContext
+from commands.paypal_ports import PayPalVault
 from commands.ports import (
+    CardVault,
     Catalogue,
     ChargeRequest,
     ChargeResult,
     Clock,
+    CustomerDirectory,
     IdSource,
     PaymentGateway,
     ProcessorUnavailable,
@@ -30,7 +33,7 @@ from commands.ports import (
 from ledger.account import Account
 from ledger.dunning import DunningPolicy
 from ledger.meta import Actor, EventMeta
-from ledger.payments import Processor
+from ledger.payments import ActionPolicy, Processor
 
 PROCESSOR_NOT_CONFIGURED = "processor_not_configured"
 MAX_ATTEMPTS = 5
@@ -54,6 +57,22 @@ class NoProcessor:
         # have been charged, and only that processor can say.
         raise ProcessorUnavailable("no payment processor is configured")
 
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        # Only a configured processor can have asked for customer action, and only it can
+        # cancel: the attempt keeps waiting until that processor is configured again.
+        raise ProcessorUnavailable("no payment processor is configured")
+
+
+@dataclass(frozen=True)
+class ProcessorAccounts:
+    """Customers and vaults at the processors; None where a processor is not configured."""
+
+    stripe_customers: CustomerDirectory | None = None
+    cards: CardVault | None = None
+    paypal: PayPalVault | None = None
+
 
 @dataclass(frozen=True)
 class Deps:
@@ -63,6 +82,8 @@ class Deps:
     gateway: PaymentGateway = field(default_factory=NoProcessor)
     catalogue: Catalogue = field(default_factory=StaticCatalogue)
     dunning: DunningPolicy = field(default_factory=DunningPolicy)
+    actions: ActionPolicy = field(default_factory=ActionPolicy)
+    processors: ProcessorAccounts = field(default_factory=ProcessorAccounts)
 
 
 @dataclass(frozen=True)

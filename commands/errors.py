@@ -36,3 +36,22 @@ class NoBadDebt(DomainError):
 
     code = "no_bad_debt"
     http_status = 409
+
+
+class ProcessorNotConfigured(DomainError):
+    """This deployment has no such payment processor configured."""
+
+    code = "processor_not_configured"
+    http_status = 503
+
+
+class ProviderCustomerDrifted(DomainError):
+    """The customer was changed at the processor since the ledger last wrote it; nothing
+    was overwritten (reconcile, then repair explicitly)."""
+
+    code = "provider_customer_drifted"
+    http_status = 409
+
+    def __init__(self, detail: str | None = None, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(detail)
+        self.fields = fields

@@ -115,6 +115,37 @@ class LinkProviderCustomer(Command):
     customer_id: ProcessorRef
 
 
+class SyncProviderCustomer(Command):
+    """Create the account's customer at the processor, or bring it up to date with the
+    billing profile. A customer edited at the processor since the ledger last wrote it is
+    not overwritten unless `force` (a repair, with a reason)."""
+
+    account_id: UUID
+    processor: Processor = Processor.STRIPE
+    force: bool = False
+
+
+class StartCardSetup(Command):
+    account_id: UUID
+
+
+class AddVaultedCard(Command):
+    """A card the customer's browser confirmed on a SetupIntent: its details come from
+    Stripe, never from the caller."""
+
+    account_id: UUID
+    payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,190}$")]
+    make_default: bool = True
+
+
+class VaultPayPal(Command):
+    """A PayPal account approved in the browser (Braintree drop-in): the nonce is vaulted."""
+
+    account_id: UUID
+    nonce: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    make_default: bool = True
+
+
 # --- subscriptions and invoices -------------------------------------------------------
 
 PlanId = Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -23,6 +23,7 @@ from ledger.errors import (
     BadDebtBlocked,
     CurrencyLocked,
     NothingToChange,
+    ProviderCustomerNotLinked,
     SupportOnly,
 )
 from ledger.invoices import (
@@ -50,6 +51,9 @@ from ledger.methods import (
 )
 from ledger.money import CurrencyMismatch, InvalidAmount, Money
 from ledger.payments import (
+    AUTHENTICATION_NOT_COMPLETED,
+    ActionNotExpired,
+    ActionPolicy,
     AttemptInFlight,
     AttemptNotFound,
     AttemptPurpose,
@@ -176,6 +180,17 @@ class Account(Aggregate):
         )
 
     @property
+    def provider_synced(self) -> dict[str, dict[str, str]]:
+        """Processor -> the customer fields the ledger last wrote there. Kept in __dict__
+        with a fallback: snapshots taken before ProviderCustomerSynced existed lack it."""
+        synced: dict[str, dict[str, str]] = self.__dict__.get("_provider_synced", {})
+        return synced
+
+    @provider_synced.setter
+    def provider_synced(self, value: dict[str, dict[str, str]]) -> None:
+        self.__dict__["_provider_synced"] = value
+
+    @property
     def receivable(self) -> Money:
         total = Money.zero(self.profile.currency)
         for inv in self.invoices.values():
@@ -251,6 +266,24 @@ class Account(Aggregate):
             raise NothingToChange()
         self.trigger_event(
             ev.ProviderCustomerLinked, processor=processor.value, customer_id=customer_id, meta=meta
+        )
+
+    def record_customer_sync(
+        self, processor: Processor, customer_id: str, name: str, email: str, meta: EventMeta
+    ) -> None:
+        """Records that the processor's customer now holds these fields."""
+        if self.provider_customers.get(processor.value) != customer_id:
+            raise ProviderCustomerNotLinked(f"{customer_id} is not this account's customer")
+        synced = {"customer_id": customer_id, "name": name, "email": email}
+        if self.provider_synced.get(processor.value) == synced:
+            raise NothingToChange()
+        self.trigger_event(
+            ev.ProviderCustomerSynced,
+            processor=processor.value,
+            customer_id=customer_id,
+            name=name,
+            email=email,
+            meta=meta,
         )
 
     # --- payment methods ----------------------------------------------------------------
@@ -604,6 +637,30 @@ class Account(Aggregate):
             journal=journal,
             meta=meta,
         )
+
+    def record_action_required(
+        self, attempt_id: str, processor_payment_id: str, policy: ActionPolicy, meta: EventMeta
+    ) -> None:
+        """The processor asks the customer to authenticate: the attempt waits, still in
+        flight, until its outcome arrives or the policy's wait for its purpose expires."""
+        attempt = self._attempt(attempt_id)
+        expires_at = policy.expires_at(attempt.purpose, meta.occurred_at)
+        attempt.action_required(processor_payment_id, expires_at)  # raises unless pending
+        self.trigger_event(
+            ev.PaymentActionRequired,
+            attempt_id=attempt_id,
+            processor_payment_id=processor_payment_id,
+            expires_at=expires_at,
+            meta=meta,
+        )
+
+    def expire_action(self, attempt_id: str, meta: EventMeta) -> None:
+        """An attempt waited for the customer past its expiry (the caller has cancelled it at
+        the processor first): the soft failure `authentication_not_completed`, with the
+        usual consequences (on-session: void and roll back; off-session: dunning goes on)."""
+        if not self._attempt(attempt_id).action_expired(meta.occurred_at):
+            raise ActionNotExpired(attempt_id)
+        self.record_failure(attempt_id, AUTHENTICATION_NOT_COMPLETED, meta)
 
     def record_failure(self, attempt_id: str, decline_code: str, meta: EventMeta) -> None:
         """A failed on-session payment voids its invoice and rolls back what it paid for:

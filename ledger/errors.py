@@ -65,3 +65,10 @@ class SupportOnly(DomainError):
 
     code = "support_only"
     http_status = 403
+
+
+class ProviderCustomerNotLinked(DomainError):
+    """The processor customer is not the one linked to this account."""
+
+    code = "provider_customer_not_linked"
+    http_status = 409

@@ -52,6 +52,21 @@ class ProviderCustomerLinked(AccountEvent):
         }
 
 
+class ProviderCustomerSynced(AccountEvent):
+    """The ledger wrote these billing-identity fields to the processor's customer (or found
+    them there already). The last synced values tell reconciliation who changed what: a
+    customer that differs from them was edited at the processor."""
+
+    processor: str
+    customer_id: str
+    name: str
+    email: str
+
+    def apply_to(self, account: Account) -> None:
+        synced = {"customer_id": self.customer_id, "name": self.name, "email": self.email}
+        account.provider_synced = {**account.provider_synced, self.processor: synced}
+
+
 # --- payment methods ------------------------------------------------------------------
 
 
@@ -229,6 +244,21 @@ class PaymentSucceeded(MoneyMoved):
         out_of_band = attempt.processor.value == "braintree"
         paid = inv.paid(self.meta.occurred_at, out_of_band=out_of_band)
         account.invoices = {**account.invoices, inv.invoice_id: paid}
+
+
+class PaymentActionRequired(AccountEvent):
+    """The processor asks the customer to authenticate (3-D Secure) before it charges: the
+    attempt stays in flight, waiting, until an outcome arrives or `expires_at` passes."""
+
+    attempt_id: str
+    processor_payment_id: str
+    expires_at: datetime
+
+    def apply_to(self, account: Account) -> None:
+        attempt = account.attempts[self.attempt_id].action_required(
+            self.processor_payment_id, self.expires_at
+        )
+        account.attempts = {**account.attempts, self.attempt_id: attempt}
 
 
 class PaymentFailed(AccountEvent):
