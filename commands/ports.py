@@ -79,6 +79,16 @@ class PaymentGateway(Protocol):
         Raises ProcessorUnavailable when the processor cannot be asked."""
         ...
 
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        """Abandons a payment waiting for customer action (3-D Secure) so a late
+        authentication can never capture it; safe to repeat. Returns what became of it: a
+        failure (cancelled) or, when it had settled before the cancel, that outcome.
+        Raises ProcessorUnavailable when the processor cannot be asked or the payment is
+        still being processed."""
+        ...
+
 
 class Catalogue(Protocol):
     def plan(self, plan_id: str) -> Plan:

@@ -1,13 +1,19 @@
 """Payment attempts: the attempt id is the idempotency key sent to the processor.
 
-pending -> succeeded | failed; a succeeded payment can be refunded (in parts, never more
-than captured) and disputed (needs response -> won | lost).
+pending -> succeeded | failed, or pending -> requires_action -> succeeded | failed when the
+processor asks the customer to authenticate (3-D Secure); a succeeded payment can be
+refunded (in parts, never more than captured) and disputed (needs response -> won | lost).
+
+An attempt that requires action is still in flight (no second attempt for its invoice, the
+invoice is neither voided nor in dunning's failure count) until the customer's outcome
+arrives or it expires (`ActionPolicy`); an expired one is cancelled at the processor and
+then recorded as the soft failure `authentication_not_completed`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ledger.errors import DomainError
@@ -27,6 +33,7 @@ class AttemptPurpose(StrEnum):
 
 class AttemptStatus(StrEnum):
     PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"  # waiting for the customer to authenticate
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
@@ -63,8 +70,28 @@ HARD_DECLINES = frozenset(
 )
 
 
+AUTHENTICATION_NOT_COMPLETED = "authentication_not_completed"  # soft: the customer may retry
+
+
 def failure_kind(decline_code: str) -> FailureKind:
     return FailureKind.HARD if decline_code in HARD_DECLINES else FailureKind.SOFT
+
+
+@dataclass(frozen=True)
+class ActionPolicy:
+    """How long an attempt waits for the customer to authenticate before it is cancelled.
+
+    Present customers (on-session, paying bad debt) are in the checkout now: 23 hours, under
+    Stripe's 24-hour idempotency window, so the intent is abandoned before a repeat of its
+    request could ever create a second one. Off-session collections need the customer to
+    be told and come back: 3 days, after which dunning goes on with its schedule."""
+
+    on_session: timedelta = timedelta(hours=23)
+    off_session: timedelta = timedelta(days=3)
+
+    def expires_at(self, purpose: AttemptPurpose, at: datetime) -> datetime:
+        wait = self.off_session if purpose is AttemptPurpose.COLLECTION else self.on_session
+        return at + wait
 
 
 class AttemptInFlight(DomainError):
@@ -85,6 +112,13 @@ class AttemptNotPending(DomainError):
     """The payment attempt already has an outcome."""
 
     code = "payment_attempt_settled"
+    http_status = 409
+
+
+class ActionNotExpired(DomainError):
+    """The attempt is not waiting for the customer, or its wait has not expired yet."""
+
+    code = "payment_action_not_expired"
     http_status = 409
 
 
@@ -123,10 +157,22 @@ class PaymentAttempt:
     refunded: int = 0
     dispute: DisputeStatus | None = None
     disputed_amount: int = 0
+    action_expires_at: datetime | None = None  # set while it requires customer action
 
     @property
     def in_flight(self) -> bool:
-        return self.status is AttemptStatus.PENDING
+        return self.status in (AttemptStatus.PENDING, AttemptStatus.REQUIRES_ACTION)
+
+    @property
+    def awaiting_customer(self) -> bool:
+        return self.status is AttemptStatus.REQUIRES_ACTION
+
+    def action_expired(self, now: datetime) -> bool:
+        return (
+            self.awaiting_customer
+            and self.action_expires_at is not None
+            and (now >= self.action_expires_at)
+        )
 
     @property
     def refundable(self) -> Money:
@@ -143,6 +189,17 @@ class PaymentAttempt:
             status=AttemptStatus.SUCCEEDED,
             settled_at=at,
             processor_payment_id=processor_payment_id,
+        )
+
+    def action_required(self, processor_payment_id: str, expires_at: datetime) -> PaymentAttempt:
+        """Only a pending attempt: the processor asks once, at the charge."""
+        if self.status is not AttemptStatus.PENDING:
+            raise AttemptNotPending(self.attempt_id)
+        return replace(
+            self,
+            status=AttemptStatus.REQUIRES_ACTION,
+            processor_payment_id=processor_payment_id,
+            action_expires_at=expires_at,
         )
 
     def failed(
