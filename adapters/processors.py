@@ -35,6 +35,13 @@ class RoutingGateway:
     def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
         return self.gateway_for(processor).find_charge(attempt_id, processor)
 
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        return self.gateway_for(processor).cancel_charge(
+            attempt_id, processor, processor_payment_id
+        )
+
 
 def stripe_gateway(settings: Settings) -> StripeGateway | None:
     """The Stripe adapter when a key is configured; its client is built here, not before."""

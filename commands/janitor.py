@@ -7,6 +7,12 @@ charged, so the invoice may be collected again under a new attempt id); a proces
 cannot be asked leaves the attempt pending for the next run. Recording is conditional on
 the attempt still being in flight, so two janitors (or a janitor and a late webhook)
 resolve it once.
+
+An attempt waiting for the customer (3-D Secure) is left alone until its wait expires;
+then it is cancelled at the processor first, so a late authentication can never capture
+it, and recorded as the soft failure `authentication_not_completed` (on-session: the
+invoice is voided and the purchase rolled back; off-session: dunning goes on). When the
+cancel finds the payment already succeeded, the success is recorded instead.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from enum import StrEnum
 from uuid import UUID, uuid5
 
 from commands.base import Deps, acting, load_account, meta_of
+from commands.collect import apply_charge
 from commands.models import CommandContext
 from commands.ports import ChargeResult, ProcessorUnavailable
 from ledger.account import Account
-from ledger.payments import PaymentAttempt
+from ledger.payments import AttemptStatus, PaymentAttempt
 
 NOT_RECEIVED = "not_received_by_processor"
 
@@ -29,6 +36,8 @@ class Resolution(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     NOT_RECEIVED = "not_received"  # recorded as a soft failure: nothing was charged
+    EXPIRED = "expired"  # waited for the customer too long: cancelled, a soft failure
+    WAITING = "waiting"  # the processor asks the customer to authenticate: now waiting
     UNREACHABLE = "unreachable"  # the processor could not be asked: still pending
     ALREADY_RESOLVED = "already_resolved"  # someone else recorded it meanwhile
 
@@ -43,11 +52,18 @@ class Resolved:
 def resolve_in_flight(
     deps: Deps, account_id: UUID, older_than: timedelta, ctx: CommandContext
 ) -> list[Resolved]:
-    """Resolves the account's attempts pending for longer than `older_than`."""
-    cutoff = deps.clock.now() - older_than
+    """Resolves the account's attempts pending for longer than `older_than`, and those
+    whose wait for the customer has expired."""
+    now = deps.clock.now()
     account = load_account(deps.app, account_id)
-    stale = [a for a in account.attempts.values() if a.in_flight and a.started_at <= cutoff]
-    return [_resolve(deps, account_id, attempt, _per_attempt(ctx, attempt)) for attempt in stale]
+    resolved = []
+    for attempt in account.attempts.values():
+        attempt_ctx = _per_attempt(ctx, attempt)
+        if attempt.action_expired(now):
+            resolved.append(_expire(deps, account_id, attempt, attempt_ctx))
+        elif attempt.status is AttemptStatus.PENDING and attempt.started_at <= now - older_than:
+            resolved.append(_resolve(deps, account_id, attempt, attempt_ctx))
+    return resolved
 
 
 def _per_attempt(ctx: CommandContext, attempt: PaymentAttempt) -> CommandContext:
@@ -70,26 +86,44 @@ def _resolve(
         return Resolved(account_id, attempt.attempt_id, Resolution.ALREADY_RESOLVED)
     if found is None:
         return Resolved(account_id, attempt.attempt_id, Resolution.NOT_RECEIVED)
-    kind = Resolution.SUCCEEDED if charge.succeeded else Resolution.FAILED
+    if charge.succeeded:
+        return Resolved(account_id, attempt.attempt_id, Resolution.SUCCEEDED)
+    waiting = load_account(deps.app, account_id).attempts[attempt.attempt_id].awaiting_customer
+    kind = Resolution.WAITING if waiting else Resolution.FAILED
     return Resolved(account_id, attempt.attempt_id, kind)
+
+
+def _expire(deps: Deps, account_id: UUID, attempt: PaymentAttempt, ctx: CommandContext) -> Resolved:
+    try:
+        charge = deps.gateway.cancel_charge(
+            attempt.attempt_id, attempt.processor, attempt.processor_payment_id or ""
+        )
+    except ProcessorUnavailable:
+        return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
+
+    def record(account: Account) -> Resolution | None:
+        current = account.attempts.get(attempt.attempt_id)
+        if current is None or not current.in_flight:
+            return None  # a webhook recorded its outcome meanwhile
+        if charge.succeeded:  # authenticated just before the cancel
+            apply_charge(deps, account, attempt.attempt_id, charge, meta_of(deps, ctx))
+            return Resolution.SUCCEEDED
+        account.expire_action(attempt.attempt_id, meta_of(deps, ctx))
+        return Resolution.EXPIRED
+
+    recorded, _ = acting(deps, account_id, ctx, record)
+    return Resolved(account_id, attempt.attempt_id, recorded or Resolution.ALREADY_RESOLVED)
 
 
 def record_if_in_flight(
     deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
 ) -> bool:
     """Records a processor's outcome for an attempt still in flight; False (and nothing
-    recorded) when it is unknown, already settled, or `ctx`'s command id was seen."""
+    recorded) when it is unknown, already settled, still waiting for the customer, or
+    `ctx`'s command id was seen."""
 
     def record(account: Account) -> bool:
-        current = account.attempts.get(attempt_id)
-        if current is None or not current.in_flight:
-            return False
-        meta = meta_of(deps, ctx)
-        if charge.succeeded:
-            account.record_success(attempt_id, charge.processor_payment_id or attempt_id, meta)
-        else:
-            account.record_failure(attempt_id, charge.decline_code or NOT_RECEIVED, meta)
-        return True
+        return apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx), NOT_RECEIVED)
 
     recorded, _ = acting(deps, account_id, ctx, record)
     return bool(recorded)

@@ -25,7 +25,13 @@ from adapters.braintree.declines import (
     validation_decline,
 )
 from commands.paypal_ports import RefundRefused
-from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable, RefundRequest
+from commands.ports import (
+    ChargeRequest,
+    ChargeResult,
+    ProcessorRefused,
+    ProcessorUnavailable,
+    RefundRequest,
+)
 from ledger.payments import Processor
 
 log = structlog.get_logger("braintree")
@@ -113,6 +119,14 @@ class BraintreeGateway:
         if charged:
             return _outcome(charged[0])
         return _outcome(max(sales, key=lambda t: t.created_at))
+
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        """A PayPal sale never waits for customer action (this gateway never answers
+        `requires_action`), so there is never one to cancel: refused, nothing is sent."""
+        _require_braintree(processor)
+        raise ProcessorRefused("Braintree payments never wait for customer action")
 
     def refund(self, request: RefundRequest) -> str:
         _require_braintree(request.processor)

@@ -147,6 +147,30 @@ class StripeGateway:
             raise ProcessorUnavailable("the payment is still being processed")
         return _result_of(max(settled, key=lambda i: i.created))
 
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        """`payment_intents.cancel` (retried: cancelling twice is harmless), then the intent
+        as it now stands. Stripe refuses to cancel an intent that succeeded or is already
+        cancelled: then the intent is read back, so a repeat (or a payment authenticated
+        at the last moment) answers its real outcome. No `cancellation_reason` is sent:
+        localstripe refuses every parameter there."""
+        _require_stripe(processor)
+        try:
+            intent = self.guard.retried(
+                "cancel_charge",
+                lambda: self._client.v1.payment_intents.cancel(
+                    processor_payment_id, options={"idempotency_key": f"cancel:{attempt_id}"}
+                ),
+            )
+        except stripe.InvalidRequestError as error:
+            log.info("stripe_cancel_refused", attempt_id=attempt_id, code=error.code)
+            intent = self.guard.retried(
+                "retrieve_charge",
+                lambda: self._client.v1.payment_intents.retrieve(processor_payment_id),
+            )
+        return _result_of(intent)
+
     # --- CustomerDirectory -------------------------------------------------------------
 
     def create_customer(self, account_id: str, name: str, email: str) -> str:
@@ -278,6 +302,38 @@ class StripeGateway:
             if error.http_status == 404:
                 raise ProviderCustomerNotFound(f"no Stripe customer {customer_id}") from error
             raise _refused("customer update", error) from error
+
+    # --- reads for webhooks ----------------------------------------------------------------
+    # Plain dicts in the shape of the objects inside Stripe's events, so a webhook treats an
+    # object it read back exactly like one it was sent. None: Stripe does not know the id.
+
+    def payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        return self._read(
+            "retrieve_payment_intent",
+            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id),
+        )
+
+    def charge_object(self, charge_id: str) -> dict[str, Any] | None:
+        return self._read("retrieve_charge", lambda: self._client.v1.charges.retrieve(charge_id))
+
+    def refunds_of(self, payment_intent_id: str) -> list[dict[str, Any]]:
+        """Every refund of the PaymentIntent (all pages)."""
+
+        def refunds() -> list[dict[str, Any]]:
+            found = self._client.v1.refunds.list(
+                {"payment_intent": payment_intent_id, "limit": PAGE_SIZE}
+            )
+            return [_data(r) for r in found.auto_paging_iter()]
+
+        return self.guard.retried("list_refunds", refunds)
+
+    def _read(self, operation: str, call: Callable[[], S]) -> dict[str, Any] | None:
+        try:
+            return _data(self.guard.retried(operation, call))
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise
 
     # --- lookups -------------------------------------------------------------------------
 

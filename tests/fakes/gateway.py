@@ -1,14 +1,25 @@
 """An honest in-process payment gateway for unit tests: it records every call and answers
-with scripted outcomes (success by default), per processor method reference."""
+with scripted outcomes (success by default), per processor method reference. A charge
+scripted to require action (3-D Secure) waits, as at Stripe, until the test authenticates
+it (`authenticate`) or it is cancelled (`cancel_charge`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable, RefundRequest
+from commands.ports import (
+    ChargeRequest,
+    ChargeResult,
+    ProcessorRefused,
+    ProcessorUnavailable,
+    RefundRequest,
+)
 from ledger.payments import Processor
 
 UNAVAILABLE = "__unavailable__"
+REQUIRES_ACTION = "__requires_action__"
+AUTHENTICATION_REQUIRED = "authentication_required"
+CANCELED = "payment_intent_canceled"
 
 
 class FakeGateway:
@@ -18,6 +29,8 @@ class FakeGateway:
         self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._always: dict[str, str] = {}
         self._results: dict[str, ChargeResult] = {}
+        self.cancels: list[str] = []
+        self.cancel_unavailable = False
 
     def decline_next(self, method_ref: str, *codes: str) -> None:
         """The next charges on this method answer these decline codes, in order."""
@@ -29,17 +42,30 @@ class FakeGateway:
     def go_down_next(self, method_ref: str) -> None:
         self._scripts[method_ref].append(UNAVAILABLE)
 
+    def require_action_next(self, method_ref: str) -> None:
+        """The next charge on this method asks the customer to authenticate."""
+        self._scripts[method_ref].append(REQUIRES_ACTION)
+
     def charge(self, request: ChargeRequest) -> ChargeResult:
         self.charges.append(request)
         script = self._scripts[request.method_ref]
         code = script.popleft() if script else self._always.get(request.method_ref)
         if code == UNAVAILABLE:
             raise ProcessorUnavailable("timed out")
-        result = (
-            ChargeResult(succeeded=False, decline_code=code)
-            if code
-            else ChargeResult(succeeded=True, processor_payment_id=f"pay_{request.attempt_id[:8]}")
-        )
+        if code == REQUIRES_ACTION:
+            result = ChargeResult(
+                succeeded=False,
+                processor_payment_id=_payment_id(request.attempt_id),
+                decline_code=AUTHENTICATION_REQUIRED,
+                requires_action=True,
+                client_secret=f"{_payment_id(request.attempt_id)}_secret",
+            )
+        elif code:
+            result = ChargeResult(succeeded=False, decline_code=code)
+        else:
+            result = ChargeResult(
+                succeeded=True, processor_payment_id=_payment_id(request.attempt_id)
+            )
         self._results[request.attempt_id] = result
         return result
 
@@ -53,3 +79,38 @@ class FakeGateway:
 
     def charges_for(self, method_ref: str) -> list[ChargeRequest]:
         return [c for c in self.charges if c.method_ref == method_ref]
+
+    def authenticate(self, attempt_id: str, *, success: bool = True) -> ChargeResult:
+        """The customer completes (or fails) authentication of a waiting charge."""
+        if not self._results[attempt_id].requires_action:
+            raise ProcessorRefused("the payment is not waiting for the customer")
+        pid = _payment_id(attempt_id)
+        result = (
+            ChargeResult(succeeded=True, processor_payment_id=pid)
+            if success
+            else ChargeResult(
+                succeeded=False,
+                processor_payment_id=pid,
+                decline_code="payment_intent_authentication_failure",
+            )
+        )
+        self._results[attempt_id] = result
+        return result
+
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        if self.cancel_unavailable:
+            raise ProcessorUnavailable("timed out")
+        self.cancels.append(attempt_id)
+        result = self._results[attempt_id]
+        if result.requires_action:
+            result = ChargeResult(
+                succeeded=False, processor_payment_id=processor_payment_id, decline_code=CANCELED
+            )
+            self._results[attempt_id] = result
+        return result
+
+
+def _payment_id(attempt_id: str) -> str:
+    return f"pay_{attempt_id[:8]}"

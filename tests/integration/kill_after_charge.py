@@ -35,6 +35,11 @@ class DiesAfterCharging:
     def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
         return self._real.find_charge(attempt_id, processor)
 
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        return self._real.cancel_charge(attempt_id, processor, processor_payment_id)
+
 
 def charge_and_die(database_url: str, stripe_url: str, api_key: str, account_id: UUID) -> None:
     """Runs this module in a child process against localstripe; returns once it was
