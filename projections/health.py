@@ -26,13 +26,15 @@ _COLUMNS = (
     "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
     " oldest_unpaid_due_at, oldest_unpaid_finalized_at, dunning_anchor_at, failed_attempts,"
     " last_failed_attempt_at, last_successful_payment_at, attempt_in_flight_since,"
-    " bad_debt_payment_in_flight, usable_default_method, active_subscriptions, closed,"
-    " detail, version"
+    " action_required_until, bad_debt_payment_in_flight, usable_default_method,"
+    " active_subscriptions, closed, detail, version"
 )
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]
 
 OPEN, UNCOLLECTIBLE = "open", "uncollectible"
 PENDING, FAILED = "pending", "failed"
+REQUIRES_ACTION = "requires_action"  # waiting for the customer (3-D Secure): not stuck
+IN_FLIGHT = frozenset({PENDING, REQUIRES_ACTION})
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class InvoiceFacts:
 class AttemptFacts:
     invoice_id: str
     purpose: str  # collection, on_session, bad_debt
-    status: str  # pending, failed (a success pays the invoice, which is then dropped)
+    status: str  # pending, requires_action, failed (a success pays the invoice: dropped)
     started_at: datetime
+    action_expires_at: datetime | None = None  # while requires_action
 
 
 @dataclass(frozen=True)
@@ -124,12 +127,25 @@ class HealthFacts:
 
     @property
     def attempt_in_flight_since(self) -> datetime | None:
+        """The oldest attempt waiting for the processor's answer (not for the customer's)."""
         pending = [a.started_at for a in self.attempts.values() if a.status == PENDING]
         return min(pending, default=None)
 
     @property
+    def action_required_until(self) -> datetime | None:
+        """The earliest expiry of an attempt waiting for the customer to authenticate."""
+        waiting = [
+            a.action_expires_at
+            for a in self.attempts.values()
+            if a.status == REQUIRES_ACTION and a.action_expires_at
+        ]
+        return min(waiting, default=None)
+
+    @property
     def bad_debt_payment_in_flight(self) -> bool:
-        return any(a.status == PENDING and a.purpose == "bad_debt" for a in self.attempts.values())
+        return any(
+            a.status in IN_FLIGHT and a.purpose == "bad_debt" for a in self.attempts.values()
+        )
 
     @property
     def active_subscriptions(self) -> int:
@@ -150,6 +166,7 @@ class HealthFacts:
             "last_failed_attempt_at": self.last_failed_attempt_at,
             "last_successful_payment_at": self.last_successful_payment_at,
             "attempt_in_flight_since": self.attempt_in_flight_since,
+            "action_required_until": self.action_required_until,
             "bad_debt_payment_in_flight": self.bad_debt_payment_in_flight,
             "usable_default_method": self.usable_default_method,
             "active_subscriptions": self.active_subscriptions,
@@ -194,6 +211,7 @@ def _detail(s: HealthFacts) -> dict[str, Any]:
                 "purpose": a.purpose,
                 "status": a.status,
                 "started_at": a.started_at.isoformat(),
+                "action_expires_at": _iso(a.action_expires_at),
             }
             for k, a in s.attempts.items()
         },
@@ -217,7 +235,11 @@ def _from_row(row: Mapping[str, Any]) -> HealthFacts:
         },
         attempts={
             k: AttemptFacts(
-                a["invoice_id"], a["purpose"], a["status"], datetime.fromisoformat(a["started_at"])
+                a["invoice_id"],
+                a["purpose"],
+                a["status"],
+                datetime.fromisoformat(a["started_at"]),
+                _at(a.get("action_expires_at")),  # rows from before 3-D Secure lack it
             )
             for k, a in d["attempts"].items()
         },
@@ -291,6 +313,15 @@ def _succeeded(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
     return _settled(paid, attempt.invoice_id) if attempt else paid
 
 
+def _action_required(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    attempt = s.attempts.get(env.data["attempt_id"])
+    if attempt is None:
+        return s
+    expires = datetime.fromisoformat(env.data["expires_at"])
+    waiting = replace(attempt, status=REQUIRES_ACTION, action_expires_at=expires)
+    return replace(s, attempts={**s.attempts, env.data["attempt_id"]: waiting})
+
+
 def _failed(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
     failed = replace(s, last_failed_attempt_at=env.occurred_at)
     attempt = s.attempts.get(env.data["attempt_id"])
@@ -338,6 +369,8 @@ def _step(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
             return _attempt_started(s, env)
         case "PaymentSucceeded":
             return _succeeded(s, env)
+        case "PaymentActionRequired":
+            return _action_required(s, env)
         case "PaymentFailed":
             return _failed(s, env)
     return s

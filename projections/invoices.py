@@ -144,6 +144,15 @@ def _succeeded(row: InvoiceRow, env: EventEnvelope) -> InvoiceRow:
     return _paid(settled, env, out_of_band=braintree)
 
 
+def _action_required(row: InvoiceRow, env: EventEnvelope) -> InvoiceRow:
+    """Waiting for the customer to authenticate: the invoice stays open."""
+    d = env.data
+    return _with_attempt(
+        row, env, status="requires_action",
+        processor_payment_id=d["processor_payment_id"], action_expires_at=d["expires_at"],
+    )  # fmt: skip
+
+
 def _failed(row: InvoiceRow, env: EventEnvelope) -> InvoiceRow:
     d, at = env.data, env.occurred_at.isoformat()
     return _with_attempt(
@@ -192,6 +201,7 @@ _BY_INVOICE: dict[str, Step] = {
 }
 _BY_ATTEMPT: dict[str, Step] = {
     "PaymentSucceeded": _succeeded,
+    "PaymentActionRequired": _action_required,
     "PaymentFailed": _failed,
     "RefundIssued": _refunded,
     "DisputeOpened": _dispute_opened,

@@ -6,7 +6,9 @@ of these that holds (the order is the precedence):
 1. `closed`: the account was closed (`AccountClosed`).
 2. `stuck`: something needs an engineer's (or a recompute's) attention, any of
    * `attempt_in_flight`: a payment attempt has been pending longer than
-     `stuck_after` (default 15 minutes): the processor's answer was never recorded;
+     `stuck_after` (default 15 minutes): the processor's answer was never recorded; or an
+     attempt waiting for the customer to authenticate (3-D Secure) is still waiting
+     `stuck_after` past its expiry: the janitor should have cancelled it;
    * `dunning_overdue`: an open invoice is past its dunning horizon: its collection date
      (due date on the send_invoice path, finalization otherwise) + the policy's last retry
      day + 1 day of grace (default policy (1, 3, 5, 7): 8 days). Dunning should have paid
@@ -24,7 +26,9 @@ of these that holds (the order is the precedence):
    an attempt (of any purpose) failed in the last `risk_window` (default 7 days).
 7. `healthy`: none of the above.
 
-`reasons` lists every condition that holds (not only the one that decided the state).
+`reasons` lists every condition that holds (not only the one that decided the state); one
+reason decides no state: `awaiting_customer_action`, an attempt waits for the customer to
+authenticate and its wait has not expired (`action_required_until` says until when).
 `days_past_due`: whole days since the oldest open invoice's collection date while the
 account is past due (0 otherwise). The fleet view counts accounts by state and sums the
 uncollectible amounts per currency (bad debt); no account ids leave it.
@@ -83,6 +87,7 @@ class AccountHealth(BaseModel):
     failed_attempts: int
     last_successful_payment_at: datetime | None
     attempt_in_flight_since: datetime | None
+    action_required_until: datetime | None  # earliest expiry of a wait for the customer
     collection_path: str
     provider_links: dict[str, str]
     version: int
@@ -100,8 +105,8 @@ _COLUMNS = (
     "h.account_id, h.currency, h.collection_path, h.provider_links, h.outstanding,"
     " h.uncollectible, h.oldest_unpaid_due_at, h.dunning_anchor_at, h.failed_attempts,"
     " h.last_failed_attempt_at, h.last_successful_payment_at, h.attempt_in_flight_since,"
-    " h.bad_debt_payment_in_flight, h.usable_default_method, h.active_subscriptions,"
-    " h.closed, h.version"
+    " h.action_required_until, h.bad_debt_payment_in_flight, h.usable_default_method,"
+    " h.active_subscriptions, h.closed, h.version"
 )
 _NAMES = [c.strip().removeprefix("h.") for c in _COLUMNS.split(",")]
 # The tracked version and the store's head: a stream the projection lags behind is stuck.
@@ -117,8 +122,12 @@ _FROM = (
 def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str]:
     found: list[str] = []
     in_flight = r["attempt_in_flight_since"]
-    if in_flight is not None and now - in_flight > policy.stuck_after:
+    waiting_until = r["action_required_until"]
+    overdue_wait = waiting_until is not None and now - waiting_until > policy.stuck_after
+    if (in_flight is not None and now - in_flight > policy.stuck_after) or overdue_wait:
         found.append("attempt_in_flight")
+    if waiting_until is not None and now <= waiting_until:
+        found.append("awaiting_customer_action")
     anchor = r["dunning_anchor_at"]
     if anchor is not None and now > anchor + policy.dunning_horizon:
         found.append("dunning_overdue")
@@ -179,6 +188,7 @@ def _health(values: Sequence[Any], now: datetime, policy: HealthPolicy) -> Accou
         failed_attempts=r["failed_attempts"],
         last_successful_payment_at=r["last_successful_payment_at"],
         attempt_in_flight_since=r["attempt_in_flight_since"],
+        action_required_until=r["action_required_until"],
         collection_path=r["collection_path"],
         provider_links=dict(r["provider_links"]),
         version=r["version"],

@@ -70,13 +70,14 @@ def resolve_in_flight(
     older_than_minutes: Annotated[int, typer.Option(min=1)] = 15,
     actor: Actor = "janitor",
 ) -> None:
-    """Ask the processors about attempts pending too long, and record what they say."""
+    """Ask the processors about attempts pending too long, and record what they say; cancel
+    waits for the customer (3-D Secure) that expired and record them failed."""
     older_than = timedelta(minutes=older_than_minutes)
     with _container() as container:
         if account is None:
             with container.connection() as conn:
-                before = container.deps.clock.now() - older_than
-                account = accounts_in_flight_since(conn, before, 10_000)
+                now = container.deps.clock.now()
+                account = accounts_in_flight_since(conn, now - older_than, 10_000, now)
         counts: Counter[str] = Counter()
         for account_id in account:
             ctx = _ctx(actor, None, ActorKind.SYSTEM)

@@ -120,8 +120,15 @@ class RunBody(Body):
 class Payment(BaseModel):
     attempt_id: str
     invoice_id: str
-    status: str
+    status: str = Field(
+        description="pending, requires_action (the customer must authenticate), succeeded or failed"
+    )
     decline_code: str | None
+    client_secret: str | None = Field(
+        default=None,
+        description="with requires_action only: hand it to Stripe.js (handleNextAction) in"
+        " the customer's browser; the webhook or the janitor records the outcome",
+    )
 
 
 class BillingWritten(BaseModel):
@@ -159,6 +166,7 @@ def _payment(outcome: PaymentOutcome | None) -> Payment | None:
         invoice_id=outcome.invoice_id,
         status=outcome.status.value,
         decline_code=outcome.decline_code,
+        client_secret=outcome.client_secret,
     )
 
 

@@ -1,0 +1,1 @@
+ALTER TABLE account_health DROP COLUMN action_required_until;
