@@ -13,17 +13,22 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from adapters.braintree import BraintreeGateway, BraintreePayPalVault
+from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
 from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
 from adapters.processors import braintree_client, payment_gateway, stripe_gateway
+from adapters.redis.sessions import MemorySessionStore, RedisSessionStore
 from adapters.settings import Settings
 from adapters.stripe import StripeGateway
+from adapters.turnstile.verifier import TurnstileVerifier
 from commands.application import LedgerApplication
 from commands.base import ProcessorAccounts
 from commands.catalogue import StaticCatalogue
+from commands.checkout import Checkout
+from commands.checkout_ports import SessionStore
 from commands.handlers import Deps
 from commands.ports import Clock
 from ledger.dunning import DunningPolicy
@@ -46,6 +51,8 @@ class Container:
     projections: dict[str, Projection[Any]] = field(default_factory=all_projections)
     stripe: StripeGateway | None = None  # also the Stripe CustomerDirectory and CardVault
     paypal: BraintreePayPalVault | None = None  # Braintree customers and PayPal vaulting
+    braintree_webhooks: BraintreeWebhooks | None = None  # parses /webhooks/braintree
+    checkout: Checkout | None = None  # the payment flow; None without Turnstile settings
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -102,4 +109,33 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
         processors=ProcessorAccounts(stripe_customers=stripe, cards=stripe, paypal=paypal),
     )
-    return Container(settings, db, app, deps, pool, StoreReader(app), stripe=stripe, paypal=paypal)
+    return Container(
+        settings,
+        db,
+        app,
+        deps,
+        pool,
+        StoreReader(app),
+        stripe=stripe,
+        paypal=paypal,
+        braintree_webhooks=BraintreeWebhooks(braintree) if braintree else None,
+        checkout=_checkout(settings, deps),
+    )
+
+
+def _checkout(settings: Settings, deps: Deps) -> Checkout | None:
+    """Payment sessions need the bot check; they live in Redis when it is configured (shared
+    by every API process), else in this process (the embedded default is one process)."""
+    if not settings.turnstile_site_key or settings.turnstile_secret is None:
+        return None
+    verifier = TurnstileVerifier(
+        settings.turnstile_site_key,
+        settings.turnstile_secret.get_secret_value(),
+        url=settings.turnstile_url,
+    )
+    sessions: SessionStore = (
+        RedisSessionStore.from_url(settings.redis_url)
+        if settings.redis_url
+        else MemorySessionStore()
+    )
+    return Checkout(deps, verifier, sessions, settings.payment_session_ttl_s)

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = Field(
         default=None, description="signing secret of the /webhooks/stripe endpoint (whsec_...)"
     )
+    turnstile_site_key: str | None = Field(
+        default=None, description="Cloudflare Turnstile site key; unset = no payment sessions"
+    )
+    turnstile_secret: SecretStr | None = None
+    turnstile_url: str = Field(
+        default="https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        description="siteverify endpoint (a local fake in tests)",
+    )
+    payment_session_ttl_s: int = Field(default=1800, ge=60, le=86_400)
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",

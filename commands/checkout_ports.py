@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger.errors import DomainError
 
@@ -31,4 +31,19 @@ class HumanCheck(Protocol):
 
     def verify(self, token: str, remote_ip: str | None, idempotency_key: str) -> HumanCheckResult:
         """Raises HumanCheckUnavailable when the verifier cannot be reached."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Short-lived payment sessions (Redis in production: shared by every API process and
+    gone after their time to live). Values are JSON-ready dicts."""
+
+    def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None: ...
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        """None when unknown or expired."""
+        ...
+
+    def replace(self, session_id: str, value: dict[str, Any]) -> None:
+        """Overwrites a live session, keeping its time to live (nothing if it expired)."""
         ...

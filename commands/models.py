@@ -3,7 +3,7 @@ the domain checks the same rules again as invariants."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -146,6 +146,22 @@ class VaultPayPal(Command):
     make_default: bool = True
 
 
+class StartPaymentSession(Command):
+    account_id: UUID
+    method: Literal["card", "paypal"]
+    pay_open_invoices: bool = False
+
+
+class CompletePaymentSession(Command):
+    account_id: UUID
+    session_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    turnstile_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    payment_method: (
+        Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,190}$")] | None
+    ) = None
+    nonce: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+
+
 # --- subscriptions and invoices -------------------------------------------------------
 
 PlanId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -215,6 +231,39 @@ class CloseDispute(Command):
     account_id: UUID
     attempt_id: MethodId
     won: bool
+
+
+# --- facts a processor reports (webhooks) -----------------------------------------------
+
+
+class RecordProcessorRefund(Command):
+    """A refund the processor made (e.g. at its dashboard, or one of ours whose recording a
+    crash lost): recorded, never asked for again."""
+
+    account_id: UUID
+    attempt_id: MethodId
+    processor_payment_id: ProcessorRef  # the payment the processor refunded
+    refund_id: ProcessorRef
+    amount: int = Field(gt=0)
+    currency: Currency
+
+
+class RecordDisputeOpened(Command):
+    account_id: UUID
+    attempt_id: MethodId
+    processor_payment_id: ProcessorRef
+    dispute_id: ProcessorRef
+    amount: int = Field(gt=0)
+    currency: Currency
+
+
+class RecordDisputeClosed(RecordDisputeOpened):
+    won: bool
+
+
+class RecordPayPalRevoked(Command):
+    account_id: UUID
+    token: ProcessorRef  # the Braintree payment-method token the customer revoked
 
 
 class GrantCredit(Command):

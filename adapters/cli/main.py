@@ -15,6 +15,7 @@ from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import devkeys, runtime
+from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
 from adapters.logging import configure_logging
@@ -22,6 +23,7 @@ from adapters.postgres.migrate import migrate, pending
 from adapters.recompute import recompute
 from adapters.settings import Settings
 from commands import handlers
+from commands.customers import sync_configured
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
@@ -38,6 +40,7 @@ app.add_typer(projections_cli.app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(paypal_cli.app, name="paypal")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
@@ -156,10 +159,12 @@ def accounts_open(
     with _container() as container:
         try:
             cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
-            result = handlers.open_account(container.deps, cmd, _ctx(actor, reason))
+            ctx = _ctx(actor, reason)
+            result = handlers.open_account(container.deps, cmd, ctx)
         except DomainError as e:
             raise _fail(e) from None
         console.print(f"opened {result.account_id} (position {result.position})")
+        _print_sync(sync_configured(container.deps, result.account_id, ctx))
 
 
 @accounts_app.command("update")
@@ -178,10 +183,17 @@ def accounts_update(
             cmd = UpdateProfile(
                 account_id=account_id, name=name, email=email, country=country, currency=currency
             )
-            result = handlers.update_profile(container.deps, cmd, _ctx(actor, reason))
+            ctx = _ctx(actor, reason)
+            result = handlers.update_profile(container.deps, cmd, ctx)
         except DomainError as e:
             raise _fail(e) from None
         console.print(f"updated {account_id} to version {result.version}")
+        _print_sync(sync_configured(container.deps, account_id, ctx))
+
+
+def _print_sync(outcome: dict[str, str]) -> None:
+    for processor, action in outcome.items():
+        console.print(f"{processor} customer: {action}")
 
 
 @accounts_app.command("close")

@@ -7,12 +7,13 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict, EmailStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Principal
+from commands.customers import sync_configured
 from commands.errors import AccountNotFound
-from commands.handlers import CommandResult
+from commands.handlers import CommandResult, Deps
 from commands.models import CommandContext, Country, Currency, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version
@@ -61,15 +62,26 @@ class AccountWritten(BaseModel):
     version: int
     position: int | None
     replayed: bool
+    customer_sync: dict[str, str] | None = Field(
+        default=None,
+        description="per processor: created, updated, in_sync, pending (processor down), "
+        "provider_customer_drifted or provider_customer_not_found (see reconciliation)",
+    )
 
 
-def written(result: CommandResult) -> AccountWritten:
+def written(result: CommandResult, customer_sync: dict[str, str] | None = None) -> AccountWritten:
     return AccountWritten(
         account_id=result.account_id,
         version=result.version,
         position=result.position,
         replayed=result.replayed,
+        customer_sync=customer_sync,
     )
+
+
+def written_and_synced(deps: Deps, result: CommandResult, ctx: CommandContext) -> AccountWritten:
+    """An account write whose billing identity then goes to the processors' customers."""
+    return written(result, sync_configured(deps, result.account_id, ctx))
 
 
 def correlation_of(request: Request) -> UUID:

@@ -26,6 +26,7 @@ from adapters.http.common import (
     context,
     read_account,
     written,
+    written_and_synced,
 )
 from commands import handlers
 from commands.models import CloseAccount, OpenAccount, UpdateProfile
@@ -52,7 +53,8 @@ def service_open(
     key: IdempotencyKey = None,
 ) -> AccountWritten:
     ctx = context(who, Surface.IAPI, cid, key)
-    return written(handlers.open_account(c.deps, OpenAccount(**body.model_dump()), ctx))
+    result = handlers.open_account(c.deps, OpenAccount(**body.model_dump()), ctx)
+    return written_and_synced(c.deps, result, ctx)
 
 
 @service.get("")
@@ -75,7 +77,8 @@ def service_update(
     account_id: UUID, body: ProfileChangesBody, who: ServiceWriter, c: Deps, cid: CorrelationId
 ) -> AccountWritten:
     cmd = UpdateProfile(account_id=account_id, **body.model_dump())
-    return written(handlers.update_profile(c.deps, cmd, context(who, Surface.IAPI, cid, None)))
+    ctx = context(who, Surface.IAPI, cid, None)
+    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @service.post("/{account_id}/close")
@@ -96,7 +99,7 @@ def support_open(
 ) -> AccountWritten:
     ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason)
     cmd = OpenAccount(**body.model_dump(exclude={"reason"}))
-    return written(handlers.open_account(c.deps, cmd, ctx))
+    return written_and_synced(c.deps, handlers.open_account(c.deps, cmd, ctx), ctx)
 
 
 @support.get("")
@@ -127,7 +130,7 @@ def support_update(
 ) -> AccountWritten:
     ctx = context(who, Surface.NINJAPANEL, cid, None, body.reason)
     cmd = UpdateProfile(account_id=account_id, **body.model_dump(exclude={"reason"}))
-    return written(handlers.update_profile(c.deps, cmd, ctx))
+    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @support.post("/{account_id}/close")

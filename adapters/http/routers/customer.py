@@ -18,6 +18,7 @@ from adapters.http.common import (
     context,
     read_account,
     written,
+    written_and_synced,
 )
 from commands import handlers
 from commands.errors import AccountNotFound
@@ -53,7 +54,7 @@ def update_own_profile(
 ) -> AccountWritten:
     cmd = UpdateProfile(account_id=_own(who, account_id), **body.model_dump())
     ctx = context(who, Surface.DASHBOARD, cid, None)
-    return written(handlers.update_profile(c.deps, cmd, ctx))
+    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @router.post("/{account_id}/close")

@@ -1,0 +1,62 @@
+"""Payment sessions in Redis (shared by every API process, expired by Redis), and an
+in-process store for the embedded single-process default."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import redis
+
+PREFIX = "ledger:payment-session:"
+
+
+class RedisSessionStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisSessionStore:
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
+
+    def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None:
+        self._redis.set(PREFIX + session_id, json.dumps(value), ex=ttl_s)
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        raw = self._redis.get(PREFIX + session_id)
+        if raw is None:
+            return None
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    def replace(self, session_id: str, value: dict[str, Any]) -> None:
+        self._redis.set(PREFIX + session_id, json.dumps(value), xx=True, keepttl=True)
+
+
+class MemorySessionStore:
+    """For one process (the embedded default); sessions die with it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[float, str]] = {}
+
+    def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None:
+        with self._lock:
+            self._items[session_id] = (time.monotonic() + ttl_s, json.dumps(value))
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._items.get(session_id)
+            if item is None or item[0] <= time.monotonic():
+                self._items.pop(session_id, None)
+                return None
+            value: dict[str, Any] = json.loads(item[1])
+            return value
+
+    def replace(self, session_id: str, value: dict[str, Any]) -> None:
+        with self._lock:
+            item = self._items.get(session_id)
+            if item is not None and item[0] > time.monotonic():
+                self._items[session_id] = (item[0], json.dumps(value))

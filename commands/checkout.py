@@ -1,0 +1,244 @@
+"""The one payment flow, for every product: start a payment session, then complete it.
+
+Start: the browser gets what it needs to collect a method (a Stripe SetupIntent client
+secret for a card, a Braintree client token for PayPal) and the Turnstile site key.
+Complete: the Turnstile token is verified server side (single use), the method is vaulted
+at the processor and recorded as the default, and, if the session asked for it, the
+account's open invoices are paid on-session with it.
+
+Every step of a completion has a command id derived from the session id, so completing a
+session again (a retry after a timeout or a crash) repeats nothing: the vaulting and each
+payment are found by their ids, and a completed session answers with its recorded outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID, uuid5
+
+import structlog
+
+from commands import billing, vaulting
+from commands.base import Deps, load_account, new_id_for
+from commands.checkout_ports import HumanCheck, SessionStore
+from commands.errors import ProcessorNotConfigured
+from commands.models import (
+    AddVaultedCard,
+    CommandContext,
+    CompletePaymentSession,
+    PayInvoice,
+    StartCardSetup,
+    StartPaymentSession,
+    VaultPayPal,
+)
+from ledger.errors import DomainError
+from ledger.invoices import InvoiceStatus
+from ledger.payments import Processor
+
+log = structlog.get_logger("checkout")
+SESSION_NAMESPACE = UUID("a3c1f0d2-7e55-4c7b-9a61-2f4b8d9e0c13")
+MethodKindName = Literal["card", "paypal"]
+
+
+class PaymentSessionNotFound(DomainError):
+    """No such payment session for this account (unknown, or expired)."""
+
+    code = "payment_session_not_found"
+    http_status = 404
+
+
+class HumanCheckFailed(DomainError):
+    """The Turnstile challenge was not passed (or its token was already used); nothing was
+    vaulted or charged."""
+
+    code = "human_check_failed"
+    http_status = 403
+
+    def __init__(self, detail: str | None = None, error_codes: tuple[str, ...] = ()) -> None:
+        super().__init__(detail)
+        self.error_codes = error_codes
+
+
+class SessionResultMismatch(DomainError):
+    """The completion does not carry the result this session's method needs (a card session
+    needs `payment_method`, a PayPal session a `nonce`)."""
+
+    code = "payment_session_result_mismatch"
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What the flow needs besides the write side: the bot check and the session store."""
+
+    deps: Deps
+    human_check: HumanCheck
+    sessions: SessionStore
+    ttl_s: int = 1800
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    session_id: str
+    account_id: UUID
+    method: MethodKindName
+    expires_at: datetime
+    turnstile_site_key: str
+    stripe_client_secret: str | None = None
+    braintree_client_token: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoicePayment:
+    invoice_id: str
+    attempt_id: str
+    status: str
+    decline_code: str | None
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class CompletedSession:
+    session_id: str
+    account_id: UUID
+    method_id: str
+    version: int
+    payments: list[InvoicePayment] = field(default_factory=list)
+    replayed: bool = False
+
+
+def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -> StartedSession:
+    deps = co.deps
+    session_id = new_id_for(deps, ctx, "payment-session")
+    expires_at = deps.clock.now() + timedelta(seconds=co.ttl_s)
+    client_secret, client_token = None, None
+    if cmd.method == "card":
+        setup = vaulting.start_card_setup(deps, StartCardSetup(account_id=cmd.account_id), ctx)
+        client_secret = setup.setup.client_secret
+    else:
+        client_token = _client_token(deps, cmd.account_id, ctx)
+    record = {
+        "account_id": str(cmd.account_id),
+        "method": cmd.method,
+        "pay_open_invoices": cmd.pay_open_invoices,
+        "status": "open",
+    }
+    existing = co.sessions.get(session_id)
+    if existing is None or existing.get("status") != "completed":
+        co.sessions.put(session_id, record, co.ttl_s)
+    log.info("payment_session.started", session_id=session_id, method=cmd.method)
+    return StartedSession(
+        session_id,
+        cmd.account_id,
+        cmd.method,
+        expires_at,
+        co.human_check.site_key,
+        stripe_client_secret=client_secret,
+        braintree_client_token=client_token,
+    )
+
+
+def _client_token(deps: Deps, account_id: UUID, ctx: CommandContext) -> str:
+    if deps.processors.paypal is None:
+        raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
+    customer_id = vaulting.customer_of(deps, account_id, Processor.BRAINTREE, ctx)
+    return deps.processors.paypal.client_token(customer_id)
+
+
+def complete_session(
+    co: Checkout, cmd: CompletePaymentSession, ctx: CommandContext, remote_ip: str | None
+) -> CompletedSession:
+    session = _session(co, cmd)
+    if session.get("status") == "completed":
+        return _replay(session["outcome"])
+    _require_result_for(session["method"], cmd)
+    check = co.human_check.verify(cmd.turnstile_token, remote_ip, cmd.session_id)
+    if not check.passed:
+        log.warning("payment_session.human_check_failed", codes=check.error_codes)
+        raise HumanCheckFailed(error_codes=check.error_codes)
+    vault_ctx = _step(ctx, cmd.session_id, "vault")
+    result = _vault(co.deps, session["method"], cmd, vault_ctx)
+    method_id = new_id_for(co.deps, vault_ctx, "method")
+    payments = _pay_open(co.deps, cmd, method_id, ctx) if session["pay_open_invoices"] else []
+    version = load_account(co.deps.app, cmd.account_id).version
+    done = CompletedSession(cmd.session_id, cmd.account_id, method_id, version, payments)
+    co.sessions.replace(cmd.session_id, {**session, "status": "completed", "outcome": _dump(done)})
+    log.info("payment_session.completed", session_id=cmd.session_id, replayed=result.replayed)
+    return done
+
+
+def _session(co: Checkout, cmd: CompletePaymentSession) -> dict[str, Any]:
+    session = co.sessions.get(cmd.session_id)
+    if session is None or session.get("account_id") != str(cmd.account_id):
+        raise PaymentSessionNotFound()
+    return session
+
+
+def _require_result_for(method: str, cmd: CompletePaymentSession) -> None:
+    if method == "card" and (cmd.payment_method is None or cmd.nonce is not None):
+        raise SessionResultMismatch("a card session is completed with `payment_method` only")
+    if method == "paypal" and (cmd.nonce is None or cmd.payment_method is not None):
+        raise SessionResultMismatch("a PayPal session is completed with `nonce` only")
+
+
+def _vault(deps: Deps, method: str, cmd: CompletePaymentSession, ctx: CommandContext) -> Any:
+    if method == "card":
+        assert cmd.payment_method is not None  # checked by _require_result_for
+        card = AddVaultedCard(account_id=cmd.account_id, payment_method=cmd.payment_method)
+        return vaulting.add_vaulted_card(deps, card, ctx)
+    assert cmd.nonce is not None
+    return vaulting.vault_paypal(deps, VaultPayPal(account_id=cmd.account_id, nonce=cmd.nonce), ctx)
+
+
+def _pay_open(
+    deps: Deps, cmd: CompletePaymentSession, method_id: str, ctx: CommandContext
+) -> list[InvoicePayment]:
+    """Each open invoice with an amount due, oldest first, on-session with the new method.
+    A decline stops nothing else: every invoice gets its own attempt and outcome."""
+    account = load_account(deps.app, cmd.account_id)
+    due = [
+        inv
+        for inv in account.invoices.values()
+        if inv.status is InvoiceStatus.OPEN and inv.amount_due.is_positive
+    ]
+    paid = []
+    for invoice in sorted(due, key=lambda i: (i.number or "", i.invoice_id)):
+        pay = PayInvoice(
+            account_id=cmd.account_id, invoice_id=invoice.invoice_id, method_id=method_id
+        )
+        out = billing.pay_invoice(deps, pay, _step(ctx, cmd.session_id, invoice.invoice_id))
+        paid.append(
+            InvoicePayment(
+                out.invoice_id,
+                out.attempt_id,
+                out.status.value,
+                out.decline_code,
+                out.client_secret,
+            )
+        )
+    return paid
+
+
+def _step(ctx: CommandContext, session_id: str, step: str) -> CommandContext:
+    command_id = uuid5(SESSION_NAMESPACE, f"{session_id}:{step}")
+    return ctx.model_copy(update={"command_id": command_id, "causation_id": ctx.command_id})
+
+
+def _dump(done: CompletedSession) -> dict[str, Any]:
+    data = asdict(done)
+    data["account_id"] = str(done.account_id)
+    return data
+
+
+def _replay(data: dict[str, Any]) -> CompletedSession:
+    payments = [InvoicePayment(**p) for p in data["payments"]]
+    return CompletedSession(
+        data["session_id"],
+        UUID(data["account_id"]),
+        data["method_id"],
+        data["version"],
+        payments,
+        replayed=True,
+    )

@@ -1,0 +1,205 @@
+"""Vaulting payment methods at the processors, and keeping them there in step with the
+ledger: cards through a Stripe SetupIntent, PayPal through a Braintree nonce; the default
+method and removals follow at the processor.
+
+Order of writes: the processor first, the ledger second, so the ledger never records a
+method the processor does not hold. Each processor step is safe to repeat (attach, vault
+with a token derived from the command id, detach), so a command repeated after a crash
+between the two finishes the job without vaulting twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import structlog
+
+from commands.base import (
+    CommandResult,
+    Deps,
+    follow_up,
+    load_account,
+    load_act_save,
+    meta_of,
+    new_id_for,
+)
+from commands.customers import sync_customer
+from commands.errors import ProcessorNotConfigured
+from commands.models import (
+    AddVaultedCard,
+    CommandContext,
+    RemoveMethod,
+    SetDefaultMethod,
+    StartCardSetup,
+    SyncProviderCustomer,
+    VaultPayPal,
+)
+from commands.paypal_ports import PayPalMethodNotFound, PayPalVault
+from commands.ports import CardSetup, CardVault, ProcessorUnavailable, ProviderCustomerNotFound
+from ledger.account import Account
+from ledger.methods import MethodKind, PaymentMethod, VaultPath
+from ledger.payments import Processor
+
+log = structlog.get_logger("vaulting")
+
+
+@dataclass(frozen=True)
+class StartedCardSetup:
+    customer_id: str
+    setup: CardSetup
+
+
+def start_card_setup(deps: Deps, cmd: StartCardSetup, ctx: CommandContext) -> StartedCardSetup:
+    """A SetupIntent for the account's Stripe customer (created first if needed); the
+    client secret goes to the browser, which confirms the card with Stripe.js."""
+    cards = _cards(deps)
+    customer_id = customer_of(deps, cmd.account_id, Processor.STRIPE, ctx)
+    setup = cards.start_card_setup(customer_id, new_id_for(deps, ctx, "card-setup"))
+    return StartedCardSetup(customer_id, setup)
+
+
+def add_vaulted_card(deps: Deps, cmd: AddVaultedCard, ctx: CommandContext) -> CommandResult:
+    """Attaches the confirmed card to the customer at Stripe and records it with the
+    details Stripe gives (brand, last four, expiry); then the default follows at Stripe."""
+    cards = _cards(deps)
+    if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
+        return done
+    customer_id = customer_of(deps, cmd.account_id, Processor.STRIPE, ctx)
+    card = cards.attach_card(customer_id, cmd.payment_method)
+    method_id = new_id_for(deps, ctx, "method")
+
+    def act(account: Account) -> None:
+        account.add_card(
+            method_id,
+            card.method_ref,
+            card.brand,
+            card.last4,
+            card.exp_month,
+            card.exp_year,
+            cmd.make_default,
+            meta_of(deps, ctx),
+        )
+
+    result = load_act_save(deps, cmd.account_id, ctx, act)
+    if cmd.make_default:
+        _push_default(deps, load_account(deps.app, cmd.account_id))
+    return result
+
+
+def vault_paypal(deps: Deps, cmd: VaultPayPal, ctx: CommandContext) -> CommandResult:
+    """Vaults the PayPal nonce for the account's Braintree customer (created first if
+    needed) under a token derived from the command id, and records the method with the
+    path it was vaulted on: a billing agreement, or the legacy path (no agreement) that
+    the token migration later fixes."""
+    paypal = _paypal(deps)
+    if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
+        return done
+    customer_id = customer_of(deps, cmd.account_id, Processor.BRAINTREE, ctx)
+    method_id = new_id_for(deps, ctx, "method")
+    vaulted = paypal.vault_nonce(
+        customer_id, cmd.nonce, method_ref=method_id, make_default=cmd.make_default
+    )
+    path = VaultPath.BILLING_AGREEMENT if vaulted.is_billing_agreement else VaultPath.LEGACY
+
+    def act(account: Account) -> None:
+        account.add_paypal(
+            method_id,
+            vaulted.method_ref,
+            vaulted.billing_agreement_id,
+            vaulted.payer_email or account.profile.email,
+            path,
+            cmd.make_default,
+            meta_of(deps, ctx),
+        )
+
+    return load_act_save(deps, cmd.account_id, ctx, act)
+
+
+def set_default_method(deps: Deps, cmd: SetDefaultMethod, ctx: CommandContext) -> CommandResult:
+    """The ledger's default decides the collection path; the processor's default follows
+    (best effort: a processor that is down leaves a default mismatch for reconciliation)."""
+    result = load_act_save(
+        deps, cmd.account_id, ctx, lambda a: a.set_default_method(cmd.method_id, meta_of(deps, ctx))
+    )
+    _push_default(deps, load_account(deps.app, cmd.account_id))
+    return result
+
+
+def remove_method(deps: Deps, cmd: RemoveMethod, ctx: CommandContext) -> CommandResult:
+    """Removed at the processor first (after the domain has agreed, so a method with a
+    payment in flight stays vaulted), then in the ledger. Removing at the processor is
+    idempotent, so a repeat after a crash in between completes the removal."""
+    if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
+        return done
+    account = load_account(deps.app, cmd.account_id)
+    method = account.methods.get(cmd.method_id)
+    account.remove_method(cmd.method_id, meta_of(deps, ctx))  # refuses before the processor
+    if method is not None:
+        _remove_at_processor(deps, method)
+    return load_act_save(
+        deps, cmd.account_id, ctx, lambda a: a.remove_method(cmd.method_id, meta_of(deps, ctx))
+    )
+
+
+def customer_of(deps: Deps, account_id: UUID, processor: Processor, ctx: CommandContext) -> str:
+    """The account's customer at the processor, created (and recorded) when missing, as a
+    step of its own (caused by the command, not a repeat of it)."""
+    account = load_account(deps.app, account_id)
+    linked = account.provider_customers.get(processor.value)
+    if linked is not None:
+        return linked
+    cmd = SyncProviderCustomer(account_id=account.id, processor=processor)
+    return sync_customer(deps, cmd, follow_up(ctx)).customer_id
+
+
+def _replayed(deps: Deps, account_id: UUID, ctx: CommandContext) -> CommandResult | None:
+    """The result of this command if the account has already seen it (then the processor
+    is not asked again)."""
+    if ctx.command_id is None:
+        return None
+    seen = load_account(deps.app, account_id).version_after_command(ctx.command_id)
+    return CommandResult(account_id, seen, None, replayed=True) if seen else None
+
+
+def _remove_at_processor(deps: Deps, method: PaymentMethod) -> None:
+    if method.kind is MethodKind.CARD and deps.processors.cards is not None:
+        deps.processors.cards.detach_card(method.processor_ref)
+    elif method.kind is MethodKind.PAYPAL and deps.processors.paypal is not None:
+        deps.processors.paypal.delete_method(method.processor_ref)
+
+
+def _push_default(deps: Deps, account: Account) -> None:
+    method = account.methods.get(account.default_method_id or "")
+    if method is None:
+        return
+    try:
+        _set_default_at_processor(deps, account, method)
+    except (ProcessorUnavailable, ProviderCustomerNotFound, PayPalMethodNotFound) as failed:
+        log.warning(
+            "default_not_pushed",
+            account_id=str(account.id),
+            method_id=method.method_id,
+            code=failed.code,
+        )
+
+
+def _set_default_at_processor(deps: Deps, account: Account, method: PaymentMethod) -> None:
+    if method.kind is MethodKind.CARD and deps.processors.cards is not None:
+        customer_id = account.provider_customers.get(Processor.STRIPE.value)
+        if customer_id is not None:
+            deps.processors.cards.set_default_card(customer_id, method.processor_ref)
+    elif method.kind is MethodKind.PAYPAL and deps.processors.paypal is not None:
+        deps.processors.paypal.make_default(method.processor_ref)
+
+
+def _cards(deps: Deps) -> CardVault:
+    if deps.processors.cards is None:
+        raise ProcessorNotConfigured("Stripe is not configured: cards cannot be vaulted")
+    return deps.processors.cards
+
+
+def _paypal(deps: Deps) -> PayPalVault:
+    if deps.processors.paypal is None:
+        raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
+    return deps.processors.paypal
