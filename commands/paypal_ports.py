@@ -67,6 +67,14 @@ class PayPalMethodNotFound(DomainError):
     http_status = 404
 
 
+class PayPalAccountRevoked(DomainError):
+    """The customer cancelled this PayPal account at PayPal: it cannot be charged or
+    re-vaulted until they approve PayPal again."""
+
+    code = "paypal_account_revoked"
+    http_status = 409
+
+
 class RefundRefused(DomainError):
     """The processor refused the refund (already refunded, more than captured, ...)."""
 
@@ -101,6 +109,18 @@ class PayPalVault(Protocol):
         ...
 
     def find_method(self, method_ref: str) -> VaultedPayPal | None: ...
+
+    def revault_as_billing_agreement(
+        self, customer_id: str, old_ref: str, *, new_ref: str, make_default: bool = False
+    ) -> VaultedPayPal:
+        """Vaults the PayPal account behind the customer's token `old_ref` again, as a billing
+        agreement under the token `new_ref` (the token migration). Choose `new_ref`
+        deterministically: when it is vaulted already (a repeat, or a retry after a crash or
+        an unknown outcome) it is returned without vaulting again. `old_ref` stays in the
+        vault. Raises PayPalMethodNotFound (no such token for this customer),
+        PayPalAccountRevoked, PayPalVaultRefused (refused, or no billing agreement came back:
+        the customer has to approve PayPal again)."""
+        ...
 
     def delete_method(self, method_ref: str) -> None:
         """Deleting a method that is already gone is not an error."""

@@ -11,6 +11,7 @@ from braintree.exceptions import NotFoundError
 
 from adapters.braintree.client import BraintreeClient
 from commands.paypal_ports import (
+    PayPalAccountRevoked,
     PayPalCustomer,
     PayPalCustomerNotFound,
     PayPalMethodNotFound,
@@ -116,6 +117,54 @@ class BraintreePayPalVault:
         except NotFoundError:
             return None
         return _vaulted(method) if isinstance(method, braintree.PayPalAccount) else None
+
+    # token migration ---------------------------------------------------------------------
+    def revault_as_billing_agreement(
+        self, customer_id: str, old_ref: str, *, new_ref: str, make_default: bool = False
+    ) -> VaultedPayPal:
+        """A payment method nonce made from the vaulted token (`PaymentMethodNonce.create`),
+        vaulted again with `PaymentMethod.create` under our token `new_ref`. Braintree's
+        answer says whether PayPal gave a billing agreement; a copy without one is deleted
+        again (it would be one more wrong-path record) and the migration refused."""
+        if (done := self._ours(new_ref, customer_id)) is not None:
+            log.info("braintree_revault_found", method_ref=new_ref)  # a repeat or a resume
+            if done.revoked:
+                raise PayPalAccountRevoked(new_ref)
+            return self._agreement_or_refuse(done)
+        old = self._ours(old_ref, customer_id)
+        if old is None:
+            raise PayPalMethodNotFound(old_ref)
+        if old.revoked:
+            raise PayPalAccountRevoked(old_ref)
+        nonce = self._nonce_for(old_ref)
+        vaulted = self.vault_nonce(
+            customer_id, nonce, method_ref=new_ref, make_default=make_default
+        )
+        return self._agreement_or_refuse(vaulted)
+
+    def _nonce_for(self, method_ref: str) -> str:
+        """Safe to repeat: a nonce changes nothing in the vault, and a lost one expires."""
+        sdk = self._client.sdk
+        try:
+            result = self._client.guard.read(
+                "method nonce", lambda: sdk.payment_method_nonce.create(method_ref)
+            )
+        except NotFoundError:
+            raise PayPalMethodNotFound(method_ref) from None
+        if not result.is_success:
+            codes = _codes(result)
+            log.warning("braintree_nonce_refused", method_ref=method_ref, codes=codes)
+            raise PayPalVaultRefused(result.message, tuple(codes))
+        return str(result.payment_method_nonce.nonce)
+
+    def _agreement_or_refuse(self, vaulted: VaultedPayPal) -> VaultedPayPal:
+        if vaulted.is_billing_agreement:
+            return vaulted
+        self.delete_method(vaulted.method_ref)
+        log.warning("braintree_revault_without_agreement", method_ref=vaulted.method_ref)
+        raise PayPalVaultRefused(
+            "PayPal gave no billing agreement: the customer must approve PayPal"
+        )
 
     def delete_method(self, method_ref: str) -> None:
         sdk = self._client.sdk

@@ -9,6 +9,8 @@ testing gateway's `settle`:
     PUT    /customers/{id}                    update            200 <customer> | 404 | 422
     DELETE /customers/{id}                    delete            200 | 404
     POST   /payment_methods                   vault a nonce     201 <paypal-account> | 422
+    POST   /payment_methods/{token}/nonces    make a nonce      201 <payment-method-nonce> | 404
+                                                                  | 422
     GET    /payment_methods/any/{token}       find              200 <paypal-account> | 404
     PUT    /payment_methods/any/{token}       make default      200 <paypal-account> | 404
     DELETE /payment_methods/any/{token}       delete            200 | 404
@@ -180,6 +182,11 @@ class LocalBraintreeGateway:
     def revoke(self, token: str) -> None:
         self.state.revoke(token)
 
+    def withhold_agreement(self, token: str) -> None:
+        """Re-vaulting this PayPal account gives no billing agreement (the payer's consent
+        at PayPal does not cover charging them later)."""
+        self.state.withhold_agreement(token)
+
     # routing ------------------------------------------------------------------------------
     def answer(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         params = parse_request(body)
@@ -205,6 +212,11 @@ class LocalBraintreeGateway:
                     "paypal_account",
                     s.create_payment_method(params.get("payment_method") or {}),
                 ),
+            ),
+            (
+                "POST",
+                r"/payment_methods/([^/]+)/nonces",
+                lambda t: _ok(201, "payment_method_nonce", s.nonce_from_token(t)),
             ),
             (
                 "GET",

@@ -10,6 +10,11 @@ our adapter makes):
   one-time nonce with 82902, legacy vaults still hold such accounts). The fake nonces can be
   used again and again, like the sandbox's; `mint_nonce` makes single-use ones (a second use
   answers 93107 consumed). Any other nonce answers 93108 unknown.
+* Nonces from vaulted tokens (`PaymentMethodNonce.create`, the token migration's first
+  step): a 404 for an unknown token; a revoked PayPal account answers 422 with code
+  REVOKED_NONCE_CODE (ours: the sandbox has no revoked accounts). The nonce vaults the same
+  payer again WITH a billing agreement (modelling a legacy account whose payer consented at
+  PayPal), unless `withhold_agreement(token)` was called for it.
 * Sale amounts (the sandbox's magic amounts):
   - 2000.00-2999.99: `processor_declined`, processor response code = the whole amount
     (2046.00 -> 2046 Declined, soft; 2004.00 -> 2004 Expired Card, hard; see DECLINES);
@@ -66,6 +71,7 @@ DECLINES: dict[int, tuple[str, str]] = {
     2075: ("Payer Account Is Locked Or Closed", "hard_declined"),
     3000: ("Processor Network Unavailable - Try Again", "soft_declined"),
 }
+REVOKED_NONCE_CODE = "82941"  # ours, see above
 SETTLED_STATUSES = {"settled", "settling"}
 VOIDABLE_STATUSES = {"authorized", "submitted_for_settlement", "settlement_pending"}
 _ID_FORMAT = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -163,6 +169,8 @@ class GatewayState:
             self.defaults: dict[str, str] = {}  # customer id -> default token
             self.transactions: dict[str, Transaction] = {}
             self.minted: dict[str, tuple[bool, str]] = {}  # nonce -> (agreement, email)
+            self.nonce_payers: dict[str, str] = {}  # nonce made from a token -> payer id
+            self.withheld: set[str] = set()  # tokens whose re-vaulting gets no agreement
             self.consumed: set[str] = set()
             self.client_tokens: list[str] = []
 
@@ -279,6 +287,7 @@ class GatewayState:
                 raise ValidationFailed(
                     [(pm, "93103", "payment_method_nonce", "Nonce is required.")]
                 )
+            payer_id = self.nonce_payers.pop(nonce, None) or f"PAYER{_new_id(8).upper()}"
             agreement, email = self._redeem(nonce)
             if token in self.accounts:
                 raise ValidationFailed(
@@ -289,7 +298,7 @@ class GatewayState:
                 token=token,
                 customer_id=customer_id,
                 email=email,
-                payer_id=f"PAYER{_new_id(8).upper()}",
+                payer_id=payer_id,
                 billing_agreement_id=f"B-{_new_id(17).upper()}" if agreement else None,
                 created_at=now,
                 updated_at=now,
@@ -298,6 +307,42 @@ class GatewayState:
             if options.get("make_default") or customer_id not in self.defaults:
                 self.defaults[customer_id] = token
             return self.account_xml(token)
+
+    def nonce_from_token(self, token: str) -> dict[str, Any]:
+        """A single-use nonce for a vaulted PayPal account, as Braintree answers it."""
+        with self._lock:
+            account = self._account(token)
+            if account.revoked_at is not None:
+                raise ValidationFailed(
+                    [
+                        (
+                            ("payment_method_nonce",),
+                            REVOKED_NONCE_CODE,
+                            "payment_method_token",
+                            "PayPal account has been revoked by the customer.",
+                        )
+                    ]
+                )
+            nonce = self.mint_nonce(
+                billing_agreement=token not in self.withheld, email=account.email
+            )
+            self.nonce_payers[nonce] = account.payer_id
+            return {
+                "type": "PayPalAccount",
+                "nonce": nonce,
+                "description": "PayPal",
+                "consumed": False,
+                "default": self.defaults.get(account.customer_id) == token,
+                "is_locked": False,
+                "details": {"email": account.email, "payer_id": account.payer_id},
+                "three_d_secure_info": None,
+                "bin_data": None,
+            }
+
+    def withhold_agreement(self, token: str) -> None:
+        with self._lock:
+            self._account(token)
+            self.withheld.add(token)
 
     def _redeem(self, nonce: str) -> tuple[bool, str]:
         if nonce in FAKE_NONCES:
