@@ -16,7 +16,6 @@ from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import devkeys, runtime
 from adapters.cli import paypal as paypal_cli
-from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
 from adapters.logging import configure_logging
@@ -41,7 +40,6 @@ app.add_typer(projections_cli.app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
-app.add_typer(paypal_cli.app, name="paypal")
 app.add_typer(paypal_cli.app, name="paypal")
 console = Console()
 
