@@ -3,6 +3,7 @@ the domain checks the same rules again as invariants."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
@@ -286,3 +287,27 @@ class PayBadDebt(Command):
 class WriteOffBadDebt(Command):
     account_id: UUID
     invoice_id: MethodId
+
+
+# --- reconciliation ---------------------------------------------------------------------
+
+
+class RepairAction(StrEnum):
+    PUSH_CUSTOMER = "push-customer"  # write the billing profile over the processor's customer
+    ADOPT_CUSTOMER = "adopt-customer"  # take the processor's name and email into the profile
+    PUSH_DEFAULT = "push-default"  # make the ledger's default the processor's default
+    DETACH_METHOD = "detach-method"  # detach a method the ledger does not use (`method_ref`)
+    REMOVE_METHOD = "remove-method"  # remove a method gone at the processor (`method_id`)
+    RESOLVE_ATTEMPT = "resolve-attempt"  # record what the processor says of `attempt_id`
+
+
+class RepairReconciliation(Command):
+    """An explicit repair of a reconciliation finding (support, with a reason), recorded as
+    `ReconciliationRepaired` besides whatever events the repair itself records."""
+
+    account_id: UUID
+    action: RepairAction
+    processor: Processor = Processor.STRIPE
+    method_ref: ProcessorRef | None = None
+    method_id: MethodId | None = None
+    attempt_id: MethodId | None = None

@@ -24,6 +24,7 @@ from ledger.errors import (
     CurrencyLocked,
     NothingToChange,
     ProviderCustomerNotLinked,
+    ReasonRequired,
     SupportOnly,
 )
 from ledger.invoices import (
@@ -257,6 +258,23 @@ class Account(Aggregate):
         if meta.actor.kind is not ActorKind.SUPPORT:
             raise SupportOnly("recomputing an account is a support action")
         self.trigger_event(ev.AccountRecomputeRequested, projections=list(projections), meta=meta)
+
+    def record_repair(
+        self, repair: str, processor: Processor, subject: str, detail: str, meta: EventMeta
+    ) -> None:
+        """Records a reconciliation repair (support, with a reason; closed accounts too)."""
+        if meta.actor.kind is not ActorKind.SUPPORT:
+            raise SupportOnly("reconciliation repairs are a support action")
+        if not meta.reason:
+            raise ReasonRequired("a reconciliation repair needs a reason")
+        self.trigger_event(
+            ev.ReconciliationRepaired,
+            repair=repair,
+            processor=processor.value,
+            subject=subject,
+            detail=detail,
+            meta=meta,
+        )
 
     def link_provider_customer(
         self, processor: Processor, customer_id: str, meta: EventMeta

@@ -343,3 +343,18 @@ class AccountRecomputeRequested(AccountEvent):
 
     def apply_to(self, account: Account) -> None:
         return None  # a record of the request; the account's state is unchanged
+
+
+class ReconciliationRepaired(AccountEvent):
+    """Support repaired a mismatch reconciliation found between the ledger and a processor
+    (`repair`, e.g. push-customer; `subject`: the customer, method or attempt; `detail`:
+    what was done). The reason is in `meta`. What the repair changed in the ledger, if
+    anything, is recorded by its own events; this is the record that it was a repair."""
+
+    repair: str
+    processor: str
+    subject: str
+    detail: str
+
+    def apply_to(self, account: Account) -> None:
+        return None  # a record of the repair; the account's state is unchanged

@@ -335,6 +335,20 @@ class StripeGateway:
                 return None
             raise
 
+    def list_cards(self, customer_id: str) -> tuple[str, ...]:
+        def cards() -> tuple[str, ...]:
+            found = self._client.v1.payment_methods.list(
+                {"customer": customer_id, "type": "card", "limit": PAGE_SIZE}
+            )
+            return tuple(m.id for m in found.auto_paging_iter())
+
+        try:
+            return self.guard.retried("list_cards", cards)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                raise ProviderCustomerNotFound(f"no Stripe customer {customer_id}") from error
+            raise _refused("card listing", error) from error
+
     # --- lookups -------------------------------------------------------------------------
 
     def _intents_for(self, attempt_id: str) -> list[stripe.PaymentIntent]:

@@ -1,0 +1,324 @@
+"""Reconciliation, the pure part: the ledger's view of an account (the aggregate) against
+what the processors answered (gathered by commands/reconcile.py), as a list of findings.
+
+Each finding says what disagrees (`kind`), where (`processor`, `subject`), both sides'
+values, and the repair to run, as a command line (`ledger reconcile repair ...`), or None
+when no command can repair it and a person has to look. Nothing here decides who is right:
+drift at the processor is shown, never overwritten either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from commands.customers import SYNCED_FIELDS, drifted_fields
+from commands.janitor import NOT_RECEIVED
+from commands.ports import ChargeResult, ProviderCustomer
+from ledger.account import Account
+from ledger.methods import MethodKind, PaymentMethod
+from ledger.payments import AttemptStatus, PaymentAttempt, Processor
+
+# An attempt younger than this is a payment in flight, not a mismatch: reconciliation never
+# clobbers it (the same wait as the health read model's `stuck_after`).
+SETTLE_AFTER = timedelta(minutes=15)
+
+
+class FindingKind(StrEnum):
+    CUSTOMER_NOT_LINKED = "customer_not_linked"  # no customer at a processor that needs one
+    CUSTOMER_MISSING = "customer_missing"  # the linked customer is gone at the processor
+    CUSTOMER_WRONG_ACCOUNT = "customer_wrong_account"  # its metadata names another account
+    CUSTOMER_DRIFTED = "customer_drifted"  # edited at the processor since the ledger wrote it
+    CUSTOMER_NOT_SYNCED = "customer_not_synced"  # the ledger changed; the processor not yet
+    METHOD_MISSING_AT_PROCESSOR = "method_missing_at_processor"
+    METHOD_UNKNOWN_TO_LEDGER = "method_unknown_to_ledger"  # attached there, not usable here
+    DEFAULT_MISMATCH = "default_mismatch"  # the collecting processor's default differs
+    ATTEMPT_UNRESOLVED = "attempt_unresolved"  # in flight here past SETTLE_AFTER
+    PAYMENT_OUTCOME_MISMATCH = "payment_outcome_mismatch"  # succeeded on one side only
+    PAYMENT_MISSING_AT_PROCESSOR = "payment_missing_at_processor"
+    PAYMENT_ID_MISMATCH = "payment_id_mismatch"  # both succeeded, different payment ids
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    processor: Processor
+    subject: str  # a customer id, method id or reference, or an attempt id
+    ledger_value: str | None
+    processor_value: str | None
+    repair: str | None  # the command line that repairs it; None: a person must look
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A linked customer as its processor holds it (None: the processor has no such
+    customer) and the payment-method references attached to it there."""
+
+    customer_id: str
+    customer: ProviderCustomer | None
+    method_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessorView:
+    """What the processors answered. A processor in `configured` but not in `customers`
+    was not asked about customers (unavailable or nothing linked); an attempt absent from
+    `charges` was not asked about (None in it: the processor never saw the charge)."""
+
+    configured: frozenset[Processor]
+    customers: Mapping[Processor, CustomerView] = field(default_factory=dict)
+    charges: Mapping[str, ChargeResult | None] = field(default_factory=dict)
+    unavailable: frozenset[Processor] = frozenset()
+
+
+def processor_of(method: PaymentMethod) -> Processor:
+    return Processor.BRAINTREE if method.kind is MethodKind.PAYPAL else Processor.STRIPE
+
+
+def needs_customer(account: Account, processor: Processor) -> bool:
+    """Stripe always has the account's customer (sync on open); Braintree once the account
+    has a PayPal method."""
+    if processor is Processor.STRIPE:
+        return True
+    return any(processor_of(m) is processor for m in account.methods.values() if m.usable)
+
+
+def attempts_to_check(account: Account, now: datetime) -> list[PaymentAttempt]:
+    """Attempts the processor is asked about: in flight past SETTLE_AFTER (not while the
+    customer may still authenticate), settled with a processor payment id, and failures
+    recorded as never received (the processor may have charged after all)."""
+    return [a for a in account.attempts.values() if _worth_checking(a, now)]
+
+
+def _worth_checking(attempt: PaymentAttempt, now: datetime) -> bool:
+    if attempt.in_flight:
+        waiting = attempt.awaiting_customer and not attempt.action_expired(now)
+        return not waiting and now - attempt.started_at >= SETTLE_AFTER
+    return attempt.processor_payment_id is not None or attempt.decline_code == NOT_RECEIVED
+
+
+def compare(account: Account, view: ProcessorView, now: datetime) -> list[Finding]:
+    found: list[Finding] = []
+    for processor in sorted(view.configured - view.unavailable):
+        found.extend(_customer_findings(account, view, processor))
+    for attempt in attempts_to_check(account, now):
+        if attempt.attempt_id in view.charges:
+            charge = view.charges[attempt.attempt_id]
+            found.extend(_payment_findings(account, attempt, charge))
+    return found
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def repair_line(account: Account, repair: str, *options: str) -> str:
+    words = ["ledger reconcile repair", str(account.id), repair, *options, '--reason "..."']
+    return " ".join(words)
+
+
+def _customer_findings(account: Account, view: ProcessorView, p: Processor) -> Iterator[Finding]:
+    linked = account.provider_customers.get(p.value)
+    if linked is None:
+        if needs_customer(account, p):
+            push = repair_line(account, "push-customer", f"--processor {p.value}")
+            yield Finding(FindingKind.CUSTOMER_NOT_LINKED, p, str(account.id), None, None, push)
+        return
+    seen = view.customers.get(p)
+    if seen is None:
+        return
+    if seen.customer is None:
+        yield Finding(
+            FindingKind.CUSTOMER_MISSING,
+            p,
+            linked,
+            linked,
+            None,
+            None,
+            "the linked customer no longer exists at the processor: link another by hand",
+        )
+        return
+    yield from _identity_findings(account, p, seen.customer)
+    yield from _method_findings(account, p, seen)
+
+
+def _identity_findings(
+    account: Account, p: Processor, remote: ProviderCustomer
+) -> Iterator[Finding]:
+    if remote.account_id != str(account.id):
+        yield Finding(
+            FindingKind.CUSTOMER_WRONG_ACCOUNT,
+            p,
+            remote.customer_id,
+            str(account.id),
+            remote.account_id,
+            None,
+            "the customer's metadata does not name this account",
+        )
+    wanted = {"name": account.profile.name, "email": account.profile.email}
+    now = {"name": remote.name or "", "email": remote.email or ""}
+    if now == wanted:
+        return
+    last = account.provider_synced.get(p.value)
+    drifted = drifted_fields(last, remote)
+    options = f"--processor {p.value}"
+    if drifted:
+        before = last or wanted
+        yield Finding(
+            FindingKind.CUSTOMER_DRIFTED,
+            p,
+            remote.customer_id,
+            _fields_text({f: before.get(f, "") for f in drifted}),
+            _fields_text({f: now[f] for f in drifted}),
+            f"{repair_line(account, 'adopt-customer', options)} | "
+            f"{repair_line(account, 'push-customer', options)}",
+            "changed at the processor: "
+            + ", ".join(drifted)
+            + ("" if last else " (the ledger never wrote this customer)"),
+        )
+        return
+    stale = tuple(f for f in SYNCED_FIELDS if now[f] != wanted[f])
+    yield Finding(
+        FindingKind.CUSTOMER_NOT_SYNCED,
+        p,
+        remote.customer_id,
+        _fields_text({f: wanted[f] for f in stale}),
+        _fields_text({f: now[f] for f in stale}),
+        repair_line(account, "push-customer", options),
+        "the billing profile changed since the last sync",
+    )
+
+
+def _fields_text(fields: Mapping[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in fields.items())
+
+
+# --- payment methods ---------------------------------------------------------------------
+
+
+def _method_findings(account: Account, p: Processor, seen: CustomerView) -> Iterator[Finding]:
+    mine = [m for m in account.methods.values() if processor_of(m) is p]
+    usable = {m.processor_ref: m for m in mine if m.usable}
+    for ref, method in usable.items():
+        if ref not in seen.method_refs:
+            yield Finding(
+                FindingKind.METHOD_MISSING_AT_PROCESSOR,
+                p,
+                method.method_id,
+                ref,
+                None,
+                repair_line(account, "remove-method", f"--method {method.method_id}"),
+                "usable in the ledger, not attached to the customer at the processor",
+            )
+    states = {m.processor_ref: m.state.value for m in mine}
+    for ref in seen.method_refs:
+        if ref not in usable:
+            yield Finding(
+                FindingKind.METHOD_UNKNOWN_TO_LEDGER,
+                p,
+                ref,
+                states.get(ref),
+                "attached",
+                repair_line(account, "detach-method", f"--processor {p.value} --ref {ref}"),
+                "attached to the customer at the processor, not a usable method here",
+            )
+    if seen.customer is not None:
+        yield from _default_findings(account, p, seen.customer, seen.method_refs)
+
+
+def _default_findings(
+    account: Account, p: Processor, remote: ProviderCustomer, refs: tuple[str, ...]
+) -> Iterator[Finding]:
+    """Only the processor that collects with the ledger's default (the collection path)
+    must hold it as its default."""
+    default = account.methods.get(account.default_method_id or "")
+    if default is None or not default.usable or processor_of(default) is not p:
+        return
+    held = remote.default_method_ref
+    if held == default.processor_ref or default.processor_ref not in refs:
+        return  # in step, or already reported as missing at the processor
+    yield Finding(
+        FindingKind.DEFAULT_MISMATCH,
+        p,
+        default.method_id,
+        default.processor_ref,
+        held,
+        repair_line(account, "push-default", f"--processor {p.value}"),
+        f"collection path {account.collection_path.value}",
+    )
+
+
+# --- payments ----------------------------------------------------------------------------
+
+
+def _payment_findings(
+    account: Account, attempt: PaymentAttempt, charge: ChargeResult | None
+) -> Iterator[Finding]:
+    p, subject = attempt.processor, attempt.attempt_id
+    there = _outcome_text(charge)
+    if attempt.in_flight:
+        resolvable = charge is None or not charge.requires_action
+        repair = repair_line(account, "resolve-attempt", f"--attempt {subject}")
+        yield Finding(
+            FindingKind.ATTEMPT_UNRESOLVED,
+            p,
+            subject,
+            attempt.status.value,
+            there,
+            repair if resolvable else None,
+            f"in flight since {attempt.started_at.isoformat()}",
+        )
+    elif attempt.status is AttemptStatus.SUCCEEDED:
+        yield from _succeeded_findings(attempt, charge, there)
+    elif charge is not None and charge.succeeded:
+        yield Finding(
+            FindingKind.PAYMENT_OUTCOME_MISMATCH,
+            p,
+            subject,
+            f"failed: {attempt.decline_code}",
+            there,
+            None,
+            "the processor took the payment the ledger records as failed: refund it there,"
+            " or record it out of band if the invoice is still owed",
+        )
+
+
+def _succeeded_findings(
+    attempt: PaymentAttempt, charge: ChargeResult | None, there: str
+) -> Iterator[Finding]:
+    p, subject = attempt.processor, attempt.attempt_id
+    if charge is None:
+        kind = FindingKind.PAYMENT_MISSING_AT_PROCESSOR
+        yield Finding(kind, p, subject, "succeeded", there, None, "investigate at the processor")
+    elif not charge.succeeded:
+        yield Finding(
+            FindingKind.PAYMENT_OUTCOME_MISMATCH,
+            p,
+            subject,
+            "succeeded",
+            there,
+            None,
+            "the ledger records a payment the processor does not hold as succeeded",
+        )
+    elif charge.processor_payment_id not in (None, attempt.processor_payment_id):
+        yield Finding(
+            FindingKind.PAYMENT_ID_MISMATCH,
+            p,
+            subject,
+            attempt.processor_payment_id,
+            charge.processor_payment_id,
+            None,
+            "two payments at the processor for one attempt?",
+        )
+
+
+def _outcome_text(charge: ChargeResult | None) -> str:
+    if charge is None:
+        return "not received"
+    if charge.succeeded:
+        return "succeeded"
+    if charge.requires_action:
+        return "requires_action"
+    return f"failed: {charge.decline_code}"

@@ -1,0 +1,225 @@
+"""Reconciliation repairs: explicit support commands, each with a reason, each recorded as
+`ReconciliationRepaired` (after the events of what it changed in the ledger, if any).
+
+A repair checks its precondition against the processor again before it acts (a finding may
+be stale), and never touches a payment still in flight (commands/reconcile_compare.py
+SETTLE_AFTER) or an account lifting bad debt. The caller re-checks the account afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from commands import handlers, methods
+from commands.base import CommandResult, Deps, follow_up, load_account, load_act_save, meta_of
+from commands.customers import directory_for, sync_customer
+from commands.errors import ProcessorNotConfigured
+from commands.janitor import NOT_RECEIVED, record_if_in_flight
+from commands.models import (
+    CommandContext,
+    RemoveMethod,
+    RepairAction,
+    RepairReconciliation,
+    SyncProviderCustomer,
+    UpdateProfile,
+)
+from commands.paypal_ports import PayPalVault
+from commands.ports import CardVault, ChargeResult, ProviderCustomerNotFound
+from commands.reconcile_compare import SETTLE_AFTER, processor_of
+from ledger.account import Account
+from ledger.errors import (
+    DomainError,
+    InvalidProfile,
+    NothingToChange,
+    ProviderCustomerNotLinked,
+    ReasonRequired,
+)
+from ledger.methods import MethodNotFound
+from ledger.payments import AttemptInFlight, AttemptNotFound, Processor
+
+
+class RepairNotApplicable(DomainError):
+    """The processor or the ledger no longer shows what this repair is for (or never did):
+    nothing was changed. Reconcile the account again to see what is there now."""
+
+    code = "repair_not_applicable"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class RepairOutcome:
+    subject: str
+    detail: str  # what was done, as recorded on ReconciliationRepaired
+    result: CommandResult
+
+
+@dataclass(frozen=True)
+class Done:
+    processor: Processor
+    subject: str
+    detail: str
+
+
+Repair = Callable[[Deps, RepairReconciliation, CommandContext], Done]
+
+
+def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> RepairOutcome:
+    if not ctx.reason:
+        raise ReasonRequired("a reconciliation repair needs a reason")
+    account = load_account(deps.app, cmd.account_id)
+    if ctx.command_id and (seen := account.version_after_command(ctx.command_id)):
+        replayed = CommandResult(cmd.account_id, seen, None, replayed=True)
+        return RepairOutcome("", "already repaired by this command", replayed)
+    if account.lifting_bad_debt:
+        raise AttemptInFlight("a bad-debt payment is in flight: no repairs until it settles")
+    done = _REPAIRS[cmd.action](deps, cmd, follow_up(ctx))
+
+    def record(a: Account) -> None:
+        meta = meta_of(deps, ctx)
+        a.record_repair(cmd.action.value, done.processor, done.subject, done.detail, meta)
+
+    return RepairOutcome(
+        done.subject, done.detail, load_act_save(deps, cmd.account_id, ctx, record)
+    )
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def _linked(account: Account, processor: Processor) -> str:
+    linked = account.provider_customers.get(processor.value)
+    if linked is None:
+        raise ProviderCustomerNotLinked(f"no {processor.value} customer is linked")
+    return linked
+
+
+def _push_customer(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    sync = SyncProviderCustomer(account_id=cmd.account_id, processor=cmd.processor, force=True)
+    outcome = sync_customer(deps, sync, ctx)
+    return Done(cmd.processor, outcome.customer_id, f"customer {outcome.action} from the profile")
+
+
+def _adopt_customer(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """The processor's name and email become the profile's, then the sync records them as
+    what the processor holds (so the drift is gone, not hidden)."""
+    account = load_account(deps.app, cmd.account_id)
+    linked = _linked(account, cmd.processor)
+    remote = directory_for(deps, cmd.processor).get_customer(linked)
+    if remote is None:
+        raise ProviderCustomerNotFound(f"{cmd.processor.value} has no customer {linked}")
+    try:
+        update = UpdateProfile(account_id=cmd.account_id, name=remote.name, email=remote.email)
+    except ValidationError as invalid:
+        raise InvalidProfile(f"the processor's values are not a valid profile: {invalid}") from None
+    with suppress(NothingToChange):
+        handlers.update_profile(deps, update, ctx)
+    sync = SyncProviderCustomer(account_id=cmd.account_id, processor=cmd.processor)
+    sync_customer(deps, sync, ctx)
+    return Done(cmd.processor, linked, f"profile took name={remote.name}, email={remote.email}")
+
+
+# --- payment methods ---------------------------------------------------------------------
+
+
+def _push_default(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    account = load_account(deps.app, cmd.account_id)
+    default = account.methods.get(account.default_method_id or "")
+    if default is None or not default.usable or processor_of(default) is not cmd.processor:
+        raise RepairNotApplicable(f"the ledger's default is not a {cmd.processor.value} method")
+    linked = _linked(account, cmd.processor)
+    if cmd.processor is Processor.BRAINTREE:
+        _paypal(deps).make_default(default.processor_ref)
+    else:
+        _cards(deps).set_default_card(linked, default.processor_ref)
+    return Done(cmd.processor, default.method_id, f"{default.processor_ref} made the default")
+
+
+def _detach_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """Only a method attached to this account's customer and not usable in the ledger."""
+    account = load_account(deps.app, cmd.account_id)
+    ref = cmd.method_ref
+    if ref is None:
+        raise RepairNotApplicable("--ref (the processor's method reference) is required")
+    if any(m.processor_ref == ref and m.usable for m in account.methods.values()):
+        raise RepairNotApplicable(f"{ref} is a usable method of this account")
+    linked = _linked(account, cmd.processor)
+    if ref not in _refs_at(deps, cmd.processor, linked):
+        raise RepairNotApplicable(f"{ref} is not attached to {linked}")
+    if cmd.processor is Processor.BRAINTREE:
+        _paypal(deps).delete_method(ref)
+    else:
+        _cards(deps).detach_card(ref)
+    return Done(cmd.processor, ref, f"{ref} detached from {linked}")
+
+
+def _remove_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """Removes from the ledger a method its processor no longer holds for the customer."""
+    account = load_account(deps.app, cmd.account_id)
+    method = account.methods.get(cmd.method_id or "")
+    if method is None:
+        raise MethodNotFound()
+    processor = processor_of(method)
+    linked = _linked(account, processor)
+    if method.processor_ref in _refs_at(deps, processor, linked):
+        raise RepairNotApplicable(f"{method.processor_ref} is still attached to {linked}")
+    removal = RemoveMethod(account_id=cmd.account_id, method_id=method.method_id)
+    methods.remove_method(deps, removal, ctx)
+    return Done(processor, method.method_id, f"removed: {method.processor_ref} is not there")
+
+
+def _refs_at(deps: Deps, processor: Processor, customer_id: str) -> tuple[str, ...]:
+    if processor is Processor.BRAINTREE:
+        found = _paypal(deps).find_customer(customer_id)
+        if found is None:
+            raise ProviderCustomerNotFound(f"braintree has no customer {customer_id}")
+        return found.method_refs
+    return _cards(deps).list_cards(customer_id)
+
+
+def _cards(deps: Deps) -> CardVault:
+    if deps.processors.cards is None:
+        raise ProcessorNotConfigured("stripe is not configured")
+    return deps.processors.cards
+
+
+def _paypal(deps: Deps) -> PayPalVault:
+    if deps.processors.paypal is None:
+        raise ProcessorNotConfigured("braintree is not configured")
+    return deps.processors.paypal
+
+
+# --- payments ----------------------------------------------------------------------------
+
+
+def _resolve_attempt(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """Records the processor's outcome of an attempt stuck in flight, as the janitor does."""
+    account = load_account(deps.app, cmd.account_id)
+    attempt = account.attempts.get(cmd.attempt_id or "")
+    if attempt is None:
+        raise AttemptNotFound()
+    if not attempt.in_flight:
+        raise RepairNotApplicable(f"attempt {attempt.attempt_id} is {attempt.status.value}")
+    if deps.clock.now() - attempt.started_at < SETTLE_AFTER:
+        raise AttemptInFlight("the payment may still be in progress: wait before resolving it")
+    found = deps.gateway.find_charge(attempt.attempt_id, attempt.processor)
+    if found is not None and found.requires_action:
+        raise RepairNotApplicable("the processor is waiting for the customer to authenticate")
+    charge = found or ChargeResult(succeeded=False, decline_code=NOT_RECEIVED)
+    if not record_if_in_flight(deps, cmd.account_id, attempt.attempt_id, charge, ctx):
+        raise RepairNotApplicable(f"attempt {attempt.attempt_id} was settled meanwhile")
+    outcome = "succeeded" if charge.succeeded else f"failed ({charge.decline_code})"
+    return Done(attempt.processor, attempt.attempt_id, f"recorded as {outcome}")
+
+
+_REPAIRS: dict[RepairAction, Repair] = {
+    RepairAction.PUSH_CUSTOMER: _push_customer,
+    RepairAction.ADOPT_CUSTOMER: _adopt_customer,
+    RepairAction.PUSH_DEFAULT: _push_default,
+    RepairAction.DETACH_METHOD: _detach_method,
+    RepairAction.REMOVE_METHOD: _remove_method,
+    RepairAction.RESOLVE_ATTEMPT: _resolve_attempt,
+}
