@@ -50,6 +50,8 @@ def refund_payment(deps: Deps, cmd: RefundPayment, ctx: CommandContext) -> Comma
         )
 
     def act(acc: Account) -> None:
+        if refund_id in acc.refund_ids:
+            return  # Stripe's refund webhook recorded it between the refund and this save
         currency = _currency_of(acc, cmd.attempt_id)
         acc.refund(cmd.attempt_id, refund_id, Money(cmd.amount, currency), meta_of(deps, ctx))
 

@@ -1,14 +1,18 @@
-"""`POST /webhooks/stripe`: Stripe's events, signature verified with the SDK, turned into
-commands at the edge.
+"""`POST /webhooks/stripe` and `POST /webhooks/braintree`: the processors' notifications,
+signatures verified with their SDKs, turned into commands at the edge (refunds, disputes and
+PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
 
 * Deduplicated by Stripe's event id: the command id is uuid5(event id), which the account
   remembers, and the outcome is recorded only while the attempt is still in flight, so a
   redelivery, an event arriving after the janitor, or events out of order change nothing.
 * `payment_intent.succeeded` / `payment_intent.payment_failed` settle the attempt named in
   the PaymentIntent's metadata (`attempt_id`, `account_id`, set when charging).
-* Every other type, and events for attempts the ledger does not know, are acknowledged
-  (200) and logged: Stripe would only retry them.
-* A bad signature is 400 `invalid_signature`; a failure on our side is 500, so Stripe
+* Refunds (`refund.created`/`updated`, `charge.refunded`) and disputes
+  (`charge.dispute.created`/`closed`) go to adapters/webhooks/stripe_*.py.
+* Every other type, events for attempts the ledger does not know, and events the domain
+  refuses (`refused`) are acknowledged (200) and logged: Stripe would only retry them.
+* A bad signature (or a timestamp older than the SDK's 5-minute tolerance) is 400
+  `invalid_signature`; a failure on our side is 500, so Stripe
   delivers again later.
 """
 
@@ -17,37 +21,41 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Annotated, Any
-from uuid import UUID, uuid5
+from urllib.parse import parse_qs
+from uuid import UUID
 
 import stripe
 import structlog
 from fastapi import APIRouter, Depends, Header, Request
 
 from adapters.bootstrap import Container
+from adapters.braintree.webhooks import BadNotification
 from adapters.http.common import container_of
 from adapters.stripe.declines import decline_of
+from adapters.webhooks import braintree as braintree_events
+from adapters.webhooks import stripe_disputes, stripe_refunds
+from adapters.webhooks.common import context
 from commands.errors import AccountNotFound
 from commands.janitor import record_if_in_flight
 from commands.models import CommandContext
 from commands.ports import ChargeResult
 from ledger.errors import DomainError
-from ledger.meta import ActorKind, Surface
 
 log = structlog.get_logger("webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-EVENT_NAMESPACE = UUID("5b0e3c52-1c1e-4c59-9d0a-6f0f5e7b2a11")
 Deps = Annotated[Container, Depends(container_of)]
 
 
 class WebhooksNotConfigured(DomainError):
-    """This deployment has no Stripe webhook signing secret."""
+    """This deployment has no webhook configuration for this processor (Stripe: no signing
+    secret; Braintree: no credentials)."""
 
     code = "webhooks_not_configured"
     http_status = 404
 
 
 class InvalidSignature(DomainError):
-    """The Stripe-Signature header does not match the payload."""
+    """The delivery's signature does not match its payload."""
 
     code = "invalid_signature"
     http_status = 400
@@ -64,16 +72,30 @@ async def stripe_webhook(
         raise WebhooksNotConfigured()
     payload = await request.body()
     try:
-        event = stripe.Webhook.construct_event(payload, stripe_signature, secret.get_secret_value())
+        stripe.WebhookSignature.verify_header(
+            payload, stripe_signature, secret.get_secret_value(), stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise InvalidSignature() from error
-    outcome = await asyncio.to_thread(handle, c, json.loads(payload))
-    log.info("webhook.stripe", event_id=event.id, type=event.type, outcome=outcome)
-    return {"received": event.id, "outcome": outcome}
+    outcome = await asyncio.to_thread(handle, c, event)
+    log.info("webhook.stripe", event_id=event.get("id"), type=event.get("type"), outcome=outcome)
+    return {"received": str(event.get("id")), "outcome": outcome}
+
+
+STRIPE_HANDLERS = {
+    "charge.refunded": stripe_refunds.on_charge_refunded,
+    "refund.created": stripe_refunds.on_refund,
+    "refund.updated": stripe_refunds.on_refund,
+    "charge.dispute.created": stripe_disputes.on_dispute_created,
+    "charge.dispute.closed": stripe_disputes.on_dispute_closed,
+}
 
 
 def handle(c: Container, event: dict[str, Any]) -> str:
     kind = event.get("type", "")
+    if (translate := STRIPE_HANDLERS.get(kind)) is not None:
+        return translate(c, event)
     if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         return "ignored"
     intent = event["data"]["object"]
@@ -102,9 +124,27 @@ def _charge(kind: str, intent: dict[str, Any]) -> ChargeResult:
 
 
 def _context(event_id: str) -> CommandContext:
-    return CommandContext(
-        actor_id="stripe",
-        actor_kind=ActorKind.SYSTEM,
-        surface=Surface.WEBHOOK,
-        command_id=uuid5(EVENT_NAMESPACE, f"stripe:{event_id}"),
-    )
+    return context("stripe", event_id)
+
+
+@router.post("/braintree")
+async def braintree_webhook(request: Request, c: Deps) -> dict[str, str]:
+    """Form fields `bt_signature` and `bt_payload`, parsed by the SDK."""
+    webhooks = c.braintree_webhooks
+    if webhooks is None:
+        raise WebhooksNotConfigured()
+    form = parse_qs((await request.body()).decode("latin-1"))
+    try:
+        notification = webhooks.parse(_field(form, "bt_signature"), _field(form, "bt_payload"))
+    except BadNotification as error:
+        raise InvalidSignature() from error
+    outcome = await asyncio.to_thread(braintree_events.handle, c, webhooks, notification)
+    log.info("webhook.braintree", kind=notification.kind, outcome=outcome)
+    return {"received": str(notification.kind), "outcome": outcome}
+
+
+def _field(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    if not values:
+        raise InvalidSignature(f"{name} is missing")
+    return values[0]

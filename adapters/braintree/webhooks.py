@@ -1,0 +1,53 @@
+"""Braintree's webhook notifications through the official SDK: the signature check and the
+parsing (`webhook_notification.parse`: an HMAC-SHA1 of the base64 payload with the private
+key, matched by public key), and the one read a dispute needs: the disputed sale, whose
+order id is the ledger's attempt id and whose customer id is the ledger's account id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from braintree.exceptions import InvalidSignatureError, NotFoundError
+
+from adapters.braintree.client import BraintreeClient
+
+
+class BadNotification(Exception):
+    """The signature does not match the payload (or either is malformed)."""
+
+
+@dataclass(frozen=True)
+class Sale:
+    transaction_id: str
+    order_id: str | None  # the ledger's attempt id
+    customer_id: str | None  # the ledger's account id
+
+
+class BraintreeWebhooks:
+    def __init__(self, client: BraintreeClient) -> None:
+        self._client = client
+
+    def parse(self, signature: str, payload: str) -> Any:
+        """The SDK's WebhookNotification (untyped); BadNotification when it is not signed
+        with this merchant's keys."""
+        try:
+            return self._client.sdk.webhook_notification.parse(signature, payload)
+        except (InvalidSignatureError, UnicodeError, ValueError) as error:
+            raise BadNotification(str(error)) from error
+
+    def sale(self, transaction_id: str) -> Sale | None:
+        """None when Braintree does not know the transaction."""
+        sdk = self._client.sdk
+        try:
+            found = self._client.guard.read(
+                "transaction find", lambda: sdk.transaction.find(transaction_id)
+            )
+        except NotFoundError:
+            return None
+        customer = getattr(found, "customer_details", None)
+        return Sale(
+            transaction_id=str(found.id),
+            order_id=found.order_id or None,
+            customer_id=getattr(customer, "id", None) or None,
+        )
