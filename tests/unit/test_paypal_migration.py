@@ -3,10 +3,13 @@ honest fake of the vault (tests/fakes/paypal_vault.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.postgres.paypal_candidates import METHOD_ADDED_TOPIC
+from adapters.throttle import Throttle
 from commands import handlers, methods
 from commands.base import CommandResult, Deps, load_account
 from commands.models import AddCard, AddPayPal, CommandContext, MigrateToken, RevokePayPal
@@ -225,3 +228,28 @@ def test_the_new_token_and_command_id_are_deterministic_per_method() -> None:
 def test_an_unknown_account_has_an_empty_plan(job: TokenMigration) -> None:
     report = job.run([uuid4()])
     assert (report.accounts_seen, report.results) == (1, [])
+
+
+class _Waited(Exception):
+    pass
+
+
+def test_the_throttle_grants_the_rate_then_makes_the_next_caller_wait() -> None:
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        raise _Waited  # time does not pass here: stop at the first wait
+
+    throttle = Throttle("3/minute", sleep=sleep)
+    for _ in range(3):
+        throttle.wait()
+    with pytest.raises(_Waited):
+        throttle.wait()
+    assert (throttle.granted, throttle.waits) == (3, 1)
+    assert 0 < sleeps[0] <= 60
+
+
+def test_the_candidate_scan_uses_the_topic_of_the_partial_index() -> None:
+    index = (Path(__file__).parents[2] / "migrations" / "0009_method_added_index.sql").read_text()
+    assert f"WHERE topic = '{METHOD_ADDED_TOPIC}'" in index
