@@ -81,7 +81,7 @@ def test_the_expiry_comes_from_the_policy_by_purpose() -> None:
 def test_the_event_records_the_processor_payment_and_the_expiry() -> None:
     account = given(card(default=True), subscribed(on_session=True), attempt("a-1"))
     account.record_action_required("a-1", "pi_1", POLICY, meta(at(hours=1)))
-    [event] = account.collect_events()
+    [event] = list[Any](account.collect_events())
     assert kinds([event]) == ["PaymentActionRequired"]
     assert (event.attempt_id, event.processor_payment_id) == ("a-1", "pi_1")
     assert event.expires_at == at(days=3, hours=1)  # collection purpose: off-session wait
@@ -157,7 +157,7 @@ def test_a_wait_cannot_be_expired_early_nor_twice() -> None:
 def test_an_expired_on_session_wait_is_a_soft_failure_that_rolls_the_purchase_back() -> None:
     account = waiting()
     account.expire_action("a-1", meta(at(hours=23)))
-    events = account.collect_events()
+    events = list[Any](account.collect_events())
     assert kinds(events) == ["PaymentFailed", "InvoiceVoided", "SubscriptionChanged"]
     assert (events[0].decline_code, events[0].failure) == (
         AUTHENTICATION_NOT_COMPLETED,
@@ -198,7 +198,7 @@ def test_replay_and_snapshot_restore_the_waiting_attempt() -> None:
     app.save(live)
     app.take_snapshot(live.id)
     from_events = replayed(app.events.get(live.id))  # transcoded events
-    restored = app.repository.get(live.id)
+    restored: Account = app.repository.get(live.id)
     assert from_events.attempts["a-1"] == restored.attempts["a-1"] == live.attempts["a-1"]
     assert restored.attempts["a-1"].status is AttemptStatus.REQUIRES_ACTION
     assert restored.attempts["a-1"].action_expires_at == at() + timedelta(hours=23)
