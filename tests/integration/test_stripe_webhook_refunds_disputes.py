@@ -138,6 +138,7 @@ def test_a_refund_the_ledger_made_changes_nothing_and_a_lost_recording_is_comple
     refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=500)
     money.refund_payment(hooked.deps, refund, support_ctx("refund", uuid4()))
     [ours] = sdk.v1.refunds.list({"payment_intent": intent_id}).data
+    assert ours.metadata is not None
     assert ours.metadata.to_dict().keys() == {"refund_id"}
     assert deliver(client, event("refund.created", ours.to_dict())) == "already_recorded"
     assert len(events_of(hooked, account_id, "RefundIssued")) == 1
