@@ -39,6 +39,7 @@ from tests.braintree_gateway import (
     running_braintree_gateway,
 )
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
+from tests.integration.kill_after_revault import revault_and_die
 from tests.integration.test_braintree_gateway import config_for
 
 VAULT = r"/payment_methods"
@@ -355,6 +356,37 @@ def test_the_candidate_scan_reads_along_the_partial_index(container: Container) 
     assert "ledger_events_method_added_idx" in plan
 
 
+def ledger_env(database_url: str, bt: LocalBraintreeGateway) -> dict[str, str]:
+    return {
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_LOG_JSON": "true",
+        "LEDGER_BRAINTREE_MERCHANT_ID": bt.merchant_id,
+        "LEDGER_BRAINTREE_PUBLIC_KEY": bt.public_key,
+        "LEDGER_BRAINTREE_PRIVATE_KEY": bt.private_key,
+        "LEDGER_BRAINTREE_ENVIRONMENT": "local",
+        "LEDGER_BRAINTREE_PORT": str(bt.port),
+    }
+
+
+def test_a_process_killed_after_vaulting_is_resumed_with_one_vaulting(
+    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway, database_url: str
+) -> None:
+    account_id = legacy_account(container.deps, vault)
+    [method_id] = paypal_methods(container, account_id)
+    vaulted_before, before = bt.calls.count("POST", VAULT), head(container)
+    revault_and_die(ledger_env(database_url, bt), account_id)
+    assert bt.calls.count("POST", VAULT) == vaulted_before + 1
+    assert vault.find_method(new_token_for(account_id, method_id)) is not None
+    assert head(container) == before  # died before recording
+
+    [result] = migration(container, vault).run([account_id]).results
+    assert result.outcome is Outcome.MIGRATED
+    assert bt.calls.count("POST", VAULT) == vaulted_before + 1  # not vaulted again
+    method = load_account(container.app, account_id).methods[method_id]
+    assert method.processor_ref == new_token_for(account_id, method_id)
+    assert method.vault_path is VaultPath.BILLING_AGREEMENT
+
+
 # the CLI ------------------------------------------------------------------------------------------
 def test_the_cli_prints_the_plan_then_migrates(
     container: Container,
@@ -364,15 +396,7 @@ def test_the_cli_prints_the_plan_then_migrates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     account_id = legacy_account(container.deps, vault)
-    for name, value in {
-        "LEDGER_DATABASE_URL": database_url,
-        "LEDGER_LOG_JSON": "true",
-        "LEDGER_BRAINTREE_MERCHANT_ID": bt.merchant_id,
-        "LEDGER_BRAINTREE_PUBLIC_KEY": bt.public_key,
-        "LEDGER_BRAINTREE_PRIVATE_KEY": bt.private_key,
-        "LEDGER_BRAINTREE_ENVIRONMENT": "local",
-        "LEDGER_BRAINTREE_PORT": str(bt.port),
-    }.items():
+    for name, value in ledger_env(database_url, bt).items():
         monkeypatch.setenv(name, value)
     runner = CliRunner()
     before = head(container)
