@@ -21,7 +21,9 @@ from adapters.http.routers import (
     customer,
     health,
     invoices,
+    payment_flow,
     recompute,
+    reconciliation,
     webhooks,
 )
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -44,10 +46,13 @@ def create_app(
     app.include_router(recompute.support)
     app.include_router(audit.router)
     app.include_router(health.router)
+    app.include_router(reconciliation.router)
     app.include_router(webhooks.router)
     for router in (billing.customer, billing.service, billing.support, billing.run):
         app.include_router(router)
     for router in (invoices.customer, invoices.service, invoices.support):
+        app.include_router(router)
+    for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
         app.include_router(router)
     app.middleware("http")(_correlate)
     app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
 from adapters.http.common import CorrelationId, IdempotencyKey, container_of
-from commands import billing, methods, money
+from commands import billing, methods, money, vaulting
 from commands.base import CommandResult
 from commands.base import Deps as CommandDeps
 from commands.billing import BillingResult
@@ -267,14 +267,14 @@ def billing_router(
         account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = SetDefaultMethod(account_id=account_id, method_id=method_id)
-        return _written(methods.set_default_method(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.set_default_method(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/payment-methods/{method_id}/remove")
     def remove(
         account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RemoveMethod(account_id=account_id, method_id=method_id)
-        return _written(methods.remove_method(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.remove_method(call.deps, cmd, call.ctx(account_id, body)))
 
     @router.post("/{account_id}/subscriptions", status_code=201)
     def subscribe(

@@ -1,0 +1,221 @@
+"""The payment flow over HTTP (Dashboard and iAPI): payment sessions, and the vaulting steps
+they are made of, also usable on their own. Customer sync is an operations route.
+
+    POST /{account}/payment-sessions                 start: client secret / token, site key
+    POST /{account}/payment-sessions/{id}/complete   Turnstile token + card or PayPal result
+    POST /{account}/payment-methods/cards/setup      a SetupIntent client secret
+    POST /{account}/payment-methods/cards/vaulted    the confirmed pm_... -> method
+    POST /{account}/payment-methods/paypal/client-token
+    POST /{account}/payment-methods/paypal/vaulted   the drop-in's nonce -> method
+    POST /{account}/provider-customers/sync          (iAPI, NinjaPanel) push the profile
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from adapters.http.routers.billing import BillingWritten, Body, Call, _caller, _written
+from commands import checkout, customers, vaulting
+from commands.checkout import Checkout
+from commands.errors import ProcessorNotConfigured
+from commands.models import (
+    AddVaultedCard,
+    CompletePaymentSession,
+    StartCardSetup,
+    StartPaymentSession,
+    SyncProviderCustomer,
+    VaultPayPal,
+)
+from ledger.errors import DomainError
+from ledger.meta import ActorKind, Surface
+from ledger.payments import Processor
+
+PM_PATTERN = r"^pm_[A-Za-z0-9_]{1,190}$"
+
+
+class PaymentFlowNotConfigured(DomainError):
+    """Payment sessions need Turnstile (LEDGER_TURNSTILE_SITE_KEY and _SECRET)."""
+
+    code = "payment_flow_not_configured"
+    http_status = 503
+
+
+class SessionBody(Body):
+    method: Literal["card", "paypal"]
+    pay_open_invoices: bool = False
+
+
+class CompleteBody(Body):
+    turnstile_token: str = Field(min_length=1, max_length=2048)
+    payment_method: str | None = Field(default=None, pattern=PM_PATTERN, description="pm_...")
+    nonce: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class VaultedCardBody(Body):
+    payment_method: str = Field(pattern=PM_PATTERN, description="Stripe pm_...")
+    make_default: bool = True
+
+
+class NonceBody(Body):
+    nonce: str = Field(min_length=1, max_length=500)
+    make_default: bool = True
+
+
+class SyncBody(Body):
+    processor: Processor = Processor.STRIPE
+    force: bool = False
+
+
+class SessionStarted(BaseModel):
+    session_id: str
+    account_id: UUID
+    method: str
+    expires_at: datetime
+    turnstile_site_key: str
+    stripe_client_secret: str | None
+    braintree_client_token: str | None
+
+
+class SessionPayment(BaseModel):
+    invoice_id: str
+    attempt_id: str
+    status: str
+    decline_code: str | None
+    client_secret: str | None
+
+
+class SessionCompleted(BaseModel):
+    session_id: str
+    account_id: UUID
+    method_id: str
+    version: int
+    payments: list[SessionPayment]
+    replayed: bool
+
+
+class CardSetupStarted(BaseModel):
+    setup_id: str
+    client_secret: str
+    customer_id: str
+
+
+class ClientToken(BaseModel):
+    client_token: str
+
+
+class CustomerSynced(BaseModel):
+    customer_id: str
+    action: str
+    version: int
+
+
+def payment_flow_router(
+    prefix: str, surface: Surface, kinds: list[ActorKind], *, collects: bool, syncs: bool
+) -> APIRouter:
+    """`collects`: sessions and vaulting (where payment details are entered); `syncs`: the
+    customer sync repair (operations surfaces)."""
+    router = APIRouter(prefix=prefix, tags=[f"payment flow ({surface.value})"])
+    caller = _caller(surface, kinds)
+    if collects:
+        _sessions(router, caller)
+        _vaulting(router, caller)
+    if syncs:
+        _sync(router, caller)
+    return router
+
+
+def _sessions(router: APIRouter, caller: Callable[..., Call]) -> None:
+    @router.post("/{account_id}/payment-sessions", status_code=201)
+    def start(account_id: UUID, body: SessionBody, call: Call = Depends(caller)) -> SessionStarted:
+        cmd = StartPaymentSession(
+            account_id=account_id, method=body.method, pay_open_invoices=body.pay_open_invoices
+        )
+        started = checkout.start_session(_checkout(call), cmd, call.ctx(account_id, body))
+        return SessionStarted.model_validate(started, from_attributes=True)
+
+    @router.post("/{account_id}/payment-sessions/{session_id}/complete")
+    def complete(
+        account_id: UUID,
+        session_id: str,
+        body: CompleteBody,
+        request: Request,
+        call: Call = Depends(caller),
+    ) -> SessionCompleted:
+        cmd = CompletePaymentSession(
+            account_id=account_id,
+            session_id=session_id,
+            **body.model_dump(exclude={"reason"}),
+        )
+        ip = request.client.host if request.client else None
+        done = checkout.complete_session(_checkout(call), cmd, call.ctx(account_id, body), ip)
+        return SessionCompleted.model_validate(done, from_attributes=True)
+
+
+def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
+    @router.post("/{account_id}/payment-methods/cards/setup", status_code=201)
+    def card_setup(account_id: UUID, body: Body, call: Call = Depends(caller)) -> CardSetupStarted:
+        cmd = StartCardSetup(account_id=account_id)
+        started = vaulting.start_card_setup(call.deps, cmd, call.ctx(account_id, body))
+        return CardSetupStarted(
+            setup_id=started.setup.setup_id,
+            client_secret=started.setup.client_secret,
+            customer_id=started.customer_id,
+        )
+
+    @router.post("/{account_id}/payment-methods/cards/vaulted", status_code=201)
+    def card_vaulted(
+        account_id: UUID, body: VaultedCardBody, call: Call = Depends(caller)
+    ) -> BillingWritten:
+        cmd = AddVaultedCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(account_id, body)))
+
+    @router.post("/{account_id}/payment-methods/paypal/client-token")
+    def paypal_token(account_id: UUID, body: Body, call: Call = Depends(caller)) -> ClientToken:
+        ctx = call.ctx(account_id, body)
+        paypal = call.deps.processors.paypal
+        if paypal is None:
+            raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
+        customer_id = vaulting.customer_of(call.deps, account_id, Processor.BRAINTREE, ctx)
+        return ClientToken(client_token=paypal.client_token(customer_id))
+
+    @router.post("/{account_id}/payment-methods/paypal/vaulted", status_code=201)
+    def paypal_vaulted(
+        account_id: UUID, body: NonceBody, call: Call = Depends(caller)
+    ) -> BillingWritten:
+        cmd = VaultPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(vaulting.vault_paypal(call.deps, cmd, call.ctx(account_id, body)))
+
+
+def _sync(router: APIRouter, caller: Callable[..., Call]) -> None:
+    @router.post("/{account_id}/provider-customers/sync")
+    def sync(account_id: UUID, body: SyncBody, call: Call = Depends(caller)) -> CustomerSynced:
+        cmd = SyncProviderCustomer(
+            account_id=account_id, processor=body.processor, force=body.force
+        )
+        out = customers.sync_customer(call.deps, cmd, call.ctx(account_id, body))
+        return CustomerSynced(
+            customer_id=out.customer_id, action=out.action, version=out.result.version
+        )
+
+
+def _checkout(call: Call) -> Checkout:
+    if call.container.checkout is None:
+        raise PaymentFlowNotConfigured()
+    return call.container.checkout
+
+
+customer = payment_flow_router(
+    "/v1/accounts", Surface.DASHBOARD, [ActorKind.CUSTOMER], collects=True, syncs=False
+)
+service = payment_flow_router(
+    "/internal/accounts", Surface.IAPI, [ActorKind.SERVICE], collects=True, syncs=True
+)
+support = payment_flow_router(
+    "/support/accounts", Surface.NINJAPANEL, [ActorKind.SUPPORT], collects=False, syncs=True
+)
