@@ -116,6 +116,10 @@ class MethodResult:
     collection_path: CollectionPath | None = None  # after the migration
     billing_agreement_id: str | None = None
 
+    @property
+    def stops_batch(self) -> bool:
+        return self.outcome is Outcome.FAILED and self.reason == STOPPED
+
 
 @dataclass
 class MigrationReport:
@@ -125,9 +129,6 @@ class MigrationReport:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
-
-    def of(self, outcome: Outcome) -> list[MethodResult]:
-        return [r for r in self.results if r.outcome is outcome]
 
 
 def plan_account(account: Account) -> list[PlannedMethod]:
@@ -217,7 +218,7 @@ class TokenMigration:
                 report.results.append(result)
                 if item.to_migrate and budget is not None:
                     budget -= 1
-                if result.outcome is Outcome.FAILED and result.reason == STOPPED:
+                if result.stops_batch:
                     report.stopped = STOPPED
                     return report
             if progress is not None:
