@@ -17,6 +17,7 @@ from adapters.cli import billing as billing_cli
 from adapters.cli import devkeys, runtime
 from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
+from adapters.cli import reconcile as reconcile_cli
 from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
@@ -40,6 +41,7 @@ app.add_typer(projections_cli.app, name="projections")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(reconcile_cli.app, name="reconcile")
 app.add_typer(paypal_cli.app, name="paypal")
 console = Console()
 

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from adapters.bootstrap import Container
 from adapters.braintree.webhooks import BadNotification
 from adapters.http.common import container_of
+from adapters.reconcile import on_customer_updated
 from adapters.stripe.declines import decline_of
 from adapters.webhooks import braintree as braintree_events
 from adapters.webhooks import stripe_disputes, stripe_refunds
@@ -96,6 +97,8 @@ def handle(c: Container, event: dict[str, Any]) -> str:
     kind = event.get("type", "")
     if (translate := STRIPE_HANDLERS.get(kind)) is not None:
         return translate(c, event)
+    if kind == "customer.updated":  # reconciled, never written back (adapters/reconcile.py)
+        return on_customer_updated(c, event)
     if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         return "ignored"
     intent = event["data"]["object"]

@@ -1,0 +1,186 @@
+"""`ledger reconcile ...`: the ledger against Stripe and Braintree, per account.
+
+ledger reconcile ACCOUNT [ACCOUNT ...] | --all     check (and store) with a progress bar
+ledger reconcile show ACCOUNT [--json]             what the last check found
+ledger reconcile repair ACCOUNT ACTION --reason    an explicit repair, then a re-check
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from adapters.bootstrap import Container, build
+from adapters.logging import configure_logging
+from adapters.reconcile import RunSummary, reconcile_many, repair_and_recheck
+from adapters.settings import Settings
+from commands.models import CommandContext, RepairAction, RepairReconciliation
+from commands.reconcile import AccountCheck
+from ledger.errors import DomainError
+from ledger.meta import ActorKind, Surface
+from ledger.payments import Processor
+from queries.accounts import open_account_ids
+from queries.reconciliation import ReconciliationView, get_reconciliation
+
+PAGE = 500
+
+
+class RunByDefault(TyperGroup):
+    """`ledger reconcile ACCOUNT ...` and `ledger reconcile --all` mean `... run ...`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=RunByDefault, no_args_is_help=True, help="Reconcile the ledger with the processors."
+)
+console = Console()
+Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
+
+
+def _container() -> Container:
+    settings = Settings()
+    configure_logging(settings.wants_json_logs(), settings.log_level)
+    return build(settings)
+
+
+def _open_accounts(container: Container) -> Iterator[UUID]:
+    after: UUID | None = None
+    while True:
+        with container.connection() as conn:
+            page = open_account_ids(conn, after, PAGE)
+        if not page:
+            return
+        yield from page
+        after = page[-1]
+
+
+@app.command("run")
+def run(
+    account: Annotated[list[UUID] | None, typer.Argument(help="Accounts to check")] = None,
+    all_accounts: Annotated[bool, typer.Option("--all", help="Every open account")] = False,
+) -> None:
+    """Check accounts against the processors and store what each check finds."""
+    if not account and not all_accounts:
+        raise typer.BadParameter("name accounts, or pass --all")
+    with _container() as container:
+        ids = list(account or []) if not all_accounts else list(_open_accounts(container))
+        with _progress() as progress:
+            task = progress.add_task("reconciling", total=len(ids))
+
+            def advance(account_id: UUID, check: AccountCheck | None) -> None:
+                progress.advance(task)
+
+            summary = reconcile_many(container, ids, advance)
+    _print_summary(summary)
+    if summary.failed or summary.processor_errors:
+        raise typer.Exit(code=1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _print_summary(summary: RunSummary) -> None:
+    console.print(
+        f"accounts checked {summary.accounts}: in step {summary.in_step},"
+        f" with findings {summary.with_findings}, not checked {len(summary.failed)}"
+    )
+    for kind, count in sorted(summary.by_kind.items()):
+        console.print(f"  {kind}: {count}")
+    for processor, count in sorted(summary.processor_errors.items()):
+        console.print(f"  [red]processor errors[/red] {processor}: {count}")
+    for account_id, why in summary.failed.items():
+        console.print(f"  [red]not checked[/red] {account_id}: {why}", highlight=False)
+
+
+@app.command("show")
+def show(
+    account_id: UUID,
+    as_json: Annotated[bool, typer.Option("--json", help="The stored check as JSON")] = False,
+) -> None:
+    """What the last check of the account found (the read model; nothing is asked)."""
+    with _container() as container, container.connection() as conn:
+        view = get_reconciliation(conn, account_id)
+    if view is None:
+        console.print(f"[red]{account_id} was never reconciled[/red]")
+        raise typer.Exit(code=1)
+    if as_json:
+        console.print_json(view.model_dump_json())
+    else:
+        _print_view(view)
+
+
+def _print_view(view: ReconciliationView) -> None:
+    state = "in step" if view.in_step else f"{len(view.findings)} findings"
+    checked = f"checked {view.checked_at.isoformat()} at version {view.account_version}"
+    console.print(f"{view.account_id} {checked}: {state}")
+    if view.findings:
+        table = Table("kind", "processor", "subject", "ledger", "processor value", "repair")
+        for f in view.findings:
+            table.add_row(
+                f.kind,
+                f.processor,
+                f.subject,
+                f.ledger_value or "-",
+                f.processor_value or "-",
+                f.repair or f.detail,
+            )
+        console.print(table)
+    for error in view.errors:
+        console.print(f"[red]error[/red] {error.processor} {error.subject}: {error.message}")
+
+
+@app.command("repair")
+def repair(
+    account_id: UUID,
+    action: Annotated[RepairAction, typer.Argument(case_sensitive=False)],
+    reason: Annotated[str, typer.Option(help="Why (recorded on the events; required)")] = "",
+    processor: Annotated[Processor, typer.Option()] = Processor.STRIPE,
+    ref: Annotated[str | None, typer.Option(help="detach-method: the processor's ref")] = None,
+    method: Annotated[str | None, typer.Option(help="remove-method: the method id")] = None,
+    attempt: Annotated[str | None, typer.Option(help="resolve-attempt: the attempt id")] = None,
+    actor: Actor = "",
+) -> None:
+    """Repair a finding (recorded with the reason), then check the account again."""
+    ctx = CommandContext(
+        actor_id=actor or "operator",
+        actor_kind=ActorKind.SUPPORT,
+        surface=Surface.CLI,
+        reason=reason or None,
+    )
+    with _container() as container:
+        try:
+            cmd = RepairReconciliation(
+                account_id=account_id,
+                action=action,
+                processor=processor,
+                method_ref=ref,
+                method_id=method,
+                attempt_id=attempt,
+            )
+            outcome, check = repair_and_recheck(container, cmd, ctx)
+        except DomainError as error:
+            console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
+            raise typer.Exit(code=2) from None
+    console.print(
+        f"repaired {outcome.subject}: {outcome.detail} (version {outcome.result.version})"
+    )
+    left = len(check.findings)
+    console.print("in step" if not left and not check.errors else f"{left} findings remain")

@@ -1,0 +1,74 @@
+"""Writes a reconciliation check into its read model (migrations/0010_reconciliation.sql):
+the account's run row and its findings, replaced together in one transaction.
+
+The run row is upserted first and only when the check is not older than the stored one;
+the upsert locks the row, so two checks of one account write one after the other and the
+newer one's findings are the ones left."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from psycopg import Connection
+
+from commands.reconcile import AccountCheck
+from commands.reconcile_compare import Finding
+
+_UPSERT = (
+    "INSERT INTO reconciliation_runs"
+    " (account_id, checked_at, account_version, findings, by_kind, errors)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (account_id) DO UPDATE SET checked_at = EXCLUDED.checked_at,"
+    " account_version = EXCLUDED.account_version, findings = EXCLUDED.findings,"
+    " by_kind = EXCLUDED.by_kind, errors = EXCLUDED.errors"
+    " WHERE reconciliation_runs.checked_at <= EXCLUDED.checked_at"
+    " RETURNING account_id"
+)
+_INSERT = (
+    "INSERT INTO reconciliation_findings (account_id, seq, kind, processor, subject,"
+    " ledger_value, processor_value, repair, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def store_check(conn: Connection[Any], check: AccountCheck) -> bool:
+    """False (nothing written) when a newer check of the account is stored already."""
+    by_kind = Counter(f.kind.value for f in check.findings)
+    errors = [
+        {"processor": e.processor.value, "subject": e.subject, "message": e.message}
+        for e in check.errors
+    ]
+    row = (
+        check.account_id,
+        check.checked_at,
+        check.account_version,
+        len(check.findings),
+        json.dumps(dict(by_kind)),
+        json.dumps(errors),
+    )
+    with conn.transaction():
+        if conn.execute(_UPSERT, row).fetchone() is None:
+            return False
+        conn.execute(
+            "DELETE FROM reconciliation_findings WHERE account_id = %s", (check.account_id,)
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                _INSERT, [_finding_row(check, seq, f) for seq, f in enumerate(check.findings)]
+            )
+    return True
+
+
+def _finding_row(check: AccountCheck, seq: int, f: Finding) -> tuple[Any, ...]:
+    return (
+        check.account_id,
+        seq,
+        f.kind.value,
+        f.processor.value,
+        f.subject,
+        f.ledger_value,
+        f.processor_value,
+        f.repair,
+        f.detail,
+    )
