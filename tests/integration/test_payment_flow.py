@@ -488,3 +488,41 @@ def test_an_outage_during_completion_is_a_503_and_the_session_completes_later(
     done = client.post(url, json=body, headers=as_(CUSTOMER))
     assert done.status_code == 200, done.text
     assert load_account(api.container.app, account_id).invoices[invoice_id].status.value == "paid"
+
+
+def test_a_profile_edit_reaches_the_braintree_customer_once_paypal_is_added(
+    api: Api, braintree_server: LocalBraintreeGateway
+) -> None:
+    client = api.client()
+    account_id, written = open_account(client)
+    assert written["customer_sync"] == {"stripe": "created"}  # no Braintree customer yet
+    client.post(
+        f"/internal/accounts/{account_id}/payment-methods/paypal/vaulted",
+        json={"nonce": braintree_server.mint_nonce()},
+        headers=as_(SERVICE),
+    )
+    edited = client.patch(
+        f"/internal/accounts/{account_id}", json={"name": "Ada King"}, headers=as_(SERVICE)
+    )
+    assert edited.json()["customer_sync"] == {"stripe": "updated", "braintree": "updated"}
+    vault = api.container.paypal
+    assert vault is not None
+    found = vault.find_customer(str(account_id))
+    assert found is not None
+    assert found.name == "Ada King"
+
+
+def test_braintree_answering_500_while_vaulting_is_a_503_and_records_nothing(
+    api: Api, braintree_server: LocalBraintreeGateway
+) -> None:
+    client = api.client()
+    account_id, _ = open_account(client)
+    before = event_types(api.container, account_id)
+    braintree_server.fail(500)
+    refused = client.post(
+        f"/internal/accounts/{account_id}/payment-methods/paypal/vaulted",
+        json={"nonce": braintree_server.mint_nonce()},
+        headers=as_(SERVICE),
+    )
+    assert (refused.status_code, refused.json()["code"]) == (503, "processor_unavailable")
+    assert event_types(api.container, account_id) == before
