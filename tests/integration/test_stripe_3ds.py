@@ -22,11 +22,12 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from adapters.stripe import Guard, StripeGateway
 from commands.base import load_account
 from commands.janitor import Resolution, resolve_in_flight
 from ledger.invoices import InvoiceStatus
 from ledger.meta import ActorKind
-from ledger.payments import AUTHENTICATION_NOT_COMPLETED, AttemptStatus
+from ledger.payments import AUTHENTICATION_NOT_COMPLETED, AttemptStatus, Processor
 from ledger.subscriptions import SubscriptionStatus
 from projections.feed import catch_up
 from projections.health import HealthProjection
@@ -35,7 +36,15 @@ from queries.in_flight import accounts_in_flight_since
 from tests.fakes.builders import system_ctx
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer
-from tests.integration.test_stripe_gateway import THREE_D_SECURE, sdk_client, stripe_account
+from tests.integration.test_stripe_gateway import (
+    FAST,
+    THREE_D_SECURE,
+    VISA,
+    charge_request,
+    sdk_client,
+    stripe_account,
+    vaulted,
+)
 from tests.integration.test_stripe_webhooks import (  # noqa: F401 - the fixtures
     hooked,
     register,
@@ -250,3 +259,29 @@ def test_an_abandoned_authentication_is_cancelled_at_stripe_before_the_purchase_
     kinds = [e.event_type for e in hooked.reader.stream_between(account_id, 0, None)]
     assert kinds.count("PaymentActionRequired") == 1
     assert kinds[-3:] == ["PaymentFailed", "InvoiceVoided", "SubscriptionChanged"]
+
+
+def test_cancel_charge_is_safe_to_repeat_and_answers_what_stripe_holds(
+    sdk: stripe.StripeClient, localstripe: LocalStripeServer
+) -> None:
+    gateway = StripeGateway(sdk, lookup="list", guard=Guard(retry=FAST))
+    customer, method = vaulted(gateway, sdk, THREE_D_SECURE)
+    waiting = gateway.charge(charge_request(method, customer, on_session=True))
+    assert waiting.requires_action
+    assert waiting.processor_payment_id is not None
+    request_id = str(uuid4())
+    for _ in range(2):  # the second cancel is refused by Stripe: the intent is read back
+        cancelled = gateway.cancel_charge(
+            request_id, Processor.STRIPE, waiting.processor_payment_id
+        )
+        assert (cancelled.succeeded, cancelled.decline_code) == (False, "payment_intent_canceled")
+        assert cancelled.processor_payment_id == waiting.processor_payment_id
+    assert sdk.v1.payment_intents.retrieve(waiting.processor_payment_id).status == "canceled"
+
+    customer, method = vaulted(gateway, sdk, VISA)
+    paid = gateway.charge(charge_request(method, customer))
+    assert paid.succeeded
+    assert paid.processor_payment_id is not None
+    kept = gateway.cancel_charge(str(uuid4()), Processor.STRIPE, paid.processor_payment_id)
+    assert (kept.succeeded, kept.processor_payment_id) == (True, paid.processor_payment_id)
+    assert sdk.v1.payment_intents.retrieve(paid.processor_payment_id).status == "succeeded"
