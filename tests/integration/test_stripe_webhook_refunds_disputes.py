@@ -244,7 +244,7 @@ def test_inquiries_foreign_payments_and_refusals_are_acknowledged(
     charge_id = str(charge_of(sdk, intent_id)["id"])
     inquiry = dispute(intent_id, charge_id, "warning_needs_response")
     assert deliver(client, event("charge.dispute.created", inquiry)) == "ignored"
-    assert deliver(client, event("customer.updated", {"id": "cus_1"})) == "ignored"
+    assert deliver(client, event("charge.dispute.updated", inquiry)) == "ignored"
 
     # A payment the ledger did not make: no metadata of ours on its PaymentIntent.
     customer = sdk.v1.customers.create({"email": "someone@example.com"})
