@@ -67,10 +67,12 @@ def test_a_customer_adds_a_card_and_subscribes_on_session(
     client: TestClient, account_id: UUID, gateway: FakeGateway
 ) -> None:
     base = f"/v1/accounts/{account_id}"
-    assert (
-        client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("customer")).status_code
-        == 201
+    added = client.post(
+        f"/internal/accounts/{account_id}/payment-methods/cards", json=CARD, headers=as_("service")
     )
+    assert added.status_code == 201
+    raw = client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("customer"))
+    assert raw.status_code == 404  # no such route: customers vault through the payment flow
     sub = client.post(
         f"{base}/subscriptions",
         json={"plan_id": "pro-monthly-usd", "on_session": False},
@@ -88,7 +90,9 @@ def test_a_customer_cannot_reach_another_account_or_support_actions(
 ) -> None:
     other = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
     response = client.post(
-        f"/v1/accounts/{other}/payment-methods/cards", json=CARD, headers=as_("customer")
+        f"/v1/accounts/{other}/subscriptions",
+        json={"plan_id": "pro-monthly-usd"},
+        headers=as_("customer"),
     )
     assert (response.status_code, response.json()["code"]) == (404, "account_not_found")
     grant = client.post(
@@ -179,7 +183,9 @@ def test_an_unreachable_processor_is_a_503_problem(
     client: TestClient, account_id: UUID, gateway: FakeGateway
 ) -> None:
     base = f"/v1/accounts/{account_id}"
-    client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("customer"))
+    client.post(
+        f"/internal/accounts/{account_id}/payment-methods/cards", json=CARD, headers=as_("service")
+    )
     gateway.go_down_next("pm_visa")
     response = client.post(
         f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("customer")

@@ -250,18 +250,6 @@ def billing_router(
     caller = _caller(surface, kinds)
     customer = kinds == [ActorKind.CUSTOMER]  # a customer is, by definition, present
 
-    @router.post("/{account_id}/payment-methods/cards", status_code=201)
-    def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
-        cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_card(call.deps, cmd, call.ctx(account_id, body)))
-
-    @router.post("/{account_id}/payment-methods/paypal", status_code=201)
-    def add_paypal(
-        account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
-    ) -> BillingWritten:
-        cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_paypal(call.deps, cmd, call.ctx(account_id, body)))
-
     @router.post("/{account_id}/payment-methods/{method_id}/default")
     def set_default(
         account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
@@ -340,6 +328,21 @@ def billing_router(
 
 
 def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
+    # Recording a method already vaulted elsewhere (imports, backfills), with its details as
+    # given: operations only. Customers vault through the payment flow (payment_flow.py),
+    # where the details come from the processor.
+    @router.post("/{account_id}/payment-methods/cards", status_code=201)
+    def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
+        cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(methods.add_card(call.deps, cmd, call.ctx(account_id, body)))
+
+    @router.post("/{account_id}/payment-methods/paypal", status_code=201)
+    def add_paypal(
+        account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
+    ) -> BillingWritten:
+        cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        return _written(methods.add_paypal(call.deps, cmd, call.ctx(account_id, body)))
+
     @router.post("/{account_id}/invoices/{invoice_id}/void")
     def void(
         account_id: UUID, invoice_id: str, body: Body, call: Call = Depends(caller)
