@@ -212,3 +212,21 @@ def test_without_braintree_the_endpoint_is_not_configured(
     ):
         answer = client.post("/webhooks/braintree", data={"bt_signature": "x", "bt_payload": "y"})
     assert (answer.status_code, answer.json()["code"]) == (404, "webhooks_not_configured")
+
+
+def test_a_dispute_whose_sale_cannot_be_read_is_an_error_and_redelivered_later(
+    paypal_container: Container,
+    client: TestClient,
+    braintree_server: LocalBraintreeGateway,
+    testing: Any,
+) -> None:
+    account_id, _, transaction_id = paid_by_paypal(paypal_container)
+    opened = sample(testing, "dispute_opened", transaction_id)
+    braintree_server.fail(500, path=r"/transactions/[^/]+$")
+    failed = client.post("/webhooks/braintree", data=opened)
+    assert (failed.status_code, failed.json()["code"]) == (503, "processor_unavailable")
+    assert events_of(paypal_container, account_id, "DisputeOpened") == []
+
+    braintree_server.clear_faults()
+    assert deliver(client, opened) == "recorded"  # Braintree's redelivery
+    assert len(events_of(paypal_container, account_id, "DisputeOpened")) == 1

@@ -14,7 +14,7 @@ import pytest
 import stripe
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import Container
+from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from commands import money
@@ -26,7 +26,8 @@ from ledger.money import Money
 from ledger.payments import AttemptStatus, DisputeStatus, Processor
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import support_ctx
-from tests.harness import LocalStripeServer
+from tests.fakes.clock import FixedClock
+from tests.harness import LocalStripeServer, free_port
 from tests.integration.kill_after_charge import charge_and_die
 from tests.integration.test_stripe_gateway import card, sdk_client, stripe_account
 from tests.integration.test_stripe_webhooks import hooked, intent_event, signed
@@ -245,6 +246,9 @@ def test_inquiries_foreign_payments_and_refusals_are_acknowledged(
     inquiry = dispute(intent_id, charge_id, "warning_needs_response")
     assert deliver(client, event("charge.dispute.created", inquiry)) == "ignored"
     assert deliver(client, event("charge.dispute.updated", inquiry)) == "ignored"
+    pending = {**sdk.v1.refunds.create({"payment_intent": intent_id, "amount": 50}).to_dict()}
+    pending["status"] = "pending"  # e.g. a bank refund: recorded when it succeeds
+    assert deliver(client, event("refund.created", pending)) == "ignored"
 
     # A payment the ledger did not make: no metadata of ours on its PaymentIntent.
     customer = sdk.v1.customers.create({"email": "someone@example.com"})
@@ -270,3 +274,22 @@ def test_inquiries_foreign_payments_and_refusals_are_acknowledged(
     [issued] = events_of(hooked, account_id, "RefundIssued")
     assert issued.data["refund_id"] == whole.id
     assert load_account(hooked.app, account_id).attempts[attempt_id].refunded == PRICE
+
+
+def test_a_dispute_whose_payment_cannot_be_read_is_an_error_and_redelivered_later(
+    database_url: str, clock: FixedClock, hooked: Container, sdk: stripe.StripeClient
+) -> None:
+    account_id, _, intent_id = paid(hooked, sdk)
+    unreachable = hooked.settings.model_copy(
+        update={"stripe_api_base": f"http://127.0.0.1:{free_port()}"}
+    )
+    opened = event("charge.dispute.created", dispute(intent_id, "ch_x", "needs_response"))
+    body, headers = signed(opened)
+    with build(unreachable, clock=clock) as down, TestClient(create_app(down, ApiKeys([]))) as c:
+        failed = c.post("/webhooks/stripe", content=body, headers=headers)
+    assert (failed.status_code, failed.json()["code"]) == (503, "processor_unavailable")
+    assert events_of(hooked, account_id, "DisputeOpened") == []
+
+    with TestClient(create_app(hooked, ApiKeys([]))) as client:
+        assert deliver(client, opened) == "recorded"  # Stripe's redelivery
+    assert len(events_of(hooked, account_id, "DisputeOpened")) == 1
