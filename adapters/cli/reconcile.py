@@ -14,7 +14,6 @@ from uuid import UUID
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from adapters.bootstrap import Container, build
@@ -131,18 +130,13 @@ def _print_view(view: ReconciliationView) -> None:
     state = "in step" if view.in_step else f"{len(view.findings)} findings"
     checked = f"checked {view.checked_at.isoformat()} at version {view.account_version}"
     console.print(f"{view.account_id} {checked}: {state}")
-    if view.findings:
-        table = Table("kind", "processor", "subject", "ledger", "processor value", "repair")
-        for f in view.findings:
-            table.add_row(
-                f.kind,
-                f.processor,
-                f.subject,
-                f.ledger_value or "-",
-                f.processor_value or "-",
-                f.repair or f.detail,
-            )
-        console.print(table)
+    for f in view.findings:
+        console.print(f"[bold]{f.kind}[/bold] {f.processor} {f.subject}", highlight=False)
+        console.print(f"  ledger: {f.ledger_value or '-'}", markup=False, highlight=False)
+        console.print(f"  {f.processor}: {f.processor_value or '-'}", markup=False, highlight=False)
+        if f.detail:
+            console.print(f"  {f.detail}", markup=False, highlight=False)
+        console.print(f"  repair: {f.repair or 'none: a person must look'}", markup=False)
     for error in view.errors:
         console.print(f"[red]error[/red] {error.processor} {error.subject}: {error.message}")
 
