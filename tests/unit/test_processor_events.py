@@ -7,13 +7,15 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands.base import Deps, load_account
+from commands import money
+from commands.base import Deps, load_account, new_id_for
 from commands.models import (
     CommandContext,
     RecordDisputeClosed,
     RecordDisputeOpened,
     RecordPayPalRevoked,
     RecordProcessorRefund,
+    RefundPayment,
 )
 from commands.ports import ProcessorUnavailable
 from commands.processor_events import (
@@ -29,7 +31,7 @@ from ledger.methods import MethodNotFound, MethodState
 from ledger.money import CurrencyMismatch
 from ledger.payments import AttemptStatus, DisputeStatus, RefundTooLarge
 from tests.fakes.billing import CARD, PAYPAL, add_paypal, subscribe, usd_account
-from tests.fakes.builders import in_memory_deps
+from tests.fakes.builders import in_memory_deps, support_ctx
 from tests.fakes.gateway import FakeGateway
 
 PRICE = 2000
@@ -176,3 +178,20 @@ def test_a_revoked_agreement_revokes_its_method_once(deps: Deps, gateway: FakeGa
         record_paypal_revoked(
             deps, RecordPayPalRevoked(account_id=account_id, token=CARD), webhook()
         )
+
+
+def test_a_refund_command_whose_refund_the_webhook_recorded_first_records_nothing_more(
+    deps: Deps, gateway: FakeGateway
+) -> None:
+    account_id, attempt_id, payment_id = charged(deps, gateway)
+    ctx = support_ctx("refund", uuid4())
+    ours = new_id_for(deps, ctx, "refund")  # the refund id the command will use
+    cmd = refund_cmd(account_id, attempt_id, payment_id, refund_id=ours)
+    assert record_refund(deps, cmd, webhook()) is Outcome.RECORDED  # Stripe's webhook won
+
+    refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=500)
+    money.refund_payment(deps, refund, ctx)
+    account = load_account(deps.app, account_id)
+    assert account.attempts[attempt_id].refunded == 500
+    assert account.refund_ids == {ours: attempt_id}
+    assert gateway.refunds == []
