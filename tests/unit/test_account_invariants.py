@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -17,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from commands import billing, handlers, methods, money
 from commands.base import Deps, load_account
+from commands.janitor import record_if_in_flight, resolve_in_flight
 from commands.models import (
     AddCard,
     AddPayPal,
@@ -40,14 +42,25 @@ from ledger.errors import DomainError
 from ledger.events import MoneyMoved
 from ledger.invoices import InvoiceStatus
 from ledger.journal import LedgerAccount, totals_by_currency
+from ledger.methods import MethodKind
 from ledger.payments import AttemptStatus
 from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, support_ctx, system_ctx
 from tests.fakes.clock import FixedClock
-from tests.fakes.gateway import FakeGateway
+from tests.fakes.gateway import REQUIRES_ACTION, FakeGateway
 
 PLANS = ["pro-monthly-usd", "pro-yearly-usd", "business-monthly-usd"]
 OUTCOMES = st.sampled_from(
-    [None, None, None, "insufficient_funds", "processing_error", "expired_card", "stolen_card"]
+    [
+        None,
+        None,
+        None,
+        "insufficient_funds",
+        "processing_error",
+        "expired_card",
+        "stolen_card",
+        REQUIRES_ACTION,  # 3-D Secure: cards only (PayPal never asks)
+        REQUIRES_ACTION,
+    ]
 )
 
 
@@ -75,9 +88,10 @@ class AccountMachine(RuleBasedStateMachine):
 
     def _script(self, data: st.DataObject) -> None:
         for method in self._account().methods.values():
-            self.gateway.decline_next(
-                method.processor_ref, *[c for c in data.draw(st.lists(OUTCOMES, max_size=3)) if c]
-            )
+            codes = [c for c in data.draw(st.lists(OUTCOMES, max_size=3)) if c]
+            if method.kind is MethodKind.PAYPAL:
+                codes = [c for c in codes if c != REQUIRES_ACTION]
+            self.gateway.decline_next(method.processor_ref, *codes)
 
     @rule(paypal=st.booleans(), make_default=st.booleans())
     def add_method(self, paypal: bool, make_default: bool) -> None:
@@ -169,6 +183,43 @@ class AccountMachine(RuleBasedStateMachine):
         cmd = PayBadDebt(account_id=self.account_id)
         for _ in range(2 if repeat else 1):
             self._try(lambda: money.pay_bad_debt(self.deps, cmd, customer_ctx(key)))
+
+    @rule(data=st.data(), outcome=st.sampled_from(["authenticated", "failed", "expired"]))
+    def a_wait_for_the_customer_ends(self, data: st.DataObject, outcome: str) -> None:
+        """A payment waiting for 3-D Secure (one is made first when none waits) is
+        authenticated, fails authentication, or expires and is cancelled by the janitor."""
+        if not any(a.awaiting_customer for a in self._account().attempts.values()):
+            self._wait_for_the_customer(data)
+        waiting = [a.attempt_id for a in self._account().attempts.values() if a.awaiting_customer]
+        attempt_id = self._pick(data, waiting)
+        if attempt_id is None:
+            return
+        if outcome == "expired":
+            self.clock.advance(days=3)
+            resolve_in_flight(self.deps, self.account_id, timedelta(minutes=15), system_ctx())
+            return
+        charge = self.gateway.authenticate(attempt_id, success=outcome == "authenticated")
+        record_if_in_flight(self.deps, self.account_id, attempt_id, charge, system_ctx())
+
+    def _wait_for_the_customer(self, data: st.DataObject) -> None:
+        """An open invoice paid, or else a plan bought, on-session with a card that asks
+        the customer to authenticate."""
+        account = self._account()
+        default = account.methods.get(account.default_method_id or "")
+        if default is None or default.kind is MethodKind.PAYPAL:
+            return
+        self.gateway.decline_next(default.processor_ref, REQUIRES_ACTION)
+        open_ids = [
+            i.invoice_id for i in account.invoices.values() if i.status is InvoiceStatus.OPEN
+        ]
+        invoice_id = self._pick(data, open_ids)
+        if invoice_id is not None:
+            cmd: Any = PayInvoice(account_id=self.account_id, invoice_id=invoice_id)
+            self._try(lambda: billing.pay_invoice(self.deps, cmd, customer_ctx()))
+        else:
+            plan = data.draw(st.sampled_from(PLANS))
+            cmd = Subscribe(account_id=self.account_id, plan_id=plan, on_session=True)
+            self._try(lambda: billing.subscribe(self.deps, cmd, customer_ctx()))
 
     @rule(data=st.data())
     def write_off(self, data: st.DataObject) -> None:
