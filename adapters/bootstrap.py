@@ -32,6 +32,7 @@ from commands.checkout_ports import SessionStore
 from commands.handlers import Deps
 from commands.ports import Clock
 from ledger.dunning import DunningPolicy
+from ledger.payments import Processor
 from projections.base import Projection
 from projections.registry import all_projections
 
@@ -107,7 +108,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         ),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
-        processors=ProcessorAccounts(stripe_customers=stripe, cards=stripe, paypal=paypal),
+        processors=ProcessorAccounts(
+            stripe_customers=stripe,
+            cards=stripe,
+            paypal=paypal,
+            payments={Processor.STRIPE: stripe} if stripe else {},
+        ),
     )
     return Container(
         settings,

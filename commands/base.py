@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID, uuid5
@@ -27,6 +27,7 @@ from commands.ports import (
     CustomerDirectory,
     IdSource,
     PaymentGateway,
+    PaymentLookup,
     ProcessorUnavailable,
     RefundRequest,
 )
@@ -72,6 +73,7 @@ class ProcessorAccounts:
     stripe_customers: CustomerDirectory | None = None
     cards: CardVault | None = None
     paypal: PayPalVault | None = None
+    payments: Mapping[Processor, PaymentLookup] = field(default_factory=dict)  # reconciliation
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,7 @@ class RepairAction(StrEnum):
     DETACH_METHOD = "detach-method"  # detach a method the ledger does not use (`method_ref`)
     REMOVE_METHOD = "remove-method"  # remove a method gone at the processor (`method_id`)
     RESOLVE_ATTEMPT = "resolve-attempt"  # record what the processor says of `attempt_id`
+    RECORD_REFUND = "record-refund"  # record a refund made at the processor (`refund_id`)
 
 
 class RepairReconciliation(Command):
@@ -311,3 +312,4 @@ class RepairReconciliation(Command):
     method_ref: ProcessorRef | None = None
     method_id: MethodId | None = None
     attempt_id: MethodId | None = None
+    refund_id: ProcessorRef | None = None  # the processor's refund id (record-refund)

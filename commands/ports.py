@@ -191,3 +191,26 @@ class CardVault(Protocol):
         """The references of the cards attached to the customer at the processor (for
         reconciliation). Raises ProviderCustomerNotFound."""
         ...
+
+
+@dataclass(frozen=True)
+class ProcessorRefund:
+    refund_id: str  # the processor's id (re_...)
+    ledger_refund_id: str | None  # the ledger's refund id sent along, when it made it
+    amount: int  # minor units
+
+
+@dataclass(frozen=True)
+class ProcessorPayment:
+    """A captured payment as its processor holds it now, with its refunds (reconciliation)."""
+
+    processor_payment_id: str
+    amount: int  # minor units captured
+    currency: str
+    refunds: tuple[ProcessorRefund, ...]  # made or being made (not failed or cancelled)
+
+
+class PaymentLookup(Protocol):
+    def find_payment(self, processor_payment_id: str) -> ProcessorPayment | None:
+        """None when the processor has no such payment. Raises ProcessorUnavailable."""
+        ...

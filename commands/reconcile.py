@@ -15,6 +15,7 @@ from uuid import UUID
 from commands.base import Deps, load_account
 from commands.ports import (
     ChargeResult,
+    ProcessorPayment,
     ProcessorRefused,
     ProcessorUnavailable,
     ProviderCustomer,
@@ -29,7 +30,7 @@ from commands.reconcile_compare import (
 )
 from ledger.account import Account
 from ledger.errors import DomainError
-from ledger.payments import Processor
+from ledger.payments import AttemptStatus, Processor
 
 _UNREACHABLE = (ProcessorUnavailable, ProcessorRefused)
 
@@ -81,8 +82,10 @@ def _gather(deps: Deps, account: Account, now: datetime, errors: list[CheckError
         except _UNREACHABLE as down:
             errors.append(CheckError(processor, linked, _message(down)))
             unavailable.add(processor)
-    charges = _charges(deps, account, now, frozenset(unavailable), errors)
-    return ProcessorView(configured(deps), customers, charges, frozenset(unavailable))
+    skipped = frozenset(unavailable)
+    charges = _charges(deps, account, now, skipped, errors)
+    payments = _payments(deps, account, skipped, errors)
+    return ProcessorView(configured(deps), customers, charges, payments, skipped)
 
 
 def _customer_view(deps: Deps, processor: Processor, customer_id: str) -> CustomerView:
@@ -125,6 +128,25 @@ def _charges(
         except _UNREACHABLE as down:
             errors.append(CheckError(attempt.processor, attempt.attempt_id, _message(down)))
     return charges
+
+
+def _payments(
+    deps: Deps, account: Account, unavailable: frozenset[Processor], errors: list[CheckError]
+) -> dict[str, ProcessorPayment | None]:
+    """Captured payments and their refunds, where the processor's adapter can tell."""
+    payments: dict[str, ProcessorPayment | None] = {}
+    for attempt in account.attempts.values():
+        lookup = deps.processors.payments.get(attempt.processor)
+        payment_id = attempt.processor_payment_id
+        if lookup is None or payment_id is None or attempt.processor in unavailable:
+            continue
+        if attempt.status is not AttemptStatus.SUCCEEDED:
+            continue
+        try:
+            payments[attempt.attempt_id] = lookup.find_payment(payment_id)
+        except _UNREACHABLE as down:
+            errors.append(CheckError(attempt.processor, attempt.attempt_id, _message(down)))
+    return payments
 
 
 def _message(error: DomainError) -> str:

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from commands.customers import SYNCED_FIELDS, drifted_fields
 from commands.janitor import NOT_RECEIVED
-from commands.ports import ChargeResult, ProviderCustomer
+from commands.ports import ChargeResult, ProcessorPayment, ProviderCustomer
 from ledger.account import Account
 from ledger.methods import MethodKind, PaymentMethod
 from ledger.payments import AttemptStatus, PaymentAttempt, Processor
@@ -39,6 +39,9 @@ class FindingKind(StrEnum):
     PAYMENT_OUTCOME_MISMATCH = "payment_outcome_mismatch"  # succeeded on one side only
     PAYMENT_MISSING_AT_PROCESSOR = "payment_missing_at_processor"
     PAYMENT_ID_MISMATCH = "payment_id_mismatch"  # both succeeded, different payment ids
+    REFUND_UNKNOWN_TO_LEDGER = "refund_unknown_to_ledger"  # made at the processor only
+    REFUND_MISSING_AT_PROCESSOR = "refund_missing_at_processor"  # recorded here only
+    REFUND_AMOUNT_MISMATCH = "refund_amount_mismatch"  # same refunds, other totals
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,13 @@ class CustomerView:
 class ProcessorView:
     """What the processors answered. A processor in `configured` but not in `customers`
     was not asked about customers (unavailable or nothing linked); an attempt absent from
-    `charges` was not asked about (None in it: the processor never saw the charge)."""
+    `charges` (or `payments`, its captured payment and refunds) was not asked about (None
+    in it: the processor never saw the charge, or has no such payment)."""
 
     configured: frozenset[Processor]
     customers: Mapping[Processor, CustomerView] = field(default_factory=dict)
     charges: Mapping[str, ChargeResult | None] = field(default_factory=dict)
+    payments: Mapping[str, ProcessorPayment | None] = field(default_factory=dict)
     unavailable: frozenset[Processor] = frozenset()
 
 
@@ -108,6 +113,8 @@ def compare(account: Account, view: ProcessorView, now: datetime) -> list[Findin
         if attempt.attempt_id in view.charges:
             charge = view.charges[attempt.attempt_id]
             found.extend(_payment_findings(account, attempt, charge))
+        if (payment := view.payments.get(attempt.attempt_id)) is not None:
+            found.extend(_refund_findings(account, attempt, payment))
     return found
 
 
@@ -322,3 +329,56 @@ def _outcome_text(charge: ChargeResult | None) -> str:
     if charge.requires_action:
         return "requires_action"
     return f"failed: {charge.decline_code}"
+
+
+# --- refunds -----------------------------------------------------------------------------
+
+
+def _refund_findings(
+    account: Account, attempt: PaymentAttempt, payment: ProcessorPayment
+) -> Iterator[Finding]:
+    """Refunds are matched by the processor's id (refunds made there) or the ledger's id
+    sent along (refunds the ledger made)."""
+    p, subject = attempt.processor, attempt.attempt_id
+    ours = {rid for rid, aid in account.refund_ids.items() if aid == subject}
+    matched: set[str] = set()
+    mismatched = False
+    for refund in payment.refunds:
+        known = ours & {refund.refund_id, refund.ledger_refund_id or ""}
+        matched |= known
+        if known:
+            continue
+        mismatched = True
+        yield Finding(
+            FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+            p,
+            refund.refund_id,
+            None,
+            f"{refund.amount} {payment.currency}",
+            repair_line(
+                account, "record-refund", f"--attempt {subject} --refund {refund.refund_id}"
+            ),
+            f"a refund of attempt {subject} made at the processor",
+        )
+    for missing in sorted(ours - matched):
+        mismatched = True
+        yield Finding(
+            FindingKind.REFUND_MISSING_AT_PROCESSOR,
+            p,
+            missing,
+            f"refund of attempt {subject}",
+            None,
+            None,
+            "recorded in the ledger, unknown to the processor: investigate there",
+        )
+    there = sum(r.amount for r in payment.refunds)
+    if not mismatched and there != attempt.refunded:
+        yield Finding(
+            FindingKind.REFUND_AMOUNT_MISMATCH,
+            p,
+            subject,
+            str(attempt.refunded),
+            str(there),
+            None,
+            f"refunded in total, minor units of {payment.currency}",
+        )

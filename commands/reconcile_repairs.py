@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from commands import handlers, methods
+from commands import handlers, methods, processor_events
 from commands.base import CommandResult, Deps, follow_up, load_account, load_act_save, meta_of
 from commands.customers import directory_for, sync_customer
 from commands.errors import ProcessorNotConfigured
 from commands.janitor import NOT_RECEIVED, record_if_in_flight
 from commands.models import (
     CommandContext,
+    RecordProcessorRefund,
     RemoveMethod,
     RepairAction,
     RepairReconciliation,
@@ -215,6 +216,35 @@ def _resolve_attempt(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext)
     return Done(attempt.processor, attempt.attempt_id, f"recorded as {outcome}")
 
 
+def _record_refund(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """Records a refund the processor made that the ledger does not show (its dashboard, or
+    a notification that never arrived), with the processor's amount."""
+    account = load_account(deps.app, cmd.account_id)
+    attempt = account.attempts.get(cmd.attempt_id or "")
+    if attempt is None:
+        raise AttemptNotFound()
+    lookup = deps.processors.payments.get(attempt.processor)
+    if lookup is None or attempt.processor_payment_id is None:
+        raise RepairNotApplicable(f"{attempt.processor.value} refunds cannot be looked up")
+    payment = lookup.find_payment(attempt.processor_payment_id)
+    refunds = payment.refunds if payment is not None else ()
+    refund = next((r for r in refunds if r.refund_id == cmd.refund_id), None)
+    if payment is None or refund is None:
+        raise RepairNotApplicable(f"the processor shows no refund {cmd.refund_id}")
+    if {refund.refund_id, refund.ledger_refund_id} & set(account.refund_ids):
+        raise RepairNotApplicable(f"refund {refund.refund_id} is recorded already")
+    record = RecordProcessorRefund(
+        account_id=cmd.account_id,
+        attempt_id=attempt.attempt_id,
+        processor_payment_id=attempt.processor_payment_id,
+        refund_id=refund.refund_id,
+        amount=refund.amount,
+        currency=payment.currency,
+    )
+    processor_events.record_refund(deps, record, ctx)
+    return Done(attempt.processor, refund.refund_id, f"recorded {refund.amount} {payment.currency}")
+
+
 _REPAIRS: dict[RepairAction, Repair] = {
     RepairAction.PUSH_CUSTOMER: _push_customer,
     RepairAction.ADOPT_CUSTOMER: _adopt_customer,
@@ -222,4 +252,5 @@ _REPAIRS: dict[RepairAction, Repair] = {
     RepairAction.DETACH_METHOD: _detach_method,
     RepairAction.REMOVE_METHOD: _remove_method,
     RepairAction.RESOLVE_ATTEMPT: _resolve_attempt,
+    RepairAction.RECORD_REFUND: _record_refund,
 }

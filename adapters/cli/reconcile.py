@@ -149,7 +149,10 @@ def repair(
     processor: Annotated[Processor, typer.Option()] = Processor.STRIPE,
     ref: Annotated[str | None, typer.Option(help="detach-method: the processor's ref")] = None,
     method: Annotated[str | None, typer.Option(help="remove-method: the method id")] = None,
-    attempt: Annotated[str | None, typer.Option(help="resolve-attempt: the attempt id")] = None,
+    attempt: Annotated[
+        str | None, typer.Option(help="resolve-attempt, record-refund: the attempt id")
+    ] = None,
+    refund: Annotated[str | None, typer.Option(help="record-refund: the processor's id")] = None,
     actor: Actor = "",
 ) -> None:
     """Repair a finding (recorded with the reason), then check the account again."""
@@ -168,6 +171,7 @@ def repair(
                 method_ref=ref,
                 method_id=method,
                 attempt_id=attempt,
+                refund_id=refund,
             )
             outcome, check = repair_and_recheck(container, cmd, ctx)
         except DomainError as error:

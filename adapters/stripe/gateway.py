@@ -35,6 +35,8 @@ from commands.ports import (
     ChargeRequest,
     ChargeResult,
     MethodDeclined,
+    ProcessorPayment,
+    ProcessorRefund,
     ProcessorRefused,
     ProcessorUnavailable,
     ProviderCustomer,
@@ -348,6 +350,38 @@ class StripeGateway:
             if error.http_status == 404:
                 raise ProviderCustomerNotFound(f"no Stripe customer {customer_id}") from error
             raise _refused("card listing", error) from error
+
+    # --- PaymentLookup -------------------------------------------------------------------
+
+    def find_payment(self, processor_payment_id: str) -> ProcessorPayment | None:
+        """The PaymentIntent and its refunds (those made or pending)."""
+        try:
+            intent = self.guard.retried(
+                "find_payment",
+                lambda: self._client.v1.payment_intents.retrieve(processor_payment_id),
+            )
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise _refused("payment lookup", error) from error
+        refunds = self.guard.retried("list_refunds", lambda: self._refunds_of(intent))
+        data = _data(intent)
+        captured = data.get("amount_received") or data.get("amount") or 0
+        currency = str(data.get("currency", "")).upper()
+        return ProcessorPayment(intent.id, int(captured), currency, refunds)
+
+    def _refunds_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorRefund, ...]:
+        if intent.status != "succeeded":
+            return ()
+        found = self._client.v1.refunds.list({"payment_intent": intent.id, "limit": PAGE_SIZE})
+        made = []
+        for refund in found.auto_paging_iter():
+            data = _data(refund)
+            if data.get("status") in ("failed", "canceled"):
+                continue
+            ours = (data.get("metadata") or {}).get("refund_id")
+            made.append(ProcessorRefund(refund.id, ours, int(data.get("amount") or 0)))
+        return tuple(made)
 
     # --- lookups -------------------------------------------------------------------------
 

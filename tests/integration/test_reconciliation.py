@@ -21,12 +21,13 @@ from adapters.cli.main import app as cli
 from adapters.processors import RoutingGateway
 from adapters.reconcile import reconcile_account, reconcile_many, repair_and_recheck
 from adapters.stripe import Guard, StripeGateway
-from commands import billing, handlers, methods
+from commands import billing, handlers, methods, money
 from commands.base import ProcessorAccounts, load_account
 from commands.customers import sync_customer
 from commands.errors import AccountNotFound, ProviderCustomerDrifted
 from commands.models import (
     AddCard,
+    RefundPayment,
     RepairAction,
     RepairReconciliation,
     Subscribe,
@@ -276,6 +277,39 @@ def test_a_payment_left_pending_that_stripe_took_is_found_and_resolved_by_a_repa
     assert account.invoices[attempt.invoice_id].status is InvoiceStatus.PAID
     with pytest.raises(RepairNotApplicable):
         fix(c, account_id, RepairAction.RESOLVE_ATTEMPT, attempt_id=attempt.attempt_id)
+
+
+def test_a_refund_made_at_stripe_is_found_and_recorded_by_a_repair(
+    stripe_container: Container,  # noqa: F811
+    sdk: stripe.StripeClient,
+) -> None:
+    c = stripe_container
+    account_id, _, _ = synced_account(c, sdk)
+    cmd = Subscribe(account_id=account_id, plan_id="pro-monthly-usd", on_session=False)
+    paid = billing.subscribe(c.deps, cmd, customer_ctx()).payment
+    assert paid is not None
+    refund = RefundPayment(account_id=account_id, attempt_id=paid.attempt_id, amount=500)
+    money.refund_payment(c.deps, refund, support_ctx("partial refund", uuid4()))
+    assert reconcile_account(c, account_id).findings == ()  # matched by the ledger's id
+
+    payment_id = load_account(c.app, account_id).attempts[paid.attempt_id].processor_payment_id
+    assert payment_id is not None
+    made = sdk.v1.refunds.create({"payment_intent": payment_id, "amount": 300})
+    [found] = reconcile_account(c, account_id).findings
+    assert (found.kind, found.subject, found.processor_value) == (
+        FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+        made.id,
+        "300 USD",
+    )
+    detail, left = fix(
+        c, account_id, RepairAction.RECORD_REFUND, attempt_id=paid.attempt_id, refund_id=made.id
+    )
+    assert (detail, left) == ("recorded 300 USD", 0)
+    assert load_account(c.app, account_id).attempts[paid.attempt_id].refunded == 800
+    with pytest.raises(RepairNotApplicable):
+        fix(
+            c, account_id, RepairAction.RECORD_REFUND, attempt_id=paid.attempt_id, refund_id=made.id
+        )
 
 
 @pytest.fixture

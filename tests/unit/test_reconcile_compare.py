@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.janitor import NOT_RECEIVED
-from commands.ports import ChargeResult, ProviderCustomer
+from commands.ports import ChargeResult, ProcessorPayment, ProcessorRefund, ProviderCustomer
 from commands.reconcile_compare import (
     SETTLE_AFTER,
     CustomerView,
@@ -24,6 +24,7 @@ from tests.unit.given import (
     attempt,
     card,
     failed,
+    gbp,
     given,
     meta,
     paid,
@@ -292,4 +293,60 @@ def test_a_succeeded_payment_the_processor_holds_as_failed_is_an_outcome_mismatc
         FindingKind.PAYMENT_OUTCOME_MISMATCH,
         "succeeded",
         "failed: card_declined",
+    )
+
+
+def refunded(attempt_id: str, refund_id: str, amount: int) -> Step:
+    return lambda a: a.refund(attempt_id, refund_id, gbp(amount), meta())
+
+
+def payment_of(*refunds: ProcessorRefund) -> ProcessorPayment:
+    return ProcessorPayment("pay_a-1", 3000, "GBP", refunds)
+
+
+def with_payment(account: Account, payment: ProcessorPayment) -> ProcessorView:
+    ok = ChargeResult(succeeded=True, processor_payment_id="pay_a-1")
+    customers = {Processor.STRIPE: CustomerView("cus_1", remote(account), ("pm_card-1",))}
+    return ProcessorView(STRIPE_ONLY, customers, {"a-1": ok}, {"a-1": payment})
+
+
+def test_refunds_match_by_the_processors_id_or_the_ledgers_id_sent_along() -> None:
+    account = given(
+        linked(), synced(), card("card-1", default=True), subscribed(), paid("a-1"),
+        refunded("a-1", "ours-1", 500), refunded("a-1", "re_dashboard", 700),
+    )  # fmt: skip
+    at_stripe = payment_of(
+        ProcessorRefund("re_1", "ours-1", 500), ProcessorRefund("re_dashboard", None, 700)
+    )
+    assert compare(account, with_payment(account, at_stripe), LATER) == []
+
+
+def test_refunds_on_one_side_only_and_different_totals() -> None:
+    account = given(
+        linked(), synced(), card("card-1", default=True), subscribed(), paid("a-1"),
+        refunded("a-1", "ours-1", 500),
+    )  # fmt: skip
+    only_there = payment_of(
+        ProcessorRefund("re_1", "ours-1", 500), ProcessorRefund("re_x", None, 200)
+    )
+    [unknown] = compare(account, with_payment(account, only_there), LATER)
+    assert (unknown.kind, unknown.subject, unknown.processor_value) == (
+        FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+        "re_x",
+        "200 GBP",
+    )
+    assert unknown.repair is not None
+    assert "record-refund --attempt a-1 --refund re_x" in unknown.repair
+    [missing] = compare(account, with_payment(account, payment_of()), LATER)
+    assert (missing.kind, missing.subject, missing.repair) == (
+        FindingKind.REFUND_MISSING_AT_PROCESSOR,
+        "ours-1",
+        None,
+    )
+    other_amount = payment_of(ProcessorRefund("re_1", "ours-1", 400))
+    [total] = compare(account, with_payment(account, other_amount), LATER)
+    assert (total.kind, total.ledger_value, total.processor_value) == (
+        FindingKind.REFUND_AMOUNT_MISMATCH,
+        "500",
+        "400",
     )

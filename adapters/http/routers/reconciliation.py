@@ -44,6 +44,7 @@ class RepairBody(BaseModel):
     method_ref: ProcessorRef | None = None
     method_id: MethodId | None = None
     attempt_id: MethodId | None = None
+    refund_id: ProcessorRef | None = None
     reason: Reason
 
 
