@@ -168,7 +168,7 @@ class StripeGateway:
         except stripe.InvalidRequestError as error:
             log.info("stripe_cancel_refused", attempt_id=attempt_id, code=error.code)
             intent = self.guard.retried(
-                "retrieve_charge",
+                "retrieve_payment_intent",
                 lambda: self._client.v1.payment_intents.retrieve(processor_payment_id),
             )
         return _result_of(intent)
