@@ -118,9 +118,10 @@ def _expire(deps: Deps, account_id: UUID, attempt: PaymentAttempt, ctx: CommandC
 def record_if_in_flight(
     deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
 ) -> bool:
-    """Records a processor's outcome for an attempt still in flight; False (and nothing
-    recorded) when it is unknown, already settled, still waiting for the customer, or
-    `ctx`'s command id was seen."""
+    """Records a processor's outcome for an attempt still in flight (a requires-action
+    answer makes a pending attempt wait for the customer); False (and nothing recorded)
+    when it is unknown, already settled, already waiting and told so again, or `ctx`'s
+    command id was seen."""
 
     def record(account: Account) -> bool:
         return apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx), NOT_RECEIVED)
