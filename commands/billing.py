@@ -15,7 +15,7 @@ from commands.base import (
     meta_of,
     new_id_for,
 )
-from commands.collect import PaymentOutcome, collect
+from commands.collect import PaymentOutcome, collect, outcome_of
 from commands.models import (
     CancelSubscription,
     ChangePlan,
@@ -29,7 +29,7 @@ from ledger.account import Account
 from ledger.dunning import Step, decide
 from ledger.invoices import InvoiceStatus
 from ledger.methods import CollectionPath
-from ledger.payments import AttemptPurpose
+from ledger.payments import AttemptPurpose, AttemptStatus
 
 _RUN_NAMESPACE = UUID("c7a0d3e2-51f4-4a8b-b2d6-0e9f1a7c3b55")
 
@@ -51,6 +51,10 @@ def subscribe(deps: Deps, cmd: Subscribe, ctx: CommandContext) -> BillingResult:
         return account.collection_path
 
     path, result = acting(deps, cmd.account_id, ctx, act)
+    if result.replayed:
+        return BillingResult(
+            result, sub_id, inv_id, _payment_again(deps, cmd.account_id, ctx, result)
+        )
     payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
     return BillingResult(result, sub_id, inv_id, payment)
 
@@ -71,6 +75,10 @@ def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResu
         return account.collection_path if net.is_positive else None
 
     path, result = acting(deps, cmd.account_id, ctx, act)
+    if result.replayed:
+        again = _payment_again(deps, cmd.account_id, ctx, result)
+        invoice_id = again.invoice_id if again else None
+        return BillingResult(result, cmd.subscription_id, invoice_id, again)
     payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
     return BillingResult(result, cmd.subscription_id, inv_id if path else None, payment)
 
@@ -114,6 +122,23 @@ def _collect_new(
         return None
     attempt_id = new_id_for(deps, ctx, "attempt")
     return collect(deps, account_id, invoice_id, None, purpose, attempt_id, ctx)
+
+
+def _payment_again(
+    deps: Deps, account_id: UUID, ctx: CommandContext, replay: CommandResult
+) -> PaymentOutcome | None:
+    """A repeated purchase reports the payment its first run made, through `collect`, which
+    charges nothing again: a payment waiting for the customer gets its client secret again
+    (3-D Secure). A payment whose outcome is still unknown is reported as it stands."""
+    attempt_id = new_id_for(deps, ctx, "attempt")
+    attempt = load_account(deps.app, account_id).attempts.get(attempt_id)
+    if attempt is None:
+        return None
+    if attempt.status is AttemptStatus.PENDING:
+        return outcome_of(deps, account_id, attempt_id, replay)
+    return collect(
+        deps, account_id, attempt.invoice_id, attempt.method_id, attempt.purpose, attempt_id, ctx
+    )
 
 
 def _payable(deps: Deps, account_id: UUID, invoice_id: str) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from commands import billing
 from commands.base import Deps, load_account
 from commands.janitor import Resolution, record_if_in_flight, resolve_in_flight
-from commands.models import PayInvoice, RunBilling
+from commands.models import ChangePlan, PayInvoice, RunBilling, Subscribe
 from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable
 from ledger.invoices import InvoiceStatus
 from ledger.payments import (
@@ -281,3 +281,45 @@ def test_an_unrecorded_charge_the_processor_holds_for_action_becomes_a_wait(
     attempt = load_account(lossy.app, account_id).attempts[resolved.attempt_id]
     assert attempt.awaiting_customer
     assert attempt.action_expires_at == clock.now() + timedelta(hours=23)
+
+
+def test_a_repeated_purchase_reports_its_waiting_payment_with_the_client_secret(
+    deps: Deps, gateway: FakeGateway
+) -> None:
+    account_id = usd_account(deps)
+    gateway.require_action_next(CARD)
+    cmd, key = Subscribe(account_id=account_id, plan_id="pro-monthly-usd"), uuid4()
+    first = billing.subscribe(deps, cmd, customer_ctx(key))
+    again = billing.subscribe(deps, cmd, customer_ctx(key))
+    assert again.result.replayed
+    assert (again.subscription_id, again.invoice_id) == (first.subscription_id, first.invoice_id)
+    assert first.payment is not None
+    assert again.payment is not None
+    assert again.payment.status is AttemptStatus.REQUIRES_ACTION
+    assert again.payment.client_secret == first.payment.client_secret is not None
+    gateway.authenticate(first.payment.attempt_id)
+    paid = billing.subscribe(deps, cmd, customer_ctx(key))
+    assert paid.payment is not None
+    assert (paid.payment.status, paid.payment.client_secret) == (AttemptStatus.SUCCEEDED, None)
+    assert len(gateway.charges) == 1
+
+
+def test_a_repeated_plan_change_reports_its_payment_and_one_still_unknown_as_pending(
+    deps: Deps, gateway: FakeGateway
+) -> None:
+    account_id = usd_account(deps)
+    bought = subscribe(deps, account_id)
+    gateway.go_down_next(CARD)
+    change = ChangePlan(
+        account_id=account_id,
+        subscription_id=str(bought.subscription_id),
+        plan_id="business-monthly-usd",
+    )
+    key = uuid4()
+    with pytest.raises(ProcessorUnavailable):
+        billing.change_plan(deps, change, customer_ctx(key))
+    again = billing.change_plan(deps, change, customer_ctx(key))
+    assert again.payment is not None
+    assert (again.payment.status, again.payment.client_secret) == (AttemptStatus.PENDING, None)
+    assert again.invoice_id == again.payment.invoice_id
+    assert len(gateway.charges) == 2  # the purchase and the lost one: never charged again
