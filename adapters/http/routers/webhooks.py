@@ -9,6 +9,8 @@ PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
   the PaymentIntent's metadata (`attempt_id`, `account_id`, set when charging).
 * Refunds (`refund.created`/`updated`, `charge.refunded`) and disputes
   (`charge.dispute.created`/`closed`) go to adapters/webhooks/stripe_*.py.
+* `customer.updated` reconciles the account in the customer's `metadata.account_id`
+  (adapters/reconcile.py): drift is listed in its findings, the profile never written.
 * Every other type, events for attempts the ledger does not know, and events the domain
   refuses (`refused`) are acknowledged (200) and logged: Stripe would only retry them.
 * A bad signature (or a timestamp older than the SDK's 5-minute tolerance) is 400
