@@ -38,7 +38,9 @@ from ledger.errors import (
     NothingToChange,
     ProviderCustomerNotLinked,
     ReasonRequired,
+    SupportOnly,
 )
+from ledger.meta import ActorKind
 from ledger.methods import MethodNotFound
 from ledger.payments import AttemptInFlight, AttemptNotFound, Processor
 
@@ -69,6 +71,8 @@ Repair = Callable[[Deps, RepairReconciliation, CommandContext], Done]
 
 
 def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> RepairOutcome:
+    if ctx.actor_kind is not ActorKind.SUPPORT:  # checked again by the domain, but first
+        raise SupportOnly("reconciliation repairs are a support action")
     if not ctx.reason:
         raise ReasonRequired("a reconciliation repair needs a reason")
     account = load_account(deps.app, cmd.account_id)

@@ -39,10 +39,12 @@ def test_a_repair_without_support_or_without_a_reason_is_refused() -> None:
     assert kinds(list(account.collect_events())) == []
 
 
-def test_the_handler_asks_for_a_reason_before_anything_else() -> None:
+def test_the_handler_asks_for_support_and_a_reason_before_anything_else() -> None:
     deps = in_memory_deps()
     account_id = handlers.open_account(deps, open_cmd(), service_ctx()).account_id
     cmd = RepairReconciliation(account_id=account_id, action=RepairAction.PUSH_CUSTOMER)
+    with pytest.raises(SupportOnly):
+        repair(deps, cmd, service_ctx())
     with pytest.raises(ReasonRequired):
         repair(deps, cmd, support_ctx(reason=None))
     with pytest.raises(ProcessorNotConfigured):  # no Stripe in these deps: nothing recorded
