@@ -23,7 +23,6 @@ import structlog
 from commands import billing, vaulting
 from commands.base import Deps, load_account, new_id_for
 from commands.checkout_ports import HumanCheck, SessionStore
-from commands.errors import ProcessorNotConfigured
 from commands.models import (
     AddVaultedCard,
     CommandContext,
@@ -35,7 +34,6 @@ from commands.models import (
 )
 from ledger.errors import DomainError
 from ledger.invoices import InvoiceStatus
-from ledger.payments import Processor
 
 log = structlog.get_logger("checkout")
 SESSION_NAMESPACE = UUID("a3c1f0d2-7e55-4c7b-9a61-2f4b8d9e0c13")
@@ -118,7 +116,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         setup = vaulting.start_card_setup(deps, StartCardSetup(account_id=cmd.account_id), ctx)
         client_secret = setup.setup.client_secret
     else:
-        client_token = _client_token(deps, cmd.account_id, ctx)
+        client_token = vaulting.paypal_client_token(deps, cmd.account_id, ctx)
     record = {
         "account_id": str(cmd.account_id),
         "method": cmd.method,
@@ -138,13 +136,6 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         stripe_client_secret=client_secret,
         braintree_client_token=client_token,
     )
-
-
-def _client_token(deps: Deps, account_id: UUID, ctx: CommandContext) -> str:
-    if deps.processors.paypal is None:
-        raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
-    customer_id = vaulting.customer_of(deps, account_id, Processor.BRAINTREE, ctx)
-    return deps.processors.paypal.client_token(customer_id)
 
 
 def complete_session(

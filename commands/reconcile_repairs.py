@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from commands import handlers, methods, processor_events
 from commands.base import CommandResult, Deps, follow_up, load_account, load_act_save, meta_of
 from commands.customers import directory_for, sync_customer
-from commands.errors import ProcessorNotConfigured
 from commands.janitor import NOT_RECEIVED, record_if_in_flight
 from commands.models import (
     CommandContext,
@@ -28,9 +27,9 @@ from commands.models import (
     SyncProviderCustomer,
     UpdateProfile,
 )
-from commands.paypal_ports import PayPalVault
-from commands.ports import CardVault, ChargeResult, ProviderCustomerNotFound
+from commands.ports import ChargeResult, ProviderCustomerNotFound
 from commands.reconcile_compare import SETTLE_AFTER, processor_of
+from commands.vaulting import card_vault, paypal_vault
 from ledger.account import Account
 from ledger.errors import (
     DomainError,
@@ -137,9 +136,9 @@ def _push_default(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) ->
         raise RepairNotApplicable(f"the ledger's default is not a {cmd.processor.value} method")
     linked = _linked(account, cmd.processor)
     if cmd.processor is Processor.BRAINTREE:
-        _paypal(deps).make_default(default.processor_ref)
+        paypal_vault(deps).make_default(default.processor_ref)
     else:
-        _cards(deps).set_default_card(linked, default.processor_ref)
+        card_vault(deps).set_default_card(linked, default.processor_ref)
     return Done(cmd.processor, default.method_id, f"{default.processor_ref} made the default")
 
 
@@ -155,9 +154,9 @@ def _detach_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
     if ref not in _refs_at(deps, cmd.processor, linked):
         raise RepairNotApplicable(f"{ref} is not attached to {linked}")
     if cmd.processor is Processor.BRAINTREE:
-        _paypal(deps).delete_method(ref)
+        paypal_vault(deps).delete_method(ref)
     else:
-        _cards(deps).detach_card(ref)
+        card_vault(deps).detach_card(ref)
     return Done(cmd.processor, ref, f"{ref} detached from {linked}")
 
 
@@ -178,23 +177,11 @@ def _remove_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
 
 def _refs_at(deps: Deps, processor: Processor, customer_id: str) -> tuple[str, ...]:
     if processor is Processor.BRAINTREE:
-        found = _paypal(deps).find_customer(customer_id)
+        found = paypal_vault(deps).find_customer(customer_id)
         if found is None:
             raise ProviderCustomerNotFound(f"braintree has no customer {customer_id}")
         return found.method_refs
-    return _cards(deps).list_cards(customer_id)
-
-
-def _cards(deps: Deps) -> CardVault:
-    if deps.processors.cards is None:
-        raise ProcessorNotConfigured("stripe is not configured")
-    return deps.processors.cards
-
-
-def _paypal(deps: Deps) -> PayPalVault:
-    if deps.processors.paypal is None:
-        raise ProcessorNotConfigured("braintree is not configured")
-    return deps.processors.paypal
+    return card_vault(deps).list_cards(customer_id)
 
 
 # --- payments ----------------------------------------------------------------------------

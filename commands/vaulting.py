@@ -53,7 +53,7 @@ class StartedCardSetup:
 def start_card_setup(deps: Deps, cmd: StartCardSetup, ctx: CommandContext) -> StartedCardSetup:
     """A SetupIntent for the account's Stripe customer (created first if needed); the
     client secret goes to the browser, which confirms the card with Stripe.js."""
-    cards = _cards(deps)
+    cards = card_vault(deps)
     customer_id = customer_of(deps, cmd.account_id, Processor.STRIPE, ctx)
     setup = cards.start_card_setup(customer_id, new_id_for(deps, ctx, "card-setup"))
     return StartedCardSetup(customer_id, setup)
@@ -62,7 +62,7 @@ def start_card_setup(deps: Deps, cmd: StartCardSetup, ctx: CommandContext) -> St
 def add_vaulted_card(deps: Deps, cmd: AddVaultedCard, ctx: CommandContext) -> CommandResult:
     """Attaches the confirmed card to the customer at Stripe and records it with the
     details Stripe gives (brand, last four, expiry); then the default follows at Stripe."""
-    cards = _cards(deps)
+    cards = card_vault(deps)
     if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
         return done
     customer_id = customer_of(deps, cmd.account_id, Processor.STRIPE, ctx)
@@ -92,7 +92,7 @@ def vault_paypal(deps: Deps, cmd: VaultPayPal, ctx: CommandContext) -> CommandRe
     needed) under a token derived from the command id, and records the method with the
     path it was vaulted on: a billing agreement, or the legacy path (no agreement) that
     the token migration later fixes."""
-    paypal = _paypal(deps)
+    paypal = paypal_vault(deps)
     if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
         return done
     customer_id = customer_of(deps, cmd.account_id, Processor.BRAINTREE, ctx)
@@ -140,6 +140,13 @@ def remove_method(deps: Deps, cmd: RemoveMethod, ctx: CommandContext) -> Command
     return load_act_save(
         deps, cmd.account_id, ctx, lambda a: a.remove_method(cmd.method_id, meta_of(deps, ctx))
     )
+
+
+def paypal_client_token(deps: Deps, account_id: UUID, ctx: CommandContext) -> str:
+    """A client token for the Braintree drop-in, for the account's customer (created first
+    if needed), so the PayPal account it approves can be vaulted for that customer."""
+    paypal = paypal_vault(deps)
+    return paypal.client_token(customer_of(deps, account_id, Processor.BRAINTREE, ctx))
 
 
 def customer_of(deps: Deps, account_id: UUID, processor: Processor, ctx: CommandContext) -> str:
@@ -193,13 +200,13 @@ def _set_default_at_processor(deps: Deps, account: Account, method: PaymentMetho
         deps.processors.paypal.make_default(method.processor_ref)
 
 
-def _cards(deps: Deps) -> CardVault:
+def card_vault(deps: Deps) -> CardVault:
     if deps.processors.cards is None:
         raise ProcessorNotConfigured("Stripe is not configured: cards cannot be vaulted")
     return deps.processors.cards
 
 
-def _paypal(deps: Deps) -> PayPalVault:
+def paypal_vault(deps: Deps) -> PayPalVault:
     if deps.processors.paypal is None:
         raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
     return deps.processors.paypal

@@ -21,12 +21,11 @@ from adapters.cli.main import app as cli
 from adapters.processors import RoutingGateway
 from adapters.reconcile import reconcile_account, reconcile_many, repair_and_recheck
 from adapters.stripe import Guard, StripeGateway
-from commands import billing, handlers, methods, money
+from commands import billing, money
 from commands.base import ProcessorAccounts, load_account
 from commands.customers import sync_customer
 from commands.errors import AccountNotFound, ProviderCustomerDrifted
 from commands.models import (
-    AddCard,
     RefundPayment,
     RepairAction,
     RepairReconciliation,
@@ -40,13 +39,14 @@ from ledger.errors import ReasonRequired
 from ledger.invoices import InvoiceStatus
 from ledger.payments import AttemptStatus
 from queries.reconciliation import get_reconciliation
-from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
+from tests.fakes.builders import customer_ctx, support_ctx
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer, free_port
 from tests.integration.test_stripe_gateway import (  # noqa: F401 - the fixture
     FAST,
     card,
     sdk_client,
+    stripe_account,
     stripe_container,
 )
 
@@ -60,23 +60,7 @@ def sdk(localstripe: LocalStripeServer) -> stripe.StripeClient:
 
 def synced_account(c: Container, sdk: stripe.StripeClient) -> tuple[UUID, str, str]:
     """An account whose Stripe customer the ledger created (sync) with a default card."""
-    assert c.stripe is not None
-    deps = c.deps
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
-    sync = SyncProviderCustomer(account_id=account_id)
-    customer = sync_customer(deps, sync, customer_ctx()).customer_id
-    saved = c.stripe.attach_card(customer, card(sdk))
-    c.stripe.set_default_card(customer, saved.method_ref)
-    add = AddCard(
-        account_id=account_id,
-        processor_ref=saved.method_ref,
-        brand=saved.brand,
-        last4=saved.last4,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-    )
-    methods.add_card(deps, add, customer_ctx())
-    return account_id, customer, saved.method_ref
+    return stripe_account(c, sdk)
 
 
 def fix(

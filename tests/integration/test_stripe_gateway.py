@@ -19,9 +19,9 @@ from adapters.processors import RoutingGateway
 from adapters.settings import Settings
 from adapters.stripe import Guard, RetryPolicy, StripeGateway
 from adapters.stripe.resilience import BreakerPolicy
-from commands import handlers, methods, money
+from commands import handlers, money, vaulting
 from commands.base import load_account
-from commands.models import AddCard, LinkProviderCustomer, RefundPayment
+from commands.models import AddVaultedCard, RefundPayment
 from commands.ports import (
     ChargeRequest,
     MethodDeclined,
@@ -397,31 +397,15 @@ def stripe_container(
 def stripe_account(
     container: Container, sdk: stripe.StripeClient, number: str = VISA
 ) -> tuple[UUID, str, str]:
-    """An account whose Stripe customer and default card are vaulted at localstripe and
-    recorded in the ledger, the way the customer-sync commands will do it."""
+    """An account whose Stripe customer (synced) and default card (vaulted) are at
+    localstripe and recorded in the ledger, through the vaulting commands."""
     deps = container.deps
-    assert container.stripe is not None
     account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    add = AddVaultedCard(account_id=account_id, payment_method=card(sdk, number))
+    vaulting.add_vaulted_card(deps, add, customer_ctx())
     account = load_account(deps.app, account_id)
-    customer = container.stripe.create_customer(
-        str(account_id), account.profile.name, str(account.profile.email)
-    )
-    link = LinkProviderCustomer(
-        account_id=account_id, processor=Processor.STRIPE, customer_id=customer
-    )
-    methods.link_provider_customer(deps, link, customer_ctx())
-    saved = container.stripe.attach_card(customer, card(sdk, number))
-    container.stripe.set_default_card(customer, saved.method_ref)
-    add = AddCard(
-        account_id=account_id,
-        processor_ref=saved.method_ref,
-        brand=saved.brand,
-        last4=saved.last4,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-    )
-    methods.add_card(deps, add, customer_ctx())
-    return account_id, customer, saved.method_ref
+    (method,) = account.methods.values()
+    return account_id, account.provider_customers["stripe"], method.processor_ref
 
 
 def test_a_collection_through_the_commands_records_stripes_payment_id(

@@ -23,7 +23,6 @@ from pydantic import BaseModel, Field
 from adapters.http.routers.billing import BillingWritten, Body, Call, _caller, _written
 from commands import checkout, customers, vaulting
 from commands.checkout import Checkout
-from commands.errors import ProcessorNotConfigured
 from commands.models import (
     AddVaultedCard,
     CompletePaymentSession,
@@ -177,12 +176,8 @@ def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
 
     @router.post("/{account_id}/payment-methods/paypal/client-token")
     def paypal_token(account_id: UUID, body: Body, call: Call = Depends(caller)) -> ClientToken:
-        ctx = call.ctx(account_id, body)
-        paypal = call.deps.processors.paypal
-        if paypal is None:
-            raise ProcessorNotConfigured("Braintree is not configured: PayPal cannot be vaulted")
-        customer_id = vaulting.customer_of(call.deps, account_id, Processor.BRAINTREE, ctx)
-        return ClientToken(client_token=paypal.client_token(customer_id))
+        token = vaulting.paypal_client_token(call.deps, account_id, call.ctx(account_id, body))
+        return ClientToken(client_token=token)
 
     @router.post("/{account_id}/payment-methods/paypal/vaulted", status_code=201)
     def paypal_vaulted(
