@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pydantic import SecretStr
+
 from tests.braintree_gateway.state import (
     GatewayState,
     NotFound,
@@ -109,6 +111,16 @@ class LocalBraintreeGateway:
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    def ledger_settings(self) -> dict[str, Any]:
+        """The ledger's LEDGER_BRAINTREE_* settings (as Settings fields) for this gateway."""
+        return {
+            "braintree_merchant_id": self.merchant_id,
+            "braintree_public_key": self.public_key,
+            "braintree_private_key": SecretStr(self.private_key),
+            "braintree_environment": "local",
+            "braintree_port": self.port,
+        }
 
     def start(self) -> LocalBraintreeGateway:
         self._release.clear()

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.bootstrap import Container
 from commands.base import Deps
+from tests.braintree_gateway import LocalBraintreeGateway, running_braintree_gateway
 from tests.fakes.gateway import FakeGateway
 from tests.harness import LocalStripeServer, running_localstripe
 
@@ -35,3 +36,10 @@ def localstripe(localstripe_session: LocalStripeServer) -> LocalStripeServer:
     """The session's localstripe, emptied for this test."""
     localstripe_session.reset()
     return localstripe_session
+
+
+@pytest.fixture
+def braintree_server() -> Iterator[LocalBraintreeGateway]:
+    """A local Braintree gateway of this test's own (see tests/braintree_gateway)."""
+    with running_braintree_gateway() as server:
+        yield server

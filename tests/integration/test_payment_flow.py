@@ -21,7 +21,7 @@ from adapters.settings import Settings
 from commands.base import load_account
 from ledger.meta import ActorKind
 from ledger.methods import CollectionPath, MethodKind, VaultPath
-from tests.braintree_gateway import LocalBraintreeGateway, running_braintree_gateway
+from tests.braintree_gateway import LocalBraintreeGateway
 from tests.fakes.clock import FixedClock
 from tests.fakes.turnstile_server import TurnstileServer
 from tests.harness import LocalStripeServer, RedisServer, free_port
@@ -32,12 +32,6 @@ SERVICE, CUSTOMER, SUPPORT = "svc-flow-0123456789", "cust-flow-0123456789", "sup
 PROFILE = {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB", "currency": "USD"}
 DECLINED_AT_VAULTING = "4000000000000002"
 DECLINED_AT_CHARGE = "4000000000000341"
-
-
-@pytest.fixture
-def braintree_server() -> Iterator[LocalBraintreeGateway]:
-    with running_braintree_gateway() as server:
-        yield server
 
 
 @pytest.fixture
@@ -59,11 +53,7 @@ def settings(
     return stripe_settings(
         database_url,
         localstripe,
-        braintree_merchant_id=braintree_server.merchant_id,
-        braintree_public_key=braintree_server.public_key,
-        braintree_private_key=SecretStr(braintree_server.private_key),
-        braintree_environment="local",
-        braintree_port=braintree_server.port,
+        **braintree_server.ledger_settings(),
         turnstile_site_key=SITE_KEY,
         turnstile_secret=SecretStr(TURNSTILE_SECRET),
         turnstile_url=turnstile.url,

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
 from adapters.bootstrap import Container, build
 from adapters.processors import RoutingGateway
@@ -21,17 +20,10 @@ from ledger.payments import AttemptStatus, Processor
 from tests.braintree_gateway import (
     BILLING_AGREEMENT_NONCE,
     LocalBraintreeGateway,
-    running_braintree_gateway,
 )
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd
 from tests.fakes.clock import FixedClock
-
-
-@pytest.fixture
-def braintree_server() -> Iterator[LocalBraintreeGateway]:
-    with running_braintree_gateway() as server:
-        yield server
 
 
 @pytest.fixture
@@ -42,11 +34,7 @@ def paypal_container(
         database_url=database_url,
         kafka_bootstrap=None,
         pool_size=4,
-        braintree_merchant_id=braintree_server.merchant_id,
-        braintree_public_key=braintree_server.public_key,
-        braintree_private_key=SecretStr(braintree_server.private_key),
-        braintree_environment="local",
-        braintree_port=braintree_server.port,
+        **braintree_server.ledger_settings(),
     )
     built = build(settings, clock=clock)
     yield built

@@ -15,10 +15,7 @@ from commands.reconcile_compare import FindingKind
 from ledger.payments import Processor
 from tests.braintree_gateway import BILLING_AGREEMENT_NONCE
 from tests.fakes.builders import customer_ctx, open_cmd
-from tests.integration.test_paypal_collection import (  # noqa: F401 - the fixtures
-    braintree_server,
-    paypal_container,
-)
+from tests.integration.test_paypal_collection import paypal_container  # noqa: F401 - fixture
 from tests.integration.test_reconciliation import fix
 
 
