@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 from uuid import UUID, uuid4
@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from adapters.bootstrap import Container, build
+from adapters.cli.runtime import open_account_pages
 from adapters.logging import configure_logging
 from adapters.settings import Settings
 from commands import billing, janitor, money
@@ -26,7 +27,6 @@ from commands.models import (
 )
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
-from queries.accounts import open_account_ids
 from queries.in_flight import accounts_in_flight_since
 
 app = typer.Typer(no_args_is_help=True, help="Billing operations.")
@@ -51,17 +51,6 @@ def _ctx(actor: str, reason: str | None, kind: ActorKind = ActorKind.SUPPORT) ->
 def _refused(error: DomainError) -> typer.Exit:
     console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
     return typer.Exit(code=2)
-
-
-def _pages(container: Container) -> Iterator[list[UUID]]:
-    after: UUID | None = None
-    while True:
-        with container.connection() as conn:
-            page = open_account_ids(conn, after, PAGE)
-        if not page:
-            return
-        yield page
-        after = page[-1]
 
 
 @app.command("resolve-in-flight")
@@ -99,7 +88,7 @@ def run(
     """Renewals, dunning and credit expiry due now."""
     totals = {"accounts": 0, "renewed": 0, "attempts": 0, "exhausted": 0, "errors": 0}
     with _container() as container:
-        pages = [account] if account else _pages(container)
+        pages = [account] if account else open_account_pages(container, PAGE)
         for page in pages:
             report = billing.run_billing(
                 container.deps, RunBilling(account_ids=page), _ctx(actor, None, ActorKind.SYSTEM)

@@ -7,7 +7,6 @@ ledger reconcile repair ACCOUNT ACTION --reason    an explicit repair, then a re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from adapters.bootstrap import Container, build
+from adapters.cli.runtime import open_account_pages
 from adapters.logging import configure_logging
 from adapters.reconcile import RunSummary, reconcile_many, repair_and_recheck
 from adapters.settings import Settings
@@ -25,7 +25,6 @@ from commands.reconcile import AccountCheck
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from ledger.payments import Processor
-from queries.accounts import open_account_ids
 from queries.reconciliation import ReconciliationView, get_reconciliation
 
 PAGE = 500
@@ -53,17 +52,6 @@ def _container() -> Container:
     return build(settings)
 
 
-def _open_accounts(container: Container) -> Iterator[UUID]:
-    after: UUID | None = None
-    while True:
-        with container.connection() as conn:
-            page = open_account_ids(conn, after, PAGE)
-        if not page:
-            return
-        yield from page
-        after = page[-1]
-
-
 @app.command("run")
 def run(
     account: Annotated[list[UUID] | None, typer.Argument(help="Accounts to check")] = None,
@@ -73,7 +61,11 @@ def run(
     if not account and not all_accounts:
         raise typer.BadParameter("name accounts, or pass --all")
     with _container() as container:
-        ids = list(account or []) if not all_accounts else list(_open_accounts(container))
+        ids = (
+            list(account or [])
+            if not all_accounts
+            else [i for page in open_account_pages(container, PAGE) for i in page]
+        )
         with _progress() as progress:
             task = progress.add_task("reconciling", total=len(ids))
 

@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 import psycopg
 import structlog
@@ -21,6 +22,7 @@ from adapters.kafka.relay import Relay, new_producer
 from adapters.metrics import record_batch
 from projections.feed import follow
 from projections.runtime import BatchOutcome
+from queries.accounts import open_account_ids
 
 log = structlog.get_logger("ledger")
 
@@ -103,3 +105,15 @@ def _stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+def open_account_pages(container: Container, size: int = 500) -> Iterator[list[UUID]]:
+    """Every open account's id, a page at a time, by keyset (the accounts read model)."""
+    after: UUID | None = None
+    while True:
+        with container.connection() as conn:
+            page = open_account_ids(conn, after, size)
+        if not page:
+            return
+        yield page
+        after = page[-1]
