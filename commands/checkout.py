@@ -34,10 +34,12 @@ from commands.models import (
 )
 from ledger.errors import DomainError
 from ledger.invoices import InvoiceStatus
+from ledger.payments import AttemptInFlight
 
 log = structlog.get_logger("checkout")
 SESSION_NAMESPACE = UUID("a3c1f0d2-7e55-4c7b-9a61-2f4b8d9e0c13")
 MethodKindName = Literal["card", "paypal"]
+IN_FLIGHT = "in_flight"  # an invoice whose own attempt is still in flight: left to it
 
 
 class PaymentSessionNotFound(DomainError):
@@ -109,7 +111,8 @@ class CompletedSession:
 
 def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -> StartedSession:
     deps = co.deps
-    session_id = new_id_for(deps, ctx, "payment-session")
+    # Scoped to the account: another account sending the same idempotency key gets its own.
+    session_id = new_id_for(deps, ctx, f"payment-session:{cmd.account_id}")
     expires_at = deps.clock.now() + timedelta(seconds=co.ttl_s)
     client_secret, client_token = None, None
     if cmd.method == "card":
@@ -124,7 +127,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         "status": "open",
     }
     existing = co.sessions.get(session_id)
-    if existing is None or existing.get("status") != "completed":
+    if existing is None or existing.get("status") != "completed":  # a repeat: same session
         co.sessions.put(session_id, record, co.ttl_s)
     log.info("payment_session.started", session_id=session_id, method=cmd.method)
     return StartedSession(
@@ -199,7 +202,12 @@ def _pay_open(
         pay = PayInvoice(
             account_id=cmd.account_id, invoice_id=invoice.invoice_id, method_id=method_id
         )
-        out = billing.pay_invoice(deps, pay, _step(ctx, cmd.session_id, invoice.invoice_id))
+        try:
+            out = billing.pay_invoice(deps, pay, _step(ctx, cmd.session_id, invoice.invoice_id))
+        except AttemptInFlight:  # e.g. a renewal waiting for 3-D Secure: not charged twice
+            waiting = _attempt_in_flight(deps, cmd.account_id, invoice.invoice_id)
+            paid.append(InvoicePayment(invoice.invoice_id, waiting, IN_FLIGHT, None))
+            continue
         paid.append(
             InvoicePayment(
                 out.invoice_id,
@@ -210,6 +218,11 @@ def _pay_open(
             )
         )
     return paid
+
+
+def _attempt_in_flight(deps: Deps, account_id: UUID, invoice_id: str) -> str:
+    attempts = load_account(deps.app, account_id).attempts.values()
+    return next(a.attempt_id for a in attempts if a.invoice_id == invoice_id and a.in_flight)
 
 
 def _step(ctx: CommandContext, session_id: str, step: str) -> CommandContext:

@@ -34,9 +34,17 @@ class HumanCheck(Protocol):
         ...
 
 
+class SessionStoreUnavailable(DomainError):
+    """The payment-session store (Redis) could not be reached; try again."""
+
+    code = "session_store_unavailable"
+    http_status = 503
+
+
 class SessionStore(Protocol):
     """Short-lived payment sessions (Redis in production: shared by every API process and
-    gone after their time to live). Values are JSON-ready dicts."""
+    gone after their time to live). Values are JSON-ready dicts. Every method raises
+    SessionStoreUnavailable when the store cannot be reached."""
 
     def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None: ...
 

@@ -35,10 +35,16 @@ from commands.models import (
     SyncProviderCustomer,
     VaultPayPal,
 )
-from commands.paypal_ports import PayPalMethodNotFound, PayPalVault
-from commands.ports import CardSetup, CardVault, ProcessorUnavailable, ProviderCustomerNotFound
+from commands.paypal_ports import PayPalMethodNotFound, PayPalVault, PayPalVaultRefused
+from commands.ports import (
+    CardSetup,
+    CardVault,
+    ProcessorRefused,
+    ProcessorUnavailable,
+    ProviderCustomerNotFound,
+)
 from ledger.account import Account
-from ledger.methods import MethodKind, PaymentMethod, VaultPath
+from ledger.methods import MethodKind, MethodState, PaymentMethod, VaultPath
 from ledger.payments import Processor
 
 log = structlog.get_logger("vaulting")
@@ -127,19 +133,27 @@ def set_default_method(deps: Deps, cmd: SetDefaultMethod, ctx: CommandContext) -
 
 
 def remove_method(deps: Deps, cmd: RemoveMethod, ctx: CommandContext) -> CommandResult:
-    """Removed at the processor first (after the domain has agreed, so a method with a
-    payment in flight stays vaulted), then in the ledger. Removing at the processor is
-    idempotent, so a repeat after a crash in between completes the removal."""
-    if (done := _replayed(deps, cmd.account_id, ctx)) is not None:
-        return done
-    account = load_account(deps.app, cmd.account_id)
-    method = account.methods.get(cmd.method_id)
-    account.remove_method(cmd.method_id, meta_of(deps, ctx))  # refuses before the processor
-    if method is not None:
-        _remove_at_processor(deps, method)
-    return load_act_save(
+    """Removed in the ledger first (the domain refuses while a payment with the method is in
+    flight, and a billing run starting one meanwhile makes the save conflict, never a
+    method deleted at the processor but kept here), then at the processor. Deleting there
+    is idempotent and also done on a repeat of the command; a processor that does not
+    answer leaves the method attached there, which reconciliation lists
+    (`method_unknown_to_ledger`, repair `detach-method`)."""
+    result = load_act_save(
         deps, cmd.account_id, ctx, lambda a: a.remove_method(cmd.method_id, meta_of(deps, ctx))
     )
+    method = load_account(deps.app, cmd.account_id).methods.get(cmd.method_id)
+    if method is not None and method.state is MethodState.REMOVED:
+        try:
+            _remove_at_processor(deps, method)
+        except ProcessorUnavailable as down:
+            log.warning(
+                "method_not_removed_at_processor",
+                account_id=str(cmd.account_id),
+                method_id=method.method_id,
+                error=down.detail,
+            )
+    return result
 
 
 def paypal_client_token(deps: Deps, account_id: UUID, ctx: CommandContext) -> str:
@@ -182,7 +196,13 @@ def _push_default(deps: Deps, account: Account) -> None:
         return
     try:
         _set_default_at_processor(deps, account, method)
-    except (ProcessorUnavailable, ProviderCustomerNotFound, PayPalMethodNotFound) as failed:
+    except (
+        ProcessorUnavailable,
+        ProcessorRefused,
+        ProviderCustomerNotFound,
+        PayPalMethodNotFound,
+        PayPalVaultRefused,
+    ) as failed:
         log.warning(
             "default_not_pushed",
             account_id=str(account.id),

@@ -6,11 +6,23 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
 
+from commands.checkout_ports import SessionStoreUnavailable
+
 PREFIX = "ledger:payment-session:"
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as error:
+        raise SessionStoreUnavailable(f"redis: {type(error).__name__}") from error
 
 
 class RedisSessionStore:
@@ -22,17 +34,20 @@ class RedisSessionStore:
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
 
     def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None:
-        self._redis.set(PREFIX + session_id, json.dumps(value), ex=ttl_s)
+        with _reachable():
+            self._redis.set(PREFIX + session_id, json.dumps(value), ex=ttl_s)
 
     def get(self, session_id: str) -> dict[str, Any] | None:
-        raw = self._redis.get(PREFIX + session_id)
+        with _reachable():
+            raw = self._redis.get(PREFIX + session_id)
         if raw is None:
             return None
         value: dict[str, Any] = json.loads(raw)
         return value
 
     def replace(self, session_id: str, value: dict[str, Any]) -> None:
-        self._redis.set(PREFIX + session_id, json.dumps(value), xx=True, keepttl=True)
+        with _reachable():
+            self._redis.set(PREFIX + session_id, json.dumps(value), xx=True, keepttl=True)
 
 
 class MemorySessionStore:

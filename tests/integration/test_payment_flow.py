@@ -19,6 +19,7 @@ from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from adapters.settings import Settings
 from commands.base import load_account
+from commands.reconcile import check_account
 from ledger.meta import ActorKind
 from ledger.methods import CollectionPath, MethodKind, VaultPath
 from tests.braintree_gateway import LocalBraintreeGateway
@@ -32,6 +33,7 @@ SERVICE, CUSTOMER, SUPPORT = "svc-flow-0123456789", "cust-flow-0123456789", "sup
 PROFILE = {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB", "currency": "USD"}
 DECLINED_AT_VAULTING = "4000000000000002"
 DECLINED_AT_CHARGE = "4000000000000341"
+THREE_D_SECURE = "4000002500003155"
 
 
 @pytest.fixture
@@ -207,15 +209,17 @@ def test_a_card_is_vaulted_through_a_setup_intent_with_stripes_details(
     account_id, _ = open_account(api.client())
     client, sdk = api.client(account_id), sdk_client(localstripe)
     setup = client.post(
-        f"/v1/accounts/{account_id}/payment-methods/cards/setup", json={}, headers=as_(CUSTOMER)
+        f"/internal/accounts/{account_id}/payment-methods/cards/setup",
+        json={},
+        headers=as_(SERVICE),
     )
     assert setup.status_code == 201, setup.text
     pm = card(sdk)  # the browser: Stripe.js creates the card and confirms the SetupIntent
     sdk.v1.setup_intents.confirm(setup.json()["setup_id"], {"payment_method": pm})
     vaulted = client.post(
-        f"/v1/accounts/{account_id}/payment-methods/cards/vaulted",
+        f"/internal/accounts/{account_id}/payment-methods/cards/vaulted",
         json={"payment_method": pm},
-        headers=as_(CUSTOMER, **{"Idempotency-Key": str(uuid4())}),
+        headers=as_(SERVICE, **{"Idempotency-Key": str(uuid4())}),
     )
     assert vaulted.status_code == 201, vaulted.text
     account = load_account(api.container.app, account_id)
@@ -240,9 +244,9 @@ def test_a_card_refused_at_vaulting_records_nothing(
     client = api.client(account_id)
     before = event_types(api.container, account_id)
     refused = client.post(
-        f"/v1/accounts/{account_id}/payment-methods/cards/vaulted",
+        f"/internal/accounts/{account_id}/payment-methods/cards/vaulted",
         json={"payment_method": card(sdk_client(localstripe), DECLINED_AT_VAULTING)},
-        headers=as_(CUSTOMER),
+        headers=as_(SERVICE),
     )
     assert (refused.status_code, refused.json()["code"]) == (402, "payment_method_declined")
     assert event_types(api.container, account_id) == before
@@ -253,9 +257,9 @@ def test_removing_a_card_detaches_it_at_stripe(api: Api, localstripe: LocalStrip
     client, sdk = api.client(account_id), sdk_client(localstripe)
     pm = card(sdk)
     client.post(
-        f"/v1/accounts/{account_id}/payment-methods/cards/vaulted",
+        f"/internal/accounts/{account_id}/payment-methods/cards/vaulted",
         json={"payment_method": pm},
-        headers=as_(CUSTOMER),
+        headers=as_(SERVICE),
     )
     (method_id,) = load_account(api.container.app, account_id).methods
     removed = client.post(
@@ -274,17 +278,17 @@ def test_paypal_is_vaulted_from_a_nonce_once_even_when_the_request_is_repeated(
     account_id, _ = open_account(api.client())
     client = api.client(account_id)
     token = client.post(
-        f"/v1/accounts/{account_id}/payment-methods/paypal/client-token",
+        f"/internal/accounts/{account_id}/payment-methods/paypal/client-token",
         json={},
-        headers=as_(CUSTOMER),
+        headers=as_(SERVICE),
     )
     assert token.status_code == 200
     assert token.json()["client_token"]
     key = {"Idempotency-Key": str(uuid4())}
-    url = f"/v1/accounts/{account_id}/payment-methods/paypal/vaulted"
+    url = f"/internal/accounts/{account_id}/payment-methods/paypal/vaulted"
     nonce = braintree_server.mint_nonce()
-    first = client.post(url, json={"nonce": nonce}, headers=as_(CUSTOMER, **key))
-    again = client.post(url, json={"nonce": nonce}, headers=as_(CUSTOMER, **key))
+    first = client.post(url, json={"nonce": nonce}, headers=as_(SERVICE, **key))
+    again = client.post(url, json={"nonce": nonce}, headers=as_(SERVICE, **key))
     assert (first.status_code, again.status_code) == (201, 201), first.text
     assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
     account = load_account(api.container.app, account_id)
@@ -516,3 +520,107 @@ def test_braintree_answering_500_while_vaulting_is_a_503_and_records_nothing(
     )
     assert (refused.status_code, refused.json()["code"]) == (503, "processor_unavailable")
     assert event_types(api.container, account_id) == before
+
+
+def test_customers_vault_only_through_the_bot_checked_flow(
+    api: Api, localstripe: LocalStripeServer
+) -> None:
+    account_id, _ = open_account(api.client())
+    client = api.client(account_id)
+    base = f"/v1/accounts/{account_id}/payment-methods"
+    for path in ("cards/setup", "cards/vaulted", "paypal/client-token", "paypal/vaulted"):
+        response = client.post(f"{base}/{path}", json={}, headers=as_(CUSTOMER))
+        assert response.status_code in (404, 405), path
+    sync = client.post(
+        f"/v1/accounts/{account_id}/provider-customers/sync", json={}, headers=as_(CUSTOMER)
+    )
+    assert sync.status_code in (404, 405)
+
+
+def test_an_invoice_with_its_own_attempt_in_flight_is_left_to_it(
+    api: Api, localstripe: LocalStripeServer, turnstile: TurnstileServer
+) -> None:
+    account_id, _ = open_account(api.client())
+    client, sdk = api.client(account_id), sdk_client(localstripe)
+    client.post(
+        f"/internal/accounts/{account_id}/payment-methods/cards/vaulted",
+        json={"payment_method": card(sdk, THREE_D_SECURE)},
+        headers=as_(SERVICE),
+    )
+    subscribed = client.post(
+        f"/internal/accounts/{account_id}/subscriptions",
+        json={"plan_id": "pro-monthly-usd", "on_session": False},
+        headers=as_(SERVICE),
+    )
+    waiting = subscribed.json()["payment"]
+    assert waiting["status"] == "requires_action"
+    session = client.post(
+        f"/v1/accounts/{account_id}/payment-sessions",
+        json={"method": "card", "pay_open_invoices": True},
+        headers=as_(CUSTOMER),
+    ).json()["session_id"]
+    done = client.post(
+        f"/v1/accounts/{account_id}/payment-sessions/{session}/complete",
+        json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": card(sdk)},
+        headers=as_(CUSTOMER),
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["payments"] == [
+        {
+            "invoice_id": subscribed.json()["invoice_id"],
+            "attempt_id": waiting["attempt_id"],
+            "status": "in_flight",
+            "decline_code": None,
+            "client_secret": None,
+        }
+    ]
+    assert len(load_account(api.container.app, account_id).attempts) == 1
+
+
+def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions(api: Api) -> None:
+    first_id, _ = open_account(api.client())
+    second_id, _ = open_account(api.client())
+    key = {"Idempotency-Key": str(uuid4())}
+    sessions = [
+        api.client()
+        .post(
+            f"/internal/accounts/{account}/payment-sessions",
+            json={"method": "card"},
+            headers=as_(SERVICE, **key),
+        )
+        .json()["session_id"]
+        for account in (first_id, second_id)
+    ]
+    assert sessions[0] != sessions[1]
+    again = api.client().post(
+        f"/internal/accounts/{first_id}/payment-sessions",
+        json={"method": "card"},
+        headers=as_(SERVICE, **key),
+    )
+    assert again.json()["session_id"] == sessions[0]
+
+
+def test_a_card_removed_while_stripe_is_down_is_removed_here_and_listed_for_detaching(
+    api: Api, stripe_down: Api, localstripe: LocalStripeServer
+) -> None:
+    account_id, _ = open_account(api.client())
+    sdk = sdk_client(localstripe)
+    pm = card(sdk)
+    api.client().post(
+        f"/internal/accounts/{account_id}/payment-methods/cards/vaulted",
+        json={"payment_method": pm},
+        headers=as_(SERVICE),
+    )
+    (method_id,) = load_account(api.container.app, account_id).methods
+    removed = stripe_down.client(account_id).post(
+        f"/v1/accounts/{account_id}/payment-methods/{method_id}/remove",
+        json={},
+        headers=as_(CUSTOMER),
+    )
+    assert removed.status_code == 200, removed.text
+    assert load_account(api.container.app, account_id).methods[method_id].usable is False
+    assert sdk.v1.payment_methods.retrieve(pm).customer is not None  # still attached there
+    findings = check_account(api.container.deps, account_id).findings
+    assert [(f.kind.value, f.subject) for f in findings] == [("method_unknown_to_ledger", pm)]
+    assert findings[0].repair is not None
+    assert "detach-method" in findings[0].repair

@@ -1,5 +1,6 @@
-"""The payment flow over HTTP (Dashboard and iAPI): payment sessions, and the vaulting steps
-they are made of, also usable on their own. Customer sync is an operations route.
+"""The payment flow over HTTP: payment sessions (Dashboard and iAPI), and the vaulting steps
+they are made of, usable on their own by trusted services only (iAPI: no bot check there).
+Customer sync is a repair route (iAPI, NinjaPanel).
 
     POST /{account}/payment-sessions                 start: client secret / token, site key
     POST /{account}/payment-sessions/{id}/complete   Turnstile token + card or PayPal result
@@ -115,16 +116,19 @@ class CustomerSynced(BaseModel):
 
 
 def payment_flow_router(
-    prefix: str, surface: Surface, kinds: list[ActorKind], *, collects: bool, syncs: bool
+    prefix: str, surface: Surface, kinds: list[ActorKind], *, flow: bool, vaults: bool
 ) -> APIRouter:
-    """`collects`: sessions and vaulting (where payment details are entered); `syncs`: the
-    customer sync repair (operations surfaces)."""
+    """`flow`: the payment sessions (bot-checked); `vaults`: the vaulting steps without the
+    flow's bot check, for trusted services only (a customer reaching them could test stolen
+    cards without passing Turnstile). Every surface but the customer's gets the customer
+    sync repair."""
     router = APIRouter(prefix=prefix, tags=[f"payment flow ({surface.value})"])
     caller = _caller(surface, kinds)
-    if collects:
+    if flow:
         _sessions(router, caller)
+    if vaults:
         _vaulting(router, caller)
-    if syncs:
+    if kinds != [ActorKind.CUSTOMER]:
         _sync(router, caller)
     return router
 
@@ -206,11 +210,11 @@ def _checkout(call: Call) -> Checkout:
 
 
 customer = payment_flow_router(
-    "/v1/accounts", Surface.DASHBOARD, [ActorKind.CUSTOMER], collects=True, syncs=False
+    "/v1/accounts", Surface.DASHBOARD, [ActorKind.CUSTOMER], flow=True, vaults=False
 )
 service = payment_flow_router(
-    "/internal/accounts", Surface.IAPI, [ActorKind.SERVICE], collects=True, syncs=True
+    "/internal/accounts", Surface.IAPI, [ActorKind.SERVICE], flow=True, vaults=True
 )
 support = payment_flow_router(
-    "/support/accounts", Surface.NINJAPANEL, [ActorKind.SUPPORT], collects=False, syncs=True
+    "/support/accounts", Surface.NINJAPANEL, [ActorKind.SUPPORT], flow=False, vaults=False
 )
