@@ -16,6 +16,7 @@ import structlog
 
 from commands.base import CommandResult, Deps, acting, follow_up, load_account, meta_of
 from commands.models import CommandContext
+from commands.outcomes import cancelled_first, note_refused_success
 from commands.ports import ChargeRequest, ChargeResult
 from ledger.account import Account
 from ledger.meta import EventMeta
@@ -79,6 +80,10 @@ def collect(
 def record_outcome(
     deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
 ) -> CommandResult:
+    """Records `charge` (a failure for an attempt waiting for the customer only once the
+    processor has cancelled the payment: `cancelled_first`)."""
+    charge = cancelled_first(deps, account_id, attempt_id, charge)
+
     def record(account: Account) -> None:
         apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx))
 
@@ -95,9 +100,12 @@ def apply_charge(
 ) -> bool:
     """Records the processor's answer on an attempt still in flight: a success, a wait for
     the customer (once), or a failure (`missing_code` when the processor gave no code).
-    False, and nothing recorded, when the attempt is unknown, settled or still waiting."""
+    False, and nothing recorded, when the attempt is unknown, settled or still waiting (a
+    success for a failed attempt is logged at error level). The caller has cancelled a
+    waiting attempt before giving it a failure (`commands.outcomes.cancelled_first`)."""
     current = account.attempts.get(attempt_id)
     if current is None or not current.in_flight:
+        note_refused_success(account, attempt_id, charge)
         return False
     if charge.succeeded:
         account.record_success(attempt_id, charge.processor_payment_id or attempt_id, meta)

@@ -12,7 +12,12 @@ An attempt waiting for the customer (3-D Secure) is left alone until its wait ex
 then it is cancelled at the processor first, so a late authentication can never capture
 it, and recorded as the soft failure `authentication_not_completed` (on-session: the
 invoice is voided and the purchase rolled back; off-session: dunning goes on). When the
-cancel finds the payment already succeeded, the success is recorded instead.
+cancel finds the payment already succeeded, the success is recorded instead; when the
+processor still shows it waiting for the customer (the cancel was refused), nothing is
+recorded and the next run tries again.
+
+`record_if_in_flight` (also the webhooks' entry) cancels a waiting attempt at the processor
+before it records a failure for it (`commands.outcomes.cancelled_first`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from uuid import UUID, uuid5
 from commands.base import Deps, acting, load_account, meta_of
 from commands.collect import apply_charge
 from commands.models import CommandContext
+from commands.outcomes import cancelled_first, note_refused_success, note_still_waiting
 from commands.ports import ChargeResult, ProcessorUnavailable
 from ledger.account import Account
 from ledger.payments import AttemptStatus, PaymentAttempt
@@ -82,7 +88,11 @@ def _resolve(
     except ProcessorUnavailable:
         return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
     charge = found or ChargeResult(succeeded=False, decline_code=NOT_RECEIVED)
-    if not record_if_in_flight(deps, account_id, attempt.attempt_id, charge, ctx):
+    try:
+        recorded = record_if_in_flight(deps, account_id, attempt.attempt_id, charge, ctx)
+    except ProcessorUnavailable:  # it began waiting for the customer meanwhile
+        return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
+    if not recorded:
         return Resolved(account_id, attempt.attempt_id, Resolution.ALREADY_RESOLVED)
     if found is None:
         return Resolved(account_id, attempt.attempt_id, Resolution.NOT_RECEIVED)
@@ -100,10 +110,14 @@ def _expire(deps: Deps, account_id: UUID, attempt: PaymentAttempt, ctx: CommandC
         )
     except ProcessorUnavailable:
         return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
+    if charge.requires_action:  # the cancel was refused: a failure could still be paid
+        note_still_waiting(account_id, attempt.attempt_id)
+        return Resolved(account_id, attempt.attempt_id, Resolution.UNREACHABLE)
 
     def record(account: Account) -> Resolution | None:
         current = account.attempts.get(attempt.attempt_id)
         if current is None or not current.in_flight:
+            note_refused_success(account, attempt.attempt_id, charge)
             return None  # a webhook recorded its outcome meanwhile
         if charge.succeeded:  # authenticated just before the cancel
             apply_charge(deps, account, attempt.attempt_id, charge, meta_of(deps, ctx))
@@ -121,7 +135,10 @@ def record_if_in_flight(
     """Records a processor's outcome for an attempt still in flight (a requires-action
     answer makes a pending attempt wait for the customer); False (and nothing recorded)
     when it is unknown, already settled, already waiting and told so again, or `ctx`'s
-    command id was seen."""
+    command id was seen. A failure for an attempt waiting for the customer is recorded
+    only after the processor has cancelled the payment (a success found then is recorded
+    instead); ProcessorUnavailable, and nothing recorded, when it cannot be asked."""
+    charge = cancelled_first(deps, account_id, attempt_id, charge)
 
     def record(account: Account) -> bool:
         return apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx), NOT_RECEIVED)

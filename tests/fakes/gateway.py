@@ -1,7 +1,9 @@
 """An honest in-process payment gateway for unit tests: it records every call and answers
 with scripted outcomes (success by default), per processor method reference. A charge
 scripted to require action (3-D Secure) waits, as at Stripe, until the test authenticates
-it (`authenticate`) or it is cancelled (`cancel_charge`)."""
+it (`authenticate`) or it is cancelled (`cancel_charge`). A failed authentication leaves it
+open, as Stripe's `requires_payment_method` does: the customer can authenticate again (and
+pay) until it is cancelled."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ class FakeGateway:
         self._results: dict[str, ChargeResult] = {}
         self.cancels: list[str] = []
         self.cancel_unavailable = False
+        self.cancel_refused = False  # the processor refuses the cancel, the payment unchanged
+        self._open: set[str] = set()  # waiting charges the customer can still confirm
 
     def decline_next(self, method_ref: str, *codes: str) -> None:
         """The next charges on this method answer these decline codes, in order."""
@@ -60,6 +64,7 @@ class FakeGateway:
                 requires_action=True,
                 client_secret=f"{_payment_id(request.attempt_id)}_secret",
             )
+            self._open.add(request.attempt_id)
         elif code:
             result = ChargeResult(succeeded=False, decline_code=code)
         else:
@@ -81,8 +86,9 @@ class FakeGateway:
         return [c for c in self.charges if c.method_ref == method_ref]
 
     def authenticate(self, attempt_id: str, *, success: bool = True) -> ChargeResult:
-        """The customer completes (or fails) authentication of a waiting charge."""
-        if not self._results[attempt_id].requires_action:
+        """The customer completes (or fails) authentication of a waiting charge, or of one
+        whose authentication failed and that was not cancelled since."""
+        if attempt_id not in self._open:
             raise ProcessorRefused("the payment is not waiting for the customer")
         pid = _payment_id(attempt_id)
         result = (
@@ -95,6 +101,8 @@ class FakeGateway:
             )
         )
         self._results[attempt_id] = result
+        if success:
+            self._open.discard(attempt_id)
         return result
 
     def cancel_charge(
@@ -104,11 +112,12 @@ class FakeGateway:
             raise ProcessorUnavailable("timed out")
         self.cancels.append(attempt_id)
         result = self._results[attempt_id]
-        if result.requires_action:
+        if attempt_id in self._open and not self.cancel_refused:
             result = ChargeResult(
                 succeeded=False, processor_payment_id=processor_payment_id, decline_code=CANCELED
             )
             self._results[attempt_id] = result
+            self._open.discard(attempt_id)
         return result
 
 

@@ -2,10 +2,13 @@
 4000002500003155: every charge asks the customer to authenticate): the response carries
 `requires_action` and the client secret, the read models show the wait, and the outcome
 comes from localstripe's own signed webhook, or from the janitor, which cancels an expired
-wait at localstripe before it voids the invoice and rolls the purchase back."""
+wait at localstripe before it voids the invoice and rolls the purchase back. A failed
+authentication's webhook is recorded only after the PaymentIntent is cancelled at
+localstripe (503, nothing recorded, while Stripe cannot be reached)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import urllib.error
 import urllib.parse
@@ -35,7 +38,7 @@ from projections.invoices import InvoicesProjection
 from queries.in_flight import accounts_in_flight_since
 from tests.fakes.builders import system_ctx
 from tests.fakes.clock import FixedClock
-from tests.harness import LocalStripeServer
+from tests.harness import LocalStripeServer, free_port
 from tests.integration.test_stripe_gateway import (
     FAST,
     THREE_D_SECURE,
@@ -47,8 +50,10 @@ from tests.integration.test_stripe_gateway import (
 )
 from tests.integration.test_stripe_webhooks import (  # noqa: F401 - the fixtures
     hooked,
+    intent_event,
     register,
     served,
+    signed,
 )
 
 PLAN = "pro-monthly-usd"
@@ -87,9 +92,12 @@ def as_(who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {who}-key", "Idempotency-Key": str(uuid4())}
 
 
-def authenticate(localstripe: LocalStripeServer, intent_id: str, secret: str) -> int:
+def authenticate(
+    localstripe: LocalStripeServer, intent_id: str, secret: str, *, success: bool = True
+) -> int:
     """What Stripe.js does in the customer's browser (localstripe's test endpoint)."""
-    form = urllib.parse.urlencode({"client_secret": secret, "success": "true"}).encode()
+    outcome = "true" if success else "false"
+    form = urllib.parse.urlencode({"client_secret": secret, "success": outcome}).encode()
     url = f"{localstripe.url}/v1/payment_intents/{intent_id}/_authenticate"
     request = urllib.request.Request(url, data=form, method="POST")  # noqa: S310 - loopback
     request.add_header("Authorization", f"Bearer {localstripe.api_key}")
@@ -285,3 +293,66 @@ def test_cancel_charge_is_safe_to_repeat_and_answers_what_stripe_holds(
     kept = gateway.cancel_charge(str(uuid4()), Processor.STRIPE, paid.processor_payment_id)
     assert (kept.succeeded, kept.processor_payment_id) == (True, paid.processor_payment_id)
     assert sdk.v1.payment_intents.retrieve(paid.processor_payment_id).status == "succeeded"
+
+
+def test_a_failed_authentication_is_cancelled_at_stripe_before_its_webhook_is_recorded(
+    hooked: Container,  # noqa: F811
+    api: TestClient,
+    account_id: UUID,
+    localstripe: LocalStripeServer,
+    sdk: stripe.StripeClient,
+) -> None:
+    """Stripe leaves a failed authentication in `requires_payment_method`, where the
+    browser's client secret could still pay it: the webhook's failure is recorded only once
+    the intent is cancelled; while Stripe cannot be reached it is 503 and nothing is
+    recorded, so Stripe delivers it again."""
+    answer = api.post(
+        f"/v1/accounts/{account_id}/subscriptions",
+        json={"plan_id": PLAN},
+        headers=as_("customer"),
+    )
+    payment = requires_action(answer.json())
+    invoice_id, subscription_id = answer.json()["invoice_id"], answer.json()["subscription_id"]
+    attempt = load_account(hooked.app, account_id).attempts[payment["attempt_id"]]
+    intent_id = attempt.processor_payment_id
+    assert intent_id is not None
+    secret = payment["client_secret"]
+    assert authenticate(localstripe, intent_id, secret, success=False) == 200
+    assert sdk.v1.payment_intents.retrieve(intent_id).status == "requires_payment_method"
+    event = intent_event("payment_intent.payment_failed", intent_id, attempt.attempt_id, account_id)
+    event["data"]["object"]["last_payment_error"] = {
+        "code": "payment_intent_authentication_failure"
+    }
+
+    reachable = hooked.deps
+    dead = stripe.StripeClient(
+        localstripe.api_key,
+        base_addresses={"api": f"http://127.0.0.1:{free_port()}"},
+        max_network_retries=0,
+    )
+    hooked.deps = dataclasses.replace(
+        reachable, gateway=StripeGateway(dead, lookup="list", guard=Guard(retry=FAST))
+    )
+    version = load_account(hooked.app, account_id).version
+    body, headers = signed(event)
+    refused = api.post("/webhooks/stripe", content=body, headers=headers)
+    assert refused.status_code == 503, refused.json()
+    assert refused.json()["code"] == "processor_unavailable"
+    assert load_account(hooked.app, account_id).version == version
+    assert sdk.v1.payment_intents.retrieve(intent_id).status == "requires_payment_method"
+
+    hooked.deps = reachable
+    body, headers = signed(event)  # Stripe's redelivery
+    delivered = api.post("/webhooks/stripe", content=body, headers=headers)
+    assert delivered.status_code == 200, delivered.json()
+    assert delivered.json()["outcome"] == "recorded"
+    # Cancelled: a cancelled PaymentIntent can no longer be confirmed with its secret.
+    assert sdk.v1.payment_intents.retrieve(intent_id).status == "canceled"
+    account = load_account(hooked.app, account_id)
+    failed = account.attempts[attempt.attempt_id]
+    assert (failed.status, failed.decline_code) == (
+        AttemptStatus.FAILED,
+        "payment_intent_authentication_failure",
+    )
+    assert account.invoices[invoice_id].status is InvoiceStatus.VOID
+    assert account.subscriptions[subscription_id].status is SubscriptionStatus.CANCELED

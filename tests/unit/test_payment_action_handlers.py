@@ -8,12 +8,13 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from structlog.testing import capture_logs
 
 from commands import billing
 from commands.base import Deps, load_account
 from commands.janitor import Resolution, record_if_in_flight, resolve_in_flight
 from commands.models import ChangePlan, PayInvoice, RunBilling, Subscribe
-from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable
+from commands.ports import ChargeRequest, ChargeResult, ProcessorRefused, ProcessorUnavailable
 from ledger.invoices import InvoiceStatus
 from ledger.payments import (
     AUTHENTICATION_NOT_COMPLETED,
@@ -162,12 +163,19 @@ def test_a_second_requires_action_answer_records_nothing(deps: Deps, gateway: Fa
     assert load_account(deps.app, account_id).version == version
 
 
-def test_a_failed_authentication_rolls_the_purchase_back(deps: Deps, gateway: FakeGateway) -> None:
+def test_a_failed_authentication_is_cancelled_then_rolls_the_purchase_back(
+    deps: Deps, gateway: FakeGateway
+) -> None:
     account_id, result = waiting_purchase(deps, gateway)
     assert result.payment is not None
-    failure = gateway.authenticate(result.payment.attempt_id, success=False)
-    assert record_if_in_flight(deps, account_id, result.payment.attempt_id, failure, system_ctx())
+    attempt_id = result.payment.attempt_id
+    failure = gateway.authenticate(attempt_id, success=False)
+    assert record_if_in_flight(deps, account_id, attempt_id, failure, system_ctx())
+    assert gateway.cancels == [attempt_id]  # the customer can no longer pay it
+    with pytest.raises(ProcessorRefused):
+        gateway.authenticate(attempt_id)
     account = load_account(deps.app, account_id)
+    assert account.attempts[attempt_id].decline_code == "payment_intent_authentication_failure"
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.VOID
     assert account.subscriptions[str(result.subscription_id)].status is SubscriptionStatus.CANCELED
 
@@ -195,10 +203,19 @@ def test_the_janitor_leaves_a_wait_alone_until_it_expires_then_cancels_and_rolls
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.VOID
     assert account.subscriptions[str(result.subscription_id)].status is SubscriptionStatus.CANCELED
     assert resolve_in_flight(deps, account_id, STALE, system_ctx()) == []
-    # A success arriving after the cancel (it cannot at Stripe) is refused, not recorded.
+    # A success arriving after the cancel (it cannot at Stripe) is refused, not recorded,
+    # and logged as money the processor holds and the ledger does not.
     late = ChargeResult(succeeded=True, processor_payment_id=attempt.processor_payment_id)
-    assert not record_if_in_flight(deps, account_id, attempt_id, late, system_ctx())
+    with capture_logs() as logs:
+        assert not record_if_in_flight(deps, account_id, attempt_id, late, system_ctx())
     assert load_account(deps.app, account_id).attempts[attempt_id].status is AttemptStatus.FAILED
+    [logged] = [e for e in logs if e["event"] == "payment.succeeded_after_failure"]
+    assert logged["log_level"] == "error"
+    assert (logged["attempt_id"], logged["processor_payment_id"]) == (
+        attempt_id,
+        attempt.processor_payment_id,
+    )
+    assert logged["account_id"] == str(account_id)
 
 
 def test_an_expired_wait_that_was_authenticated_meanwhile_is_recorded_as_paid(

@@ -6,7 +6,12 @@ PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
   remembers, and the outcome is recorded only while the attempt is still in flight, so a
   redelivery, an event arriving after the janitor, or events out of order change nothing.
 * `payment_intent.succeeded` / `payment_intent.payment_failed` settle the attempt named in
-  the PaymentIntent's metadata (`attempt_id`, `account_id`, set when charging).
+  the PaymentIntent's metadata (`attempt_id`, `account_id`, set when charging). A failure
+  for an attempt waiting for the customer (3-D Secure) is recorded only after the
+  PaymentIntent is cancelled at Stripe (else the customer could still pay it with the
+  client secret their browser holds); a success the cancel finds is recorded instead.
+  A success for an attempt already recorded as failed is answered `already_settled` and
+  logged at error level (`payment.succeeded_after_failure`).
 * Refunds (`refund.created`/`updated`, `charge.refunded`) and disputes
   (`charge.dispute.created`/`closed`) go to adapters/webhooks/stripe_*.py.
 * `customer.updated` reconciles the account in the customer's `metadata.account_id`
@@ -14,8 +19,11 @@ PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
 * Every other type, events for attempts the ledger does not know, and events the domain
   refuses (`refused`) are acknowledged (200) and logged: Stripe would only retry them.
 * A bad signature (or a timestamp older than the SDK's 5-minute tolerance) is 400
-  `invalid_signature`; a failure on our side is 500, so Stripe
-  delivers again later.
+  `invalid_signature`. Nothing is recorded, and Stripe delivers again later (it retries
+  every non-2xx answer), when the outcome cannot be recorded yet: 503
+  `processor_unavailable` when Stripe cannot be asked to cancel a waiting payment (or
+  still shows it waiting), 409 `concurrency_conflict` when the account kept changing under
+  the recording, 500 `internal_error` for anything unexpected.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from adapters.webhooks.common import context
 from commands.errors import AccountNotFound
 from commands.janitor import record_if_in_flight
 from commands.models import CommandContext
-from commands.ports import ChargeResult
+from commands.ports import ChargeResult, ProcessorUnavailable
 from ledger.errors import DomainError
 
 log = structlog.get_logger("webhooks")
@@ -112,9 +120,12 @@ def handle(c: Container, event: dict[str, Any]) -> str:
     ctx = _context(event["id"])
     try:
         recorded = record_if_in_flight(c.deps, UUID(account), attempt_id, charge, ctx)
-    except AccountNotFound as refused:  # retrying cannot help; anything else is a 500
+    except AccountNotFound as refused:  # retrying cannot help; anything else is retried
         log.warning("webhook.refused", event_id=event["id"], code=refused.code)
         return "refused"
+    except ProcessorUnavailable:  # the waiting payment could not be cancelled yet: a 503
+        log.warning("webhook.retry_later", event_id=event["id"], attempt_id=attempt_id)
+        raise
     return "recorded" if recorded else "already_settled"
 
 
