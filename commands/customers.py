@@ -25,6 +25,7 @@ from commands.ports import (
 )
 from ledger.account import Account
 from ledger.errors import NothingToChange, ReasonRequired
+from ledger.meta import EventMeta
 from ledger.payments import Processor
 
 log = structlog.get_logger("customers")
@@ -78,12 +79,19 @@ def sync_customer(deps: Deps, cmd: SyncProviderCustomer, ctx: CommandContext) ->
     values written. Safe to repeat: creating finds the account's customer again."""
     if cmd.force and not ctx.reason:
         raise ReasonRequired("overwriting a customer edited at the processor needs a reason")
+    customer_id, action, wanted = push_customer(deps, cmd)
+    _, result = acting(deps, cmd.account_id, ctx, _recorder(deps, ctx, cmd, customer_id, wanted))
+    return SyncOutcome(customer_id, action, result)
+
+
+def push_customer(deps: Deps, cmd: SyncProviderCustomer) -> tuple[str, SyncAction, dict[str, str]]:
+    """The processor's side of sync_customer alone: (customer id, action, values written).
+    The caller records them with `record_sync`, in a save of its own."""
     directory = directory_for(deps, cmd.processor)
     account = load_account(deps.app, cmd.account_id)
     wanted = {"name": account.profile.name, "email": account.profile.email}
     customer_id, action = _push(directory, account, cmd, wanted)
-    _, result = acting(deps, cmd.account_id, ctx, _recorder(deps, ctx, cmd, customer_id, wanted))
-    return SyncOutcome(customer_id, action, result)
+    return customer_id, action, wanted
 
 
 def _push(
@@ -144,15 +152,26 @@ def _recorder(
     wanted: dict[str, str],
 ) -> Callable[[Account], None]:
     def act(account: Account) -> None:
-        meta = meta_of(deps, ctx)
-        if account.provider_customers.get(cmd.processor.value) != customer_id:
-            account.link_provider_customer(cmd.processor, customer_id, meta)
-        with suppress(NothingToChange):  # already recorded: nothing new was written
-            account.record_customer_sync(
-                cmd.processor, customer_id, wanted["name"], wanted["email"], meta
-            )
+        record_sync(account, cmd.processor, customer_id, wanted, meta_of(deps, ctx))
 
     return act
+
+
+def record_sync(
+    account: Account,
+    processor: Processor,
+    customer_id: str,
+    written: dict[str, str],
+    meta: EventMeta,
+) -> None:
+    """The link (if new) and the values the processor holds as the ledger wrote them, on
+    the loaded account (not saved)."""
+    if account.provider_customers.get(processor.value) != customer_id:
+        account.link_provider_customer(processor, customer_id, meta)
+    with suppress(NothingToChange):  # already recorded: nothing new was written
+        account.record_customer_sync(
+            processor, customer_id, written["name"], written["email"], meta
+        )
 
 
 def sync_configured(deps: Deps, account_id: UUID, ctx: CommandContext) -> dict[str, str]:

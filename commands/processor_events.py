@@ -58,15 +58,17 @@ class ProcessorPaymentMismatch(DomainError):
 
 
 def record_refund(deps: Deps, cmd: RecordProcessorRefund, ctx: CommandContext) -> Outcome:
-    def act(account: Account) -> Outcome:
-        if cmd.refund_id in account.refund_ids:
-            return Outcome.ALREADY_RECORDED
-        meta = meta_of(deps, ctx)
-        _paid_attempt(account, cmd.attempt_id, cmd.processor_payment_id, meta)
-        account.refund(cmd.attempt_id, cmd.refund_id, Money(cmd.amount, cmd.currency), meta)
-        return Outcome.RECORDED
+    return _recorded(deps, cmd.account_id, ctx, lambda a: apply_refund(a, cmd, meta_of(deps, ctx)))
 
-    return _recorded(deps, cmd.account_id, ctx, act)
+
+def apply_refund(account: Account, cmd: RecordProcessorRefund, meta: EventMeta) -> Outcome:
+    """The refund on the loaded account (not saved), unless its refund id is recorded: for
+    a caller that saves it together with more (a reconciliation repair and its record)."""
+    if cmd.refund_id in account.refund_ids:
+        return Outcome.ALREADY_RECORDED
+    _paid_attempt(account, cmd.attempt_id, cmd.processor_payment_id, meta)
+    account.refund(cmd.attempt_id, cmd.refund_id, Money(cmd.amount, cmd.currency), meta)
+    return Outcome.RECORDED
 
 
 def record_dispute_opened(deps: Deps, cmd: RecordDisputeOpened, ctx: CommandContext) -> Outcome:

@@ -1,6 +1,14 @@
 """Reconciliation repairs: explicit support commands, each with a reason, each recorded as
 `ReconciliationRepaired` (after the events of what it changed in the ledger, if any).
 
+What a repair changes in the ledger (`Done.change`) is saved in the same save as its
+record, so a crash or a conflict leaves both or neither, and a retry under the same command
+id either replays or does the whole repair. The processor-side writes (push-customer,
+push-default) are idempotent: a retry after the write and before the save finds its
+precondition still holding, writes again (no change) and records the repair once. Not
+detach-method: its retry finds the method detached already and raises RepairNotApplicable
+(the processor keeps no trace of which command detached it).
+
 A repair checks its precondition against the processor again before it acts (a finding may
 be stale), and never touches a payment still in flight (commands/reconcile_compare.py
 SETTLE_AFTER) or an account lifting bad debt. The caller re-checks the account afterwards.
@@ -14,20 +22,20 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from commands import handlers, methods, processor_events
 from commands.base import CommandResult, Deps, follow_up, load_account, load_act_save, meta_of
-from commands.customers import directory_for, sync_customer
-from commands.janitor import NOT_RECEIVED, record_if_in_flight
+from commands.collect import apply_charge
+from commands.customers import directory_for, push_customer, record_sync
+from commands.janitor import NOT_RECEIVED
 from commands.models import (
     CommandContext,
     RecordProcessorRefund,
-    RemoveMethod,
     RepairAction,
     RepairReconciliation,
     SyncProviderCustomer,
     UpdateProfile,
 )
 from commands.ports import ChargeResult, ProviderCustomerNotFound
+from commands.processor_events import Outcome, apply_refund
 from commands.reconcile_compare import SETTLE_AFTER, processor_of
 from commands.vaulting import card_vault, paypal_vault
 from ledger.account import Account
@@ -39,7 +47,7 @@ from ledger.errors import (
     ReasonRequired,
     SupportOnly,
 )
-from ledger.meta import ActorKind
+from ledger.meta import ActorKind, EventMeta
 from ledger.methods import MethodNotFound
 from ledger.payments import AttemptInFlight, AttemptNotFound, Processor
 
@@ -59,11 +67,17 @@ class RepairOutcome:
     result: CommandResult
 
 
+Change = Callable[[Account, EventMeta], None]
+
+
 @dataclass(frozen=True)
 class Done:
     processor: Processor
     subject: str
     detail: str
+    # The ledger's side of the repair, run on the account in the save that records the
+    # repair (rerun on a reloaded account after a conflict: it checks its precondition).
+    change: Change | None = None
 
 
 Repair = Callable[[Deps, RepairReconciliation, CommandContext], Done]
@@ -80,9 +94,12 @@ def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Repair
         return RepairOutcome("", "already repaired by this command", replayed)
     if account.lifting_bad_debt:
         raise AttemptInFlight("a bad-debt payment is in flight: no repairs until it settles")
-    done = _REPAIRS[cmd.action](deps, cmd, follow_up(ctx))
+    effect_ctx = follow_up(ctx)
+    done = _REPAIRS[cmd.action](deps, cmd, effect_ctx)
 
     def record(a: Account) -> None:
+        if done.change is not None:
+            done.change(a, meta_of(deps, effect_ctx))
         meta = meta_of(deps, ctx)
         a.record_repair(cmd.action.value, done.processor, done.subject, done.detail, meta)
 
@@ -103,8 +120,12 @@ def _linked(account: Account, processor: Processor) -> str:
 
 def _push_customer(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
     sync = SyncProviderCustomer(account_id=cmd.account_id, processor=cmd.processor, force=True)
-    outcome = sync_customer(deps, sync, ctx)
-    return Done(cmd.processor, outcome.customer_id, f"customer {outcome.action} from the profile")
+    customer_id, action, written = push_customer(deps, sync)
+
+    def change(account: Account, meta: EventMeta) -> None:
+        record_sync(account, cmd.processor, customer_id, written, meta)
+
+    return Done(cmd.processor, customer_id, f"customer {action} from the profile", change)
 
 
 def _adopt_customer(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
@@ -115,15 +136,22 @@ def _adopt_customer(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) 
     remote = directory_for(deps, cmd.processor).get_customer(linked)
     if remote is None:
         raise ProviderCustomerNotFound(f"{cmd.processor.value} has no customer {linked}")
+    if not remote.name or not remote.email:
+        raise InvalidProfile("the processor's customer lacks a name or an email")
     try:
         update = UpdateProfile(account_id=cmd.account_id, name=remote.name, email=remote.email)
     except ValidationError as invalid:
         raise InvalidProfile(f"the processor's values are not a valid profile: {invalid}") from None
-    with suppress(NothingToChange):
-        handlers.update_profile(deps, update, ctx)
-    sync = SyncProviderCustomer(account_id=cmd.account_id, processor=cmd.processor)
-    sync_customer(deps, sync, ctx)
-    return Done(cmd.processor, linked, f"profile took name={remote.name}, email={remote.email}")
+    held = {"name": remote.name, "email": remote.email}
+
+    def change(a: Account, meta: EventMeta) -> None:
+        with suppress(NothingToChange):
+            a.update_profile(a.profile.with_changes(name=update.name, email=update.email), meta)
+        record_sync(a, cmd.processor, linked, held, meta)
+
+    return Done(
+        cmd.processor, linked, f"profile took name={remote.name}, email={remote.email}", change
+    )
 
 
 # --- payment methods ---------------------------------------------------------------------
@@ -170,9 +198,13 @@ def _remove_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
     linked = _linked(account, processor)
     if method.processor_ref in _refs_at(deps, processor, linked):
         raise RepairNotApplicable(f"{method.processor_ref} is still attached to {linked}")
-    removal = RemoveMethod(account_id=cmd.account_id, method_id=method.method_id)
-    methods.remove_method(deps, removal, ctx)
-    return Done(processor, method.method_id, f"removed: {method.processor_ref} is not there")
+
+    def change(a: Account, meta: EventMeta) -> None:
+        a.remove_method(method.method_id, meta)
+
+    return Done(
+        processor, method.method_id, f"removed: {method.processor_ref} is not there", change
+    )
 
 
 def _refs_at(deps: Deps, processor: Processor, customer_id: str) -> tuple[str, ...]:
@@ -201,15 +233,21 @@ def _resolve_attempt(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext)
     if found is not None and found.requires_action:
         raise RepairNotApplicable("the processor is waiting for the customer to authenticate")
     charge = found or ChargeResult(succeeded=False, decline_code=NOT_RECEIVED)
-    if not record_if_in_flight(deps, cmd.account_id, attempt.attempt_id, charge, ctx):
-        raise RepairNotApplicable(f"attempt {attempt.attempt_id} was settled meanwhile")
+
+    def change(a: Account, meta: EventMeta) -> None:
+        if not apply_charge(deps, a, attempt.attempt_id, charge, meta, NOT_RECEIVED):
+            raise RepairNotApplicable(f"attempt {attempt.attempt_id} was settled meanwhile")
+
     outcome = "succeeded" if charge.succeeded else f"failed ({charge.decline_code})"
-    return Done(attempt.processor, attempt.attempt_id, f"recorded as {outcome}")
+    return Done(attempt.processor, attempt.attempt_id, f"recorded as {outcome}", change)
 
 
 def _record_refund(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
     """Records a refund the processor made that the ledger does not show (its dashboard, or
-    a notification that never arrived), with the processor's amount."""
+    a notification that never arrived), with the processor's amount. A refund the ledger
+    made (its id sent along, a crash lost the recording) is recorded under the ledger's id,
+    as the refund webhook records it: a redelivered notification or a retried refund
+    command then finds it recorded. `--refund` is either id."""
     account = load_account(deps.app, cmd.account_id)
     attempt = account.attempts.get(cmd.attempt_id or "")
     if attempt is None:
@@ -219,7 +257,7 @@ def _record_refund(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
         raise RepairNotApplicable(f"{attempt.processor.value} refunds cannot be looked up")
     payment = lookup.find_payment(attempt.processor_payment_id)
     refunds = payment.refunds if payment is not None else ()
-    refund = next((r for r in refunds if r.refund_id == cmd.refund_id), None)
+    refund = next((r for r in refunds if cmd.refund_id in (r.refund_id, r.ledger_refund_id)), None)
     if payment is None or refund is None:
         raise RepairNotApplicable(f"the processor shows no refund {cmd.refund_id}")
     if {refund.refund_id, refund.ledger_refund_id} & set(account.refund_ids):
@@ -228,12 +266,19 @@ def _record_refund(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
         account_id=cmd.account_id,
         attempt_id=attempt.attempt_id,
         processor_payment_id=attempt.processor_payment_id,
-        refund_id=refund.refund_id,
+        refund_id=refund.ledger_refund_id or refund.refund_id,
         amount=refund.amount,
         currency=payment.currency,
     )
-    processor_events.record_refund(deps, record, ctx)
-    return Done(attempt.processor, refund.refund_id, f"recorded {refund.amount} {payment.currency}")
+
+    def change(a: Account, meta: EventMeta) -> None:
+        if apply_refund(a, record, meta) is Outcome.ALREADY_RECORDED:
+            raise RepairNotApplicable(f"refund {record.refund_id} was recorded meanwhile")
+
+    detail = f"recorded {refund.amount} {payment.currency}"
+    if refund.ledger_refund_id:
+        detail += f" as the ledger's refund {refund.ledger_refund_id}"
+    return Done(attempt.processor, refund.refund_id, detail, change)
 
 
 _REPAIRS: dict[RepairAction, Repair] = {

@@ -21,8 +21,9 @@ from adapters.cli.main import app as cli
 from adapters.processors import RoutingGateway
 from adapters.reconcile import reconcile_account, reconcile_many, repair_and_recheck
 from adapters.stripe import Guard, StripeGateway
+from adapters.webhooks.stripe_refunds import on_refund
 from commands import billing, money
-from commands.base import ProcessorAccounts, load_account
+from commands.base import ProcessorAccounts, load_account, new_id_for
 from commands.customers import sync_customer
 from commands.errors import AccountNotFound, ProviderCustomerDrifted
 from commands.models import (
@@ -32,12 +33,19 @@ from commands.models import (
     Subscribe,
     SyncProviderCustomer,
 )
-from commands.ports import ChargeRequest, ChargeResult, PaymentGateway, ProcessorUnavailable
+from commands.ports import (
+    ChargeRequest,
+    ChargeResult,
+    PaymentGateway,
+    ProcessorUnavailable,
+    RefundRequest,
+)
 from commands.reconcile_compare import FindingKind
 from commands.reconcile_repairs import RepairNotApplicable
 from ledger.errors import ReasonRequired
 from ledger.invoices import InvoiceStatus
-from ledger.payments import AttemptStatus
+from ledger.money import Money
+from ledger.payments import AttemptStatus, Processor
 from queries.reconciliation import get_reconciliation
 from tests.fakes.builders import customer_ctx, support_ctx
 from tests.fakes.clock import FixedClock
@@ -294,6 +302,58 @@ def test_a_refund_made_at_stripe_is_found_and_recorded_by_a_repair(
         fix(
             c, account_id, RepairAction.RECORD_REFUND, attempt_id=paid.attempt_id, refund_id=made.id
         )
+
+
+def test_a_ledger_refund_whose_recording_was_lost_is_repaired_under_the_ledgers_id(
+    stripe_container: Container,  # noqa: F811
+    sdk: stripe.StripeClient,
+) -> None:
+    """Stripe refunded with the ledger's refund id, then the recording was lost (a crash):
+    the repair records it under that id, so the refund command retried and the webhook
+    redelivered find it recorded (refunded once)."""
+    c = stripe_container
+    account_id, _, _ = synced_account(c, sdk)
+    cmd = Subscribe(account_id=account_id, plan_id="pro-monthly-usd", on_session=False)
+    paid = billing.subscribe(c.deps, cmd, customer_ctx()).payment
+    assert paid is not None
+    payment_id = load_account(c.app, account_id).attempts[paid.attempt_id].processor_payment_id
+    assert payment_id is not None
+    refund_ctx = support_ctx("partial refund", uuid4())
+    ours = new_id_for(c.deps, refund_ctx, "refund")  # the id the refund command sends
+    made = c.deps.gateway.refund(
+        RefundRequest(ours, Processor.STRIPE, payment_id, Money(500, "USD"))
+    )  # ... and the recording never happens
+
+    [found] = reconcile_account(c, account_id).findings
+    assert (found.kind, found.subject, found.processor_value) == (
+        FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+        made,
+        "500 USD",
+    )
+    detail, left = fix(
+        c, account_id, RepairAction.RECORD_REFUND, attempt_id=paid.attempt_id, refund_id=made
+    )
+    assert (detail, left) == (f"recorded 500 USD as the ledger's refund {ours}", 0)
+    assert load_account(c.app, account_id).refund_ids == {ours: paid.attempt_id}
+    recorded = len(events_of(c, account_id))
+
+    refund = RefundPayment(account_id=account_id, attempt_id=paid.attempt_id, amount=500)
+    money.refund_payment(c.deps, refund, refund_ctx)  # the refund command, retried
+    delivered = {
+        "id": f"evt_{uuid4().hex[:16]}",
+        "type": "refund.created",
+        "data": {"object": sdk.v1.refunds.retrieve(made).to_dict()},
+    }
+    assert on_refund(c, delivered) == "already_recorded"  # the notification, late
+    assert on_refund(c, delivered) == "already_recorded"  # and redelivered
+
+    assert len(events_of(c, account_id)) == recorded
+    assert load_account(c.app, account_id).attempts[paid.attempt_id].refunded == 500
+    issued = [e for e in events_of(c, account_id) if type(e).__name__ == "RefundIssued"]
+    assert [(e.refund_id, e.amount) for e in issued] == [(ours, 500)]
+    assert [r.id for r in sdk.v1.refunds.list({"payment_intent": payment_id}).data] == [made]
+    with pytest.raises(RepairNotApplicable):
+        fix(c, account_id, RepairAction.RECORD_REFUND, attempt_id=paid.attempt_id, refund_id=made)
 
 
 @pytest.fixture
