@@ -5,9 +5,10 @@ What a repair changes in the ledger (`Done.change`) is saved in the same save as
 record, so a crash or a conflict leaves both or neither, and a retry under the same command
 id either replays or does the whole repair. The processor-side writes (push-customer,
 push-default) are idempotent: a retry after the write and before the save finds its
-precondition still holding, writes again (no change) and records the repair once. Not
-detach-method: its retry finds the method detached already and raises RepairNotApplicable
-(the processor keeps no trace of which command detached it).
+precondition still holding, writes again (no change) and records the repair once.
+detach-method is not (its retry finds the method gone, as a stale finding would), so with
+a command id it first records `ReconciliationRepairStarted` under an id derived from it: a
+retry that finds the method detached and its own start knows the detach was its own.
 
 A repair checks its precondition against the processor again before it acts (a finding may
 be stale), and never touches a payment still in flight (commands/reconcile_compare.py
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from uuid import UUID, uuid5
 
 from pydantic import ValidationError
 
@@ -95,7 +97,7 @@ def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Repair
     if account.lifting_bad_debt:
         raise AttemptInFlight("a bad-debt payment is in flight: no repairs until it settles")
     effect_ctx = follow_up(ctx)
-    done = _REPAIRS[cmd.action](deps, cmd, effect_ctx)
+    done = _REPAIRS[cmd.action](deps, cmd, ctx)
 
     def record(a: Account) -> None:
         if done.change is not None:
@@ -179,13 +181,41 @@ def _detach_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
     if any(m.processor_ref == ref and m.usable for m in account.methods.values()):
         raise RepairNotApplicable(f"{ref} is a usable method of this account")
     linked = _linked(account, cmd.processor)
+    done = Done(cmd.processor, ref, f"{ref} detached from {linked}")
     if ref not in _refs_at(deps, cmd.processor, linked):
+        if _started_before(account, ctx):  # detached by this command's try that crashed
+            return done
         raise RepairNotApplicable(f"{ref} is not attached to {linked}")
+    _start(deps, cmd, ctx, ref)
     if cmd.processor is Processor.BRAINTREE:
         paypal_vault(deps).delete_method(ref)
     else:
         card_vault(deps).detach_card(ref)
-    return Done(cmd.processor, ref, f"{ref} detached from {linked}")
+    return done
+
+
+def _started_id(command_id: UUID) -> UUID:
+    return uuid5(command_id, "repair-started")
+
+
+def _started_before(account: Account, ctx: CommandContext) -> bool:
+    started = ctx.command_id and account.version_after_command(_started_id(ctx.command_id))
+    return bool(started)
+
+
+def _start(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext, subject: str) -> None:
+    """`ReconciliationRepairStarted`, saved before the processor is asked (none without a
+    command id: no retry could be told from another repair)."""
+    if ctx.command_id is None:
+        return
+    started = ctx.model_copy(
+        update={"command_id": _started_id(ctx.command_id), "causation_id": ctx.command_id}
+    )
+
+    def act(a: Account) -> None:
+        a.start_repair(cmd.action.value, cmd.processor, subject, meta_of(deps, started))
+
+    load_act_save(deps, cmd.account_id, started, act)
 
 
 def _remove_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:

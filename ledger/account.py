@@ -263,16 +263,26 @@ class Account(Aggregate):
         self, repair: str, processor: Processor, subject: str, detail: str, meta: EventMeta
     ) -> None:
         """Records a reconciliation repair (support, with a reason; closed accounts too)."""
-        if meta.actor.kind is not ActorKind.SUPPORT:
-            raise SupportOnly("reconciliation repairs are a support action")
-        if not meta.reason:
-            raise ReasonRequired("a reconciliation repair needs a reason")
+        _require_repair_meta(meta)
         self.trigger_event(
             ev.ReconciliationRepaired,
             repair=repair,
             processor=processor.value,
             subject=subject,
             detail=detail,
+            meta=meta,
+        )
+
+    def start_repair(
+        self, repair: str, processor: Processor, subject: str, meta: EventMeta
+    ) -> None:
+        """Records that a repair is about to act at the processor (before it asks)."""
+        _require_repair_meta(meta)
+        self.trigger_event(
+            ev.ReconciliationRepairStarted,
+            repair=repair,
+            processor=processor.value,
+            subject=subject,
             meta=meta,
         )
 
@@ -878,3 +888,10 @@ def _require_plan_of(sub: Subscription, plan: Plan) -> None:
 
 def _cash(processor: Processor) -> L:
     return L.CASH_BRAINTREE if processor is Processor.BRAINTREE else L.CASH_STRIPE
+
+
+def _require_repair_meta(meta: EventMeta) -> None:
+    if meta.actor.kind is not ActorKind.SUPPORT:
+        raise SupportOnly("reconciliation repairs are a support action")
+    if not meta.reason:
+        raise ReasonRequired("a reconciliation repair needs a reason")

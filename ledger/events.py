@@ -358,3 +358,18 @@ class ReconciliationRepaired(AccountEvent):
 
     def apply_to(self, account: Account) -> None:
         return None  # a record of the repair; the account's state is unchanged
+
+
+class ReconciliationRepairStarted(AccountEvent):
+    """Support started a repair whose only effect is at the processor and leaves no trace
+    there of who made it (detach-method): saved before the processor is asked, so a retry
+    of the same repair command that finds the effect made knows it is its own and records
+    `ReconciliationRepaired`. A start with no `ReconciliationRepaired` caused by the same
+    command is a repair that did not finish (the processor refused, or nobody retried)."""
+
+    repair: str
+    processor: str
+    subject: str
+
+    def apply_to(self, account: Account) -> None:
+        return None  # a record of the attempt; the account's state is unchanged

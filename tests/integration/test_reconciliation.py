@@ -41,7 +41,8 @@ from commands.ports import (
     RefundRequest,
 )
 from commands.reconcile_compare import FindingKind
-from commands.reconcile_repairs import RepairNotApplicable
+from commands.reconcile_repairs import RepairNotApplicable, repair
+from ledger import events as ev
 from ledger.errors import ReasonRequired
 from ledger.invoices import InvoiceStatus
 from ledger.money import Money
@@ -49,6 +50,7 @@ from ledger.payments import AttemptStatus, Processor
 from queries.reconciliation import get_reconciliation
 from tests.fakes.builders import customer_ctx, support_ctx
 from tests.fakes.clock import FixedClock
+from tests.fakes.failing_store import fail_saves_of
 from tests.harness import LocalStripeServer, free_port
 from tests.integration.test_stripe_gateway import (  # noqa: F401 - the fixture
     FAST,
@@ -201,6 +203,52 @@ def test_cards_attached_or_detached_behind_the_ledgers_back_are_found_and_repair
     [method_id] = load_account(c.app, account_id).methods
     assert fix(c, account_id, RepairAction.REMOVE_METHOD, method_id=method_id)[1] == 0
     assert not load_account(c.app, account_id).methods[method_id].usable
+
+
+def test_a_detach_whose_record_was_lost_is_recorded_once_by_the_retry(
+    stripe_container: Container,  # noqa: F811
+    sdk: stripe.StripeClient,
+) -> None:
+    """The card is detached at Stripe, then the save of the repair's record fails: the
+    retry (same command id) finds the card detached and its own start, and records the
+    repair once. Another command finding the card gone is refused, as a stale finding."""
+    c = stripe_container
+    account_id, customer, _ = synced_account(c, sdk)
+    stray = card(sdk)
+    sdk.v1.payment_methods.attach(stray, {"customer": customer})
+    fail_saves_of(c.deps.app, ev.ReconciliationRepaired, lambda: RuntimeError("crash"), 1)
+    cmd = RepairReconciliation(
+        account_id=account_id, action=RepairAction.DETACH_METHOD, method_ref=stray
+    )
+    ctx = support_ctx("attached by hand at Stripe", uuid4())
+    with pytest.raises(RuntimeError):
+        repair(c.deps, cmd, ctx)
+    assert sdk.v1.payment_methods.retrieve(stray).customer is None  # detached, not recorded
+    assert [type(e).__name__ for e in events_of(c, account_id)][-1] == (
+        "ReconciliationRepairStarted"
+    )
+
+    with pytest.raises(RepairNotApplicable):  # another command: nothing says it was its own
+        repair(c.deps, cmd, support_ctx("attached by hand at Stripe", uuid4()))
+    assert repair(c.deps, cmd, ctx).detail == f"{stray} detached from {customer}"
+    assert repair(c.deps, cmd, ctx).result.replayed
+    started, record = [
+        e
+        for e in events_of(c, account_id)
+        if type(e).__name__ in ("ReconciliationRepairStarted", "ReconciliationRepaired")
+    ]
+    assert (type(started).__name__, started.subject, started.meta.causation_id) == (
+        "ReconciliationRepairStarted",
+        stray,
+        ctx.command_id,
+    )
+    assert (type(record).__name__, record.subject, record.meta.command_id) == (
+        "ReconciliationRepaired",
+        stray,
+        ctx.command_id,
+    )
+    assert record.meta.reason == "attached by hand at Stripe"
+    assert reconcile_account(c, account_id).findings == ()
 
 
 def test_a_default_changed_at_stripe_is_a_mismatch_the_push_default_repair_undoes(

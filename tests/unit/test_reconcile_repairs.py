@@ -27,6 +27,7 @@ from tests.fakes.billing import CARD, subscribe, usd_account
 from tests.fakes.builders import in_memory_deps, open_cmd, service_ctx, support_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.customers import FakeCustomers
+from tests.fakes.failing_store import fail_saves_of
 from tests.fakes.gateway import FakeGateway
 from tests.unit.given import customer, given, kinds, support
 
@@ -52,6 +53,22 @@ def test_a_repair_without_support_or_without_a_reason_is_refused() -> None:
     with pytest.raises(ReasonRequired):
         account.record_repair("push-customer", Processor.STRIPE, "cus_1", "x", support(reason=""))
     assert kinds(list(account.collect_events())) == []
+
+
+def test_a_repair_start_is_recorded_for_support_with_a_reason_only() -> None:
+    account = given()
+    with pytest.raises(SupportOnly):
+        account.start_repair("detach-method", Processor.STRIPE, "pm_1", customer())
+    with pytest.raises(ReasonRequired):
+        account.start_repair("detach-method", Processor.STRIPE, "pm_1", support(reason=""))
+    account.start_repair("detach-method", Processor.STRIPE, "pm_1", support())
+    [started] = account.collect_events()
+    assert isinstance(started, ev.ReconciliationRepairStarted)
+    assert (started.repair, started.processor, started.subject) == (
+        "detach-method",
+        "stripe",
+        "pm_1",
+    )
 
 
 def test_the_handler_asks_for_support_and_a_reason_before_anything_else() -> None:
@@ -83,22 +100,7 @@ class Payments:
 def fails_saving_the_record(deps: Deps, failure: Callable[[], Exception], times: int) -> Deps:
     """Deps whose store fails `times` saves that carry a ReconciliationRepaired (a crash, or
     a rival's save, at the record of the repair), then saves normally."""
-    real = deps.app.save
-    left = [times]
-
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
-        carries = any(
-            isinstance(e, ev.ReconciliationRepaired)
-            for a in aggregates
-            if isinstance(a, Account)
-            for e in a.pending_events
-        )
-        if carries and left[0] > 0:
-            left[0] -= 1
-            raise failure()
-        return real(*aggregates, **kwargs)
-
-    deps.app.save = save  # type: ignore[method-assign]
+    fail_saves_of(deps.app, ev.ReconciliationRepaired, failure, times)
     return deps
 
 
