@@ -67,6 +67,8 @@ class Container:
         self.close()
 
     def close(self) -> None:
+        if self.checkout is not None:
+            self.checkout.human_check.close()
         self.pool.close()
         self.app.close()
 

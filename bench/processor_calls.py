@@ -87,6 +87,9 @@ class TimedHumanCheck:
         finally:
             self.seconds += time.perf_counter() - began
 
+    def close(self) -> None:
+        self._inner.close()
+
 
 @contextmanager
 def counting_stripe_clients() -> Iterator[list[CountingHttpClient]]:

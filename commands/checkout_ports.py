@@ -33,6 +33,10 @@ class HumanCheck(Protocol):
         """Raises HumanCheckUnavailable when the verifier cannot be reached."""
         ...
 
+    def close(self) -> None:
+        """Releases its connections (when the container closes)."""
+        ...
+
 
 class SessionStoreUnavailable(DomainError):
     """The payment-session store (Redis) could not be reached; try again."""
