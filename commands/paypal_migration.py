@@ -12,10 +12,12 @@ id derived the same way (`command_id_for`). So:
 * a failure of one method (revoked at PayPal, unknown token) is reported and the batch goes
   on; a processor outage (`ProcessorUnavailable`) stops the batch, to be rerun later.
 
-The collection path is not touched: it follows the default method (ledger.methods). An
-account whose default is the migrated PayPal method stays on `send_invoice`, now collected
-through a billing agreement; the migrated method does not become the default where it was
-not (the default is the customer's choice), so a card default stays `charge_automatically`.
+The collection path follows the default method (ledger.methods.collection_path), and a
+legacy-vaulted PayPal default is the wrong dunning path (`charge_automatically`). So an
+account whose default is the migrated method moves, with all its subscriptions, to
+`send_invoice`, collected through the billing agreement; the migrated method does not become
+the default where it was not (the default is the customer's choice), so a card default
+stays `charge_automatically`. The report shows each account's path before and after.
 """
 
 from __future__ import annotations
@@ -102,9 +104,14 @@ class PlannedMethod:
     def action(self) -> str:
         if self.skip_reason is not None:
             return f"skip: {self.skip_reason}"
-        path = f"collection path stays {self.collection_path.value}"
-        if self.is_default:
-            path += " (the default: collected through the billing agreement)"
+        if self.is_default:  # the default decides the path: the migration moves it
+            path = (
+                f"collection path {self.collection_path.value} -> "
+                f"{CollectionPath.PAYPAL_SEND_INVOICE.value} (the default: collected through "
+                "the billing agreement)"
+            )
+        else:
+            path = f"collection path stays {self.collection_path.value} (not the default)"
         return f"re-vault {self.old_ref} as billing agreement {self.new_ref}; {path}"
 
 

@@ -2,9 +2,12 @@
 
 The collection path of every subscription is derived from the account's methods, never
 stored: a stored copy drifts (the "adding PayPal flips every subscription" trap). The rule:
-the default method decides. A PayPal default means Stripe invoices are sent
-(`send_invoice`, due in N days) and collected through Braintree; a card default, or no
-usable default, means Stripe charges automatically.
+the default method decides. A PayPal default vaulted as a billing agreement means Stripe
+invoices are sent (`send_invoice`, due in N days) and collected through Braintree; a card
+default, no usable default, or a PayPal default vaulted through the legacy path (no billing
+agreement) means Stripe charges automatically. The last one is the brief's "wrong dunning
+path": such a customer is charged at once and dunned on failed charges rather than on the
+invoice falling due, until the token migration re-vaults the method as an agreement.
 """
 
 from __future__ import annotations
@@ -109,6 +112,11 @@ def default_after_removal(
 
 def collection_path(methods: Mapping[str, PaymentMethod], default_id: str | None) -> CollectionPath:
     default = methods.get(default_id) if default_id else None
-    if default is not None and default.usable and default.kind is MethodKind.PAYPAL:
+    if default is not None and default.usable and is_paypal_agreement(default):
         return CollectionPath.PAYPAL_SEND_INVOICE
     return CollectionPath.STRIPE_AUTOMATIC
+
+
+def is_paypal_agreement(method: PaymentMethod) -> bool:
+    """A PayPal method on the correct path (a legacy-vaulted one is not, until migrated)."""
+    return method.kind is MethodKind.PAYPAL and method.vault_path is not VaultPath.LEGACY

@@ -59,6 +59,7 @@ class MethodFacts:
     kind: str  # card, paypal
     added_seq: int
     usable: bool
+    legacy: bool = False  # PayPal vaulted through the legacy path (until token migration)
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,15 @@ class HealthFacts:
 
     @property
     def collection_path(self) -> str:
-        """As `ledger.methods.collection_path`: PayPal default -> send_invoice."""
+        """As `ledger.methods.collection_path`: a PayPal default vaulted as a billing
+        agreement -> send_invoice (a legacy-vaulted one stays on charge_automatically)."""
         default = self.methods.get(self.default_method_id or "")
-        if default is not None and default.usable and default.kind == "paypal":
+        if (
+            default is not None
+            and default.usable
+            and default.kind == "paypal"
+            and not default.legacy
+        ):
             return "send_invoice"
         return "charge_automatically"
 
@@ -191,7 +198,7 @@ def _at(value: str | None) -> datetime | None:
 def _detail(s: HealthFacts) -> dict[str, Any]:
     return {
         "methods": {
-            k: {"kind": m.kind, "added_seq": m.added_seq, "usable": m.usable}
+            k: {"kind": m.kind, "added_seq": m.added_seq, "usable": m.usable, "legacy": m.legacy}
             for k, m in s.methods.items()
         },
         "default_method_id": s.default_method_id,
@@ -265,9 +272,18 @@ def _unusable(s: HealthFacts, method_id: str) -> HealthFacts:
 
 def _method_added(s: HealthFacts, d: Mapping[str, Any]) -> HealthFacts:
     m = d["method"]
-    methods = {**s.methods, m["method_id"]: MethodFacts(m["kind"], int(m["added_seq"]), True)}
+    legacy = m.get("vault_path") == "legacy"
+    facts = MethodFacts(m["kind"], int(m["added_seq"]), True, legacy)
+    methods = {**s.methods, m["method_id"]: facts}
     default = m["method_id"] if d["make_default"] or s.default_method_id is None else None
     return replace(s, methods=methods, default_method_id=default or s.default_method_id)
+
+
+def _migrated(s: HealthFacts, method_id: str) -> HealthFacts:
+    facts = s.methods.get(method_id)
+    if facts is None:
+        return s
+    return replace(s, methods={**s.methods, method_id: replace(facts, legacy=False)})
 
 
 def _invoice(s: HealthFacts, invoice_id: str, **changes: Any) -> HealthFacts:
@@ -345,6 +361,8 @@ def _step(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
             return _method_added(s, d)
         case "DefaultPaymentMethodSet":
             return replace(s, default_method_id=d["method_id"])
+        case "PaymentMethodTokenMigrated":
+            return _migrated(s, d["method_id"])
         case "PaymentMethodRemoved" | "PaymentMethodExpired" | "PaymentMethodRevoked":
             return _unusable(s, d["method_id"])
         case "Subscribed" | "SubscriptionChanged":

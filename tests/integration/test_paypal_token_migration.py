@@ -214,11 +214,14 @@ def test_migration_records_events_and_collects_paypal_through_the_agreement(
 ) -> None:
     paypal_default = legacy_account(container.deps, vault)
     card_default = legacy_account(container.deps, vault, card_default=True)
+    for account_id in (paypal_default, card_default):  # the legacy path: the wrong one
+        path = load_account(container.app, account_id).collection_path
+        assert path is CollectionPath.STRIPE_AUTOMATIC
     report = migration(container, vault).run([paypal_default, card_default])
     assert [r.outcome for r in report.results] == [Outcome.MIGRATED] * 2
 
     for account_id, path in (
-        (paypal_default, CollectionPath.PAYPAL_SEND_INVOICE),
+        (paypal_default, CollectionPath.PAYPAL_SEND_INVOICE),  # moved by the migration
         (card_default, CollectionPath.STRIPE_AUTOMATIC),  # the default decides, not PayPal
     ):
         account = load_account(container.app, account_id)

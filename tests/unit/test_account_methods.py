@@ -332,10 +332,14 @@ def test_a_revoked_legacy_token_is_not_migrated() -> None:
     assert account.collect_events() == []
 
 
-def test_a_migrated_default_paypal_stays_on_the_paypal_collection_path() -> None:
+def test_a_legacy_paypal_default_is_on_the_wrong_path_until_its_token_is_migrated() -> None:
     account = given(card("card-1"), paypal("pp-1", default=True, vault_path=VaultPath.LEGACY))
+    before = account.collection_path
     account.migrate_token("pp-1", "bt_new", "B-77", system())
-    assert account.collection_path is CollectionPath.PAYPAL_SEND_INVOICE
+    assert (before, account.collection_path) == (
+        CollectionPath.STRIPE_AUTOMATIC,
+        CollectionPath.PAYPAL_SEND_INVOICE,
+    )
 
 
 # --- the derived collection path (the PayPal trap) -------------------------------------------

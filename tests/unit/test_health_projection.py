@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.envelope import envelope_of
+from ledger.methods import VaultPath
 from ledger.payments import AttemptPurpose, Processor
 from projections.base import fold_all
 from projections.health import HealthFacts, HealthProjection
@@ -84,12 +85,19 @@ def test_the_collection_path_follows_the_methods_like_the_aggregate() -> None:
         [paypal(default=True), card(), lambda a: a.set_default_method("card-1", meta())],
         [card(default=True), paypal(), lambda a: a.remove_method("card-1", meta())],
         [card(default=True), lambda a: a.expire_method("card-1", meta())],
+        [card(), paypal(default=True, vault_path=VaultPath.LEGACY)],
+        [
+            paypal(default=True, vault_path=VaultPath.LEGACY),
+            lambda a: a.migrate_token("pp-1", "bt_new", "B-1", meta()),
+        ],
     ]
     for steps in cases:
         state = folded(*steps)
         account = replayed(history(*steps))
         assert state.collection_path == account.collection_path.value
         assert state.default_method_id == account.default_method_id
+    paths = [folded(*steps).collection_path for steps in cases[-2:]]
+    assert paths == ["charge_automatically", "send_invoice"]  # legacy, then migrated
     no_default = folded(card(default=True), lambda a: a.expire_method("card-1", meta()))
     assert not no_default.usable_default_method
 

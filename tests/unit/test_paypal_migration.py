@@ -81,7 +81,8 @@ def test_the_plan_lists_legacy_paypal_methods_with_their_collection_path(
     [second] = plan_account(load_account(deps.app, card_default))
     assert first.to_migrate
     assert first.is_default
-    assert first.collection_path is CollectionPath.PAYPAL_SEND_INVOICE
+    assert first.collection_path is CollectionPath.STRIPE_AUTOMATIC  # the wrong path
+    assert "charge_automatically -> send_invoice" in first.action
     assert first.customer_id == str(paypal_default)
     assert first.new_ref == new_token_for(paypal_default, first.method_id)
     assert second.to_migrate
