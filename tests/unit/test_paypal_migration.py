@@ -232,7 +232,7 @@ def test_an_unknown_account_has_an_empty_plan(job: TokenMigration) -> None:
 
 
 class _Waited(Exception):
-    pass
+    """Raised by the test's sleep: the throttle asked to wait."""
 
 
 def test_the_throttle_grants_the_rate_then_makes_the_next_caller_wait() -> None:
