@@ -15,6 +15,7 @@ from uuid import UUID
 
 import structlog
 
+from commands import methods
 from commands.base import (
     CommandResult,
     Deps,
@@ -27,6 +28,8 @@ from commands.base import (
 from commands.customers import sync_customer
 from commands.errors import ProcessorNotConfigured
 from commands.models import (
+    AddCard,
+    AddPayPal,
     AddVaultedCard,
     CommandContext,
     RemoveMethod,
@@ -44,7 +47,7 @@ from commands.ports import (
     ProviderCustomerNotFound,
 )
 from ledger.account import Account
-from ledger.methods import MethodKind, MethodState, PaymentMethod, VaultPath
+from ledger.methods import MethodKind, MethodState, PaymentMethod
 from ledger.payments import Processor
 
 log = structlog.get_logger("vaulting")
@@ -73,21 +76,16 @@ def add_vaulted_card(deps: Deps, cmd: AddVaultedCard, ctx: CommandContext) -> Co
         return done
     customer_id = customer_of(deps, cmd.account_id, Processor.STRIPE, ctx)
     card = cards.attach_card(customer_id, cmd.payment_method)
-    method_id = new_id_for(deps, ctx, "method")
-
-    def act(account: Account) -> None:
-        account.add_card(
-            method_id,
-            card.method_ref,
-            card.brand,
-            card.last4,
-            card.exp_month,
-            card.exp_year,
-            cmd.make_default,
-            meta_of(deps, ctx),
-        )
-
-    result = load_act_save(deps, cmd.account_id, ctx, act)
+    add = AddCard(
+        account_id=cmd.account_id,
+        processor_ref=card.method_ref,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        make_default=cmd.make_default,
+    )
+    result = methods.add_card(deps, add, ctx)
     if cmd.make_default:
         _push_default(deps, load_account(deps.app, cmd.account_id))
     return result
@@ -106,20 +104,15 @@ def vault_paypal(deps: Deps, cmd: VaultPayPal, ctx: CommandContext) -> CommandRe
     vaulted = paypal.vault_nonce(
         customer_id, cmd.nonce, method_ref=method_id, make_default=cmd.make_default
     )
-    path = VaultPath.BILLING_AGREEMENT if vaulted.is_billing_agreement else VaultPath.LEGACY
-
-    def act(account: Account) -> None:
-        account.add_paypal(
-            method_id,
-            vaulted.method_ref,
-            vaulted.billing_agreement_id,
-            vaulted.payer_email or account.profile.email,
-            path,
-            cmd.make_default,
-            meta_of(deps, ctx),
-        )
-
-    return load_act_save(deps, cmd.account_id, ctx, act)
+    add = AddPayPal(
+        account_id=cmd.account_id,
+        token=vaulted.method_ref,
+        billing_agreement_id=vaulted.billing_agreement_id,
+        payer_email=vaulted.payer_email or load_account(deps.app, cmd.account_id).profile.email,
+        legacy_vault=not vaulted.is_billing_agreement,
+        make_default=cmd.make_default,
+    )
+    return methods.add_paypal(deps, add, ctx)
 
 
 def set_default_method(deps: Deps, cmd: SetDefaultMethod, ctx: CommandContext) -> CommandResult:

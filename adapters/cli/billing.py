@@ -11,10 +11,8 @@ from uuid import UUID, uuid4
 import typer
 from rich.console import Console
 
-from adapters.bootstrap import Container, build
-from adapters.cli.runtime import open_account_pages
-from adapters.logging import configure_logging
-from adapters.settings import Settings
+from adapters.bootstrap import Container
+from adapters.cli.runtime import configured_container, open_account_pages
 from commands import billing, janitor, money
 from commands.models import (
     CommandContext,
@@ -34,12 +32,6 @@ console = Console()
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
 Reason = Annotated[str, typer.Option(help="Why (recorded on the events; required)")]
 PAGE = 500
-
-
-def _container() -> Container:
-    settings = Settings()
-    configure_logging(settings.wants_json_logs(), settings.log_level)
-    return build(settings)
 
 
 def _ctx(actor: str, reason: str | None, kind: ActorKind = ActorKind.SUPPORT) -> CommandContext:
@@ -62,7 +54,7 @@ def resolve_in_flight(
     """Ask the processors about attempts pending too long, and record what they say; cancel
     waits for the customer (3-D Secure) that expired and record them failed."""
     older_than = timedelta(minutes=older_than_minutes)
-    with _container() as container:
+    with configured_container() as container:
         if account is None:
             with container.connection() as conn:
                 now = container.deps.clock.now()
@@ -87,7 +79,7 @@ def run(
 ) -> None:
     """Renewals, dunning and credit expiry due now."""
     totals = {"accounts": 0, "renewed": 0, "attempts": 0, "exhausted": 0, "errors": 0}
-    with _container() as container:
+    with configured_container() as container:
         pages = [account] if account else open_account_pages(container, PAGE)
         for page in pages:
             report = billing.run_billing(
@@ -151,7 +143,7 @@ def refund(
 
 
 def _do(action: Callable[[Container], int], done: str) -> None:
-    with _container() as container:
+    with configured_container() as container:
         try:
             version = action(container)
         except DomainError as error:

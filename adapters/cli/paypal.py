@@ -10,10 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.bootstrap import Container, build
-from adapters.logging import configure_logging
+from adapters.cli.runtime import configured_container
 from adapters.postgres.paypal_candidates import LegacyPayPalAccounts
-from adapters.settings import Settings
 from adapters.throttle import Throttle
 from commands.models import CommandContext
 from commands.paypal_migration import MigrationReport, Outcome, TokenMigration
@@ -24,12 +22,6 @@ console = Console()
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
 EXIT_FAILURES = 1
 EXIT_STOPPED = 3
-
-
-def _container() -> Container:
-    settings = Settings()
-    configure_logging(settings.wants_json_logs(), settings.log_level)
-    return build(settings)
 
 
 @app.command("migrate-tokens")
@@ -57,7 +49,7 @@ def migrate_tokens(
         surface=Surface.CLI,
         reason=reason,
     )
-    with _container() as container:
+    with configured_container() as container:
         if container.paypal is None:
             console.print("[red]Braintree is not configured[/red] (LEDGER_BRAINTREE_*)")
             raise typer.Exit(code=2)

@@ -22,11 +22,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from adapters.bootstrap import Container, build
+from adapters.bootstrap import Container
+from adapters.cli.runtime import configured_container
 from adapters.kafka.groups import GroupStatus, describe_groups
 from adapters.kafka.projector import group_id
-from adapters.logging import configure_logging
-from adapters.settings import Settings
 from ledger.errors import DomainError
 from projections import rebuild as rebuilds
 from projections.base import Projection
@@ -34,12 +33,6 @@ from queries.projections import ProjectionStatus, projection_statuses
 
 app = typer.Typer(no_args_is_help=True, help="Read models.")
 console = Console()
-
-
-def _container() -> Container:
-    settings = Settings()
-    configure_logging(settings.wants_json_logs(), settings.log_level)
-    return build(settings)
 
 
 class RateColumn(ProgressColumn):
@@ -69,7 +62,7 @@ def rebuild(
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
 ) -> None:
     """Rebuild into a shadow schema, compare with the live model, swap what differs."""
-    with _container() as container:
+    with configured_container() as container:
         names = list(container.projections) if name == "all" else [name]
         if unknown := [n for n in names if n not in container.projections]:
             raise typer.BadParameter(f"unknown projection {unknown}; {list(container.projections)}")
@@ -132,7 +125,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per projection")] = False,
 ) -> None:
     """Each projection's position, the store's head, lag, consumer group and last rebuild."""
-    with _container() as container:
+    with configured_container() as container:
         names = list(container.projections)
         groups = _groups(container, [container.projections[n] for n in names])
         statuses = _statuses(container, names)

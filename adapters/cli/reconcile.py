@@ -15,11 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from adapters.bootstrap import Container, build
-from adapters.cli.runtime import open_account_pages
-from adapters.logging import configure_logging
+from adapters.cli.runtime import configured_container, open_account_pages
 from adapters.reconcile import RunSummary, reconcile_many, repair_and_recheck
-from adapters.settings import Settings
 from commands.models import CommandContext, RepairAction, RepairReconciliation
 from commands.reconcile import AccountCheck
 from ledger.errors import DomainError
@@ -46,12 +43,6 @@ console = Console()
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
 
 
-def _container() -> Container:
-    settings = Settings()
-    configure_logging(settings.wants_json_logs(), settings.log_level)
-    return build(settings)
-
-
 @app.command("run")
 def run(
     account: Annotated[list[UUID] | None, typer.Argument(help="Accounts to check")] = None,
@@ -60,7 +51,7 @@ def run(
     """Check accounts against the processors and store what each check finds."""
     if not account and not all_accounts:
         raise typer.BadParameter("name accounts, or pass --all")
-    with _container() as container:
+    with configured_container() as container:
         ids = (
             list(account or [])
             if not all_accounts
@@ -107,7 +98,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="The stored check as JSON")] = False,
 ) -> None:
     """What the last check of the account found (the read model; nothing is asked)."""
-    with _container() as container, container.connection() as conn:
+    with configured_container() as container, container.connection() as conn:
         view = get_reconciliation(conn, account_id)
     if view is None:
         console.print(f"[red]{account_id} was never reconciled[/red]")
@@ -154,7 +145,7 @@ def repair(
         surface=Surface.CLI,
         reason=reason or None,
     )
-    with _container() as container:
+    with configured_container() as container:
         try:
             cmd = RepairReconciliation(
                 account_id=account_id,

@@ -14,12 +14,14 @@ import structlog
 import uvicorn
 from prometheus_client import start_http_server
 
-from adapters.bootstrap import Container
+from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.kafka import projector
 from adapters.kafka.relay import Relay, new_producer
+from adapters.logging import configure_logging
 from adapters.metrics import record_batch
+from adapters.settings import Settings
 from projections.feed import follow
 from projections.runtime import BatchOutcome
 from queries.accounts import open_account_ids
@@ -117,3 +119,11 @@ def open_account_pages(container: Container, size: int = 500) -> Iterator[list[U
             return
         yield page
         after = page[-1]
+
+
+def configured_container() -> Container:
+    """The container from the environment's settings, with logging configured (the CLI's
+    subcommands; nothing connects before this is called)."""
+    settings = Settings()
+    configure_logging(settings.wants_json_logs(), settings.log_level)
+    return build(settings)
