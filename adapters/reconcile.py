@@ -19,6 +19,7 @@ import structlog
 
 from adapters.bootstrap import Container
 from adapters.postgres.reconciliation import store_check
+from commands.base import load_account
 from commands.errors import AccountNotFound
 from commands.models import CommandContext, RepairReconciliation
 from commands.reconcile import AccountCheck, check_account
@@ -100,7 +101,21 @@ def on_customer_updated(container: Container, event: dict[str, Any]) -> str:
     except ValueError:
         return "not_ours"
     try:
+        if _echo_of_our_sync(container, account_id, event["data"]["object"]):
+            return "in_step"
         reconcile_account(container, account_id)
     except AccountNotFound:
         return "refused"
     return "reconciled"
+
+
+def _echo_of_our_sync(container: Container, account_id: UUID, customer: dict[str, Any]) -> bool:
+    """The customer holds what the ledger last wrote there: the event is our own sync coming
+    back (every profile edit causes one), and nothing can have drifted; a whole check of
+    the account (one lookup per payment) would be wasted on it."""
+    synced = load_account(container.app, account_id).provider_synced.get("stripe")
+    return synced is not None and synced == {
+        "customer_id": customer.get("id"),
+        "name": customer.get("name") or "",
+        "email": customer.get("email") or "",
+    }

@@ -17,11 +17,13 @@ from pydantic import SecretStr
 from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from adapters.reconcile import on_customer_updated
 from adapters.settings import Settings
 from commands.base import load_account
 from commands.reconcile import check_account
 from ledger.meta import ActorKind
 from ledger.methods import CollectionPath, MethodKind, VaultPath
+from queries.reconciliation import get_reconciliation
 from tests.braintree_gateway import LocalBraintreeGateway
 from tests.fakes.clock import FixedClock
 from tests.fakes.turnstile_server import TurnstileServer
@@ -624,3 +626,28 @@ def test_a_card_removed_while_stripe_is_down_is_removed_here_and_listed_for_deta
     assert [(f.kind.value, f.subject) for f in findings] == [("method_unknown_to_ledger", pm)]
     assert findings[0].repair is not None
     assert "detach-method" in findings[0].repair
+
+
+def test_the_customer_updated_echo_of_our_own_sync_runs_no_check(
+    api: Api, localstripe: LocalStripeServer
+) -> None:
+    client = api.client()
+    account_id, _ = open_account(client)
+    client.patch(
+        f"/internal/accounts/{account_id}", json={"name": "Ada King"}, headers=as_(SERVICE)
+    )
+    customer_id = load_account(api.container.app, account_id).provider_customers["stripe"]
+    at_stripe = sdk_client(localstripe).v1.customers.retrieve(customer_id).to_dict()
+    echo = {"type": "customer.updated", "data": {"object": at_stripe}}
+    assert on_customer_updated(api.container, echo) == "in_step"
+    with api.container.connection() as conn:
+        assert get_reconciliation(conn, account_id) is None  # no check was run or stored
+    sdk = sdk_client(localstripe)
+    sdk.v1.customers.update(customer_id, {"email": "edited@stripe.example"})
+    edited = sdk.v1.customers.retrieve(customer_id).to_dict()
+    edit = {"type": "customer.updated", "data": {"object": edited}}
+    assert on_customer_updated(api.container, edit) == "reconciled"
+    with api.container.connection() as conn:
+        view = get_reconciliation(conn, account_id)
+    assert view is not None
+    assert [f.kind for f in view.findings] == ["customer_drifted"]
