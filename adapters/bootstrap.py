@@ -30,7 +30,7 @@ from commands.catalogue import StaticCatalogue
 from commands.checkout import Checkout
 from commands.checkout_ports import SessionStore
 from commands.handlers import Deps
-from commands.ports import Clock
+from commands.ports import Clock, PaymentLookup
 from ledger.dunning import DunningPolicy
 from ledger.payments import Processor
 from projections.base import Projection
@@ -101,20 +101,24 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     stripe = stripe_gateway(settings)
     braintree = braintree_client(settings)
     paypal = BraintreePayPalVault(braintree) if braintree else None
+    sales = BraintreeGateway(braintree) if braintree else None
+    payments: dict[Processor, PaymentLookup] = {}
+    if stripe:
+        payments[Processor.STRIPE] = stripe
+    if sales:
+        payments[Processor.BRAINTREE] = sales
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
-        gateway=payment_gateway(
-            stripe=stripe, braintree=BraintreeGateway(braintree) if braintree else None
-        ),
+        gateway=payment_gateway(stripe=stripe, braintree=sales),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
         processors=ProcessorAccounts(
             stripe_customers=stripe,
             cards=stripe,
             paypal=paypal,
-            payments={Processor.STRIPE: stripe} if stripe else {},
+            payments=payments,
         ),
     )
     return Container(

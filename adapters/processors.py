@@ -52,8 +52,9 @@ def stripe_gateway(settings: Settings) -> StripeGateway | None:
         api_base=settings.stripe_api_base,
         timeout_s=settings.stripe_timeout_s,
         lookup=settings.stripe_lookup,
+        disputes=settings.stripe_disputes,
     )
-    return StripeGateway(make_client(config), lookup=config.lookup)
+    return StripeGateway(make_client(config), lookup=config.lookup, disputes=config.disputes)
 
 
 def braintree_client(settings: Settings) -> BraintreeClient | None:

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default="search",
         description="finding a charge by attempt id: Search API, or listing (localstripe)",
     )
+    stripe_disputes: bool = Field(
+        default=True,
+        description="reconciliation compares disputes (false: localstripe, no Disputes API)",
+    )
     stripe_timeout_s: float = 30.0
     braintree_merchant_id: str | None = Field(
         default=None, description="Braintree merchant id; unset = PayPal is not charged"

@@ -300,6 +300,7 @@ class RepairAction(StrEnum):
     REMOVE_METHOD = "remove-method"  # remove a method gone at the processor (`method_id`)
     RESOLVE_ATTEMPT = "resolve-attempt"  # record what the processor says of `attempt_id`
     RECORD_REFUND = "record-refund"  # record a refund made at the processor (`refund_id`)
+    RECORD_DISPUTE = "record-dispute"  # record a dispute, or its close, as the processor has it
 
 
 class RepairReconciliation(Command):
@@ -313,3 +314,4 @@ class RepairReconciliation(Command):
     method_id: MethodId | None = None
     attempt_id: MethodId | None = None
     refund_id: ProcessorRef | None = None  # the processor's refund id (record-refund)
+    dispute_id: ProcessorRef | None = None  # the processor's dispute id (record-dispute)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
@@ -179,6 +180,11 @@ class CardVault(Protocol):
         """`setup_id` is the idempotency key of the setup."""
         ...
 
+    def confirmed_card(self, setup_id: str) -> str | None:
+        """The payment method the customer confirmed the SetupIntent with (status
+        succeeded: authenticated for later off-session use), else None."""
+        ...
+
     def attach_card(self, customer_id: str, method_ref: str) -> VaultedCard:
         """Raises MethodDeclined when the card is refused."""
         ...
@@ -198,6 +204,25 @@ class ProcessorRefund:
     refund_id: str  # the processor's id (re_...)
     ledger_refund_id: str | None  # the ledger's refund id sent along, when it made it
     amount: int  # minor units
+    # The whole payment reversed without a refund of its own (Braintree voids an unsettled
+    # sale): no refund id travels with it, `refund_id` is the payment's.
+    voided: bool = False
+
+
+class DisputeState(StrEnum):
+    OPEN = "open"  # funds withdrawn (or about to be), not decided
+    WON = "won"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class ProcessorDispute:
+    """A chargeback as its processor holds it now. Inquiries that withdraw no funds (Stripe's
+    `warning_*`) are not disputes here, as they are not in the ledger."""
+
+    dispute_id: str
+    state: DisputeState
+    amount: int  # minor units disputed
 
 
 @dataclass(frozen=True)
@@ -208,6 +233,8 @@ class ProcessorPayment:
     amount: int  # minor units captured
     currency: str
     refunds: tuple[ProcessorRefund, ...]  # made or being made (not failed or cancelled)
+    # None: the processor was not asked about disputes (it cannot answer, e.g. localstripe)
+    disputes: tuple[ProcessorDispute, ...] | None = None
 
 
 class PaymentLookup(Protocol):

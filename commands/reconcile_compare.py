@@ -16,10 +16,16 @@ from enum import StrEnum
 
 from commands.customers import SYNCED_FIELDS, drifted_fields
 from commands.janitor import NOT_RECEIVED
-from commands.ports import ChargeResult, ProcessorPayment, ProviderCustomer
+from commands.ports import (
+    ChargeResult,
+    DisputeState,
+    ProcessorDispute,
+    ProcessorPayment,
+    ProviderCustomer,
+)
 from ledger.account import Account
 from ledger.methods import MethodKind, PaymentMethod
-from ledger.payments import AttemptStatus, PaymentAttempt, Processor
+from ledger.payments import AttemptStatus, DisputeStatus, PaymentAttempt, Processor
 
 # An attempt younger than this is a payment in flight, not a mismatch: reconciliation never
 # clobbers it (the same wait as the health read model's `stuck_after`).
@@ -42,6 +48,9 @@ class FindingKind(StrEnum):
     REFUND_UNKNOWN_TO_LEDGER = "refund_unknown_to_ledger"  # made at the processor only
     REFUND_MISSING_AT_PROCESSOR = "refund_missing_at_processor"  # recorded here only
     REFUND_AMOUNT_MISMATCH = "refund_amount_mismatch"  # same refunds, other totals
+    DISPUTE_UNKNOWN_TO_LEDGER = "dispute_unknown_to_ledger"  # a chargeback there only
+    DISPUTE_STATE_MISMATCH = "dispute_state_mismatch"  # open / won / lost differ
+    DISPUTE_MISSING_AT_PROCESSOR = "dispute_missing_at_processor"  # recorded here only
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ def compare(account: Account, view: ProcessorView, now: datetime) -> list[Findin
             found.extend(_payment_findings(account, attempt, charge))
         if (payment := view.payments.get(attempt.attempt_id)) is not None:
             found.extend(_refund_findings(account, attempt, payment))
+            found.extend(_dispute_findings(account, attempt, payment))
     return found
 
 
@@ -338,13 +348,17 @@ def _refund_findings(
     account: Account, attempt: PaymentAttempt, payment: ProcessorPayment
 ) -> Iterator[Finding]:
     """Refunds are matched by the processor's id (refunds made there) or the ledger's id
-    sent along (refunds the ledger made)."""
+    sent along (refunds the ledger made). A void carries no refund id: it matches the
+    ledger's refunds when they refunded the whole payment (the ledger's full refund of an
+    unsettled Braintree sale is a void)."""
     p, subject = attempt.processor, attempt.attempt_id
     ours = {rid for rid, aid in account.refund_ids.items() if aid == subject}
     matched: set[str] = set()
     mismatched = False
     for refund in payment.refunds:
         known = ours & {refund.refund_id, refund.ledger_refund_id or ""}
+        if not known and refund.voided and ours and attempt.refunded == refund.amount:
+            known = set(ours)
         matched |= known
         if known:
             continue
@@ -382,3 +396,97 @@ def _refund_findings(
             None,
             f"refunded in total, minor units of {payment.currency}",
         )
+
+
+# --- disputes ----------------------------------------------------------------------------
+
+LEDGER_DISPUTE_STATES = {
+    DisputeStatus.NEEDS_RESPONSE: DisputeState.OPEN,
+    DisputeStatus.UNDER_REVIEW: DisputeState.OPEN,
+    DisputeStatus.WON: DisputeState.WON,
+    DisputeStatus.LOST: DisputeState.LOST,
+}
+
+
+def _dispute_findings(
+    account: Account, attempt: PaymentAttempt, payment: ProcessorPayment
+) -> Iterator[Finding]:
+    """The ledger holds at most one dispute per payment, without the processor's id: it is
+    matched to the processor's dispute of the same state and amount, else of the same
+    amount, else the first. Nothing is compared when disputes were not asked (None)."""
+    if payment.disputes is None:
+        return
+    p, subject = attempt.processor, attempt.attempt_id
+    ledger = LEDGER_DISPUTE_STATES.get(attempt.dispute) if attempt.dispute else None
+    there = list(payment.disputes)
+    if ledger is None:
+        for dispute in there:
+            yield _unknown_dispute(account, attempt, payment, dispute, recordable=True)
+        return
+    mine = _dispute_text(ledger, attempt.disputed_amount, payment.currency)
+    match = _matching(there, ledger, attempt.disputed_amount)
+    if match is None:
+        yield Finding(
+            FindingKind.DISPUTE_MISSING_AT_PROCESSOR,
+            p,
+            subject,
+            mine,
+            None,
+            None,
+            "recorded in the ledger, unknown to the processor: investigate there",
+        )
+        return
+    for other in there:
+        if other is not match:
+            yield _unknown_dispute(account, attempt, payment, other, recordable=False)
+    if match.state is not ledger:
+        behind = ledger is DisputeState.OPEN
+        yield Finding(
+            FindingKind.DISPUTE_STATE_MISMATCH,
+            p,
+            match.dispute_id,
+            mine,
+            _dispute_text(match.state, match.amount, payment.currency),
+            _record_dispute(account, subject, match) if behind else None,
+            f"the dispute of attempt {subject}"
+            + ("" if behind else ": the ledger has it closed, the processor does not agree"),
+        )
+
+
+def _matching(
+    there: list[ProcessorDispute], state: DisputeState, amount: int
+) -> ProcessorDispute | None:
+    same = [d for d in there if d.amount == amount]
+    return next((d for d in same if d.state is state), None) or next(iter(same or there), None)
+
+
+def _unknown_dispute(
+    account: Account,
+    attempt: PaymentAttempt,
+    payment: ProcessorPayment,
+    dispute: ProcessorDispute,
+    *,
+    recordable: bool,
+) -> Finding:
+    detail = f"a dispute of attempt {attempt.attempt_id} at the processor"
+    if not recordable:
+        detail += ": the ledger holds one dispute per payment, and has another"
+    return Finding(
+        FindingKind.DISPUTE_UNKNOWN_TO_LEDGER,
+        attempt.processor,
+        dispute.dispute_id,
+        None,
+        _dispute_text(dispute.state, dispute.amount, payment.currency),
+        _record_dispute(account, attempt.attempt_id, dispute) if recordable else None,
+        detail,
+    )
+
+
+def _record_dispute(account: Account, attempt_id: str, dispute: ProcessorDispute) -> str:
+    return repair_line(
+        account, "record-dispute", f"--attempt {attempt_id} --dispute {dispute.dispute_id}"
+    )
+
+
+def _dispute_text(state: DisputeState, amount: int, currency: str) -> str:
+    return f"{state.value} {amount} {currency}"

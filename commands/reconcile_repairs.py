@@ -36,9 +36,15 @@ from commands.models import (
     SyncProviderCustomer,
     UpdateProfile,
 )
-from commands.ports import ChargeResult, ProviderCustomerNotFound
+from commands.ports import (
+    ChargeResult,
+    DisputeState,
+    ProcessorDispute,
+    ProcessorPayment,
+    ProviderCustomerNotFound,
+)
 from commands.processor_events import Outcome, apply_refund
-from commands.reconcile_compare import SETTLE_AFTER, processor_of
+from commands.reconcile_compare import LEDGER_DISPUTE_STATES, SETTLE_AFTER, processor_of
 from commands.vaulting import card_vault, paypal_vault
 from ledger.account import Account
 from ledger.errors import (
@@ -51,7 +57,8 @@ from ledger.errors import (
 )
 from ledger.meta import ActorKind, EventMeta
 from ledger.methods import MethodNotFound
-from ledger.payments import AttemptInFlight, AttemptNotFound, Processor
+from ledger.money import Money
+from ledger.payments import AttemptInFlight, AttemptNotFound, PaymentAttempt, Processor
 
 
 class RepairNotApplicable(DomainError):
@@ -311,6 +318,61 @@ def _record_refund(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
     return Done(attempt.processor, refund.refund_id, detail, change)
 
 
+def _record_dispute(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Done:
+    """Records a dispute the processor holds as the ledger does not: its opening (none is
+    recorded for the payment), its closing (the ledger has it open), or both in one save (a
+    dispute already decided at the processor), as the dispute webhooks record them
+    (commands/processor_events.py). Never reopens or reverses a closed dispute."""
+    account = load_account(deps.app, cmd.account_id)
+    attempt = account.attempts.get(cmd.attempt_id or "")
+    if attempt is None:
+        raise AttemptNotFound()
+    payment, dispute = _dispute_at_processor(deps, attempt, cmd.dispute_id)
+    money = Money(dispute.amount, payment.currency)
+    _require_behind(attempt, dispute)
+
+    def change(a: Account, meta: EventMeta) -> None:
+        if not _require_behind(a.attempts[attempt.attempt_id], dispute):
+            a.open_dispute(attempt.attempt_id, dispute.dispute_id, money, meta)
+        if dispute.state is not DisputeState.OPEN:
+            a.close_dispute(attempt.attempt_id, dispute.state is DisputeState.WON, meta)
+
+    return Done(
+        attempt.processor,
+        dispute.dispute_id,
+        f"recorded the dispute {dispute.state.value}, {dispute.amount} {payment.currency}",
+        change,
+    )
+
+
+def _require_behind(attempt: PaymentAttempt, dispute: ProcessorDispute) -> bool:
+    """Whether the ledger has a dispute (open) for the payment; refused unless the ledger is
+    behind the processor's `dispute`."""
+    if attempt.dispute is None:
+        return False
+    ledger = LEDGER_DISPUTE_STATES[attempt.dispute]
+    if ledger is not DisputeState.OPEN or dispute.state is DisputeState.OPEN:
+        raise RepairNotApplicable(f"the ledger has the dispute {ledger.value} already")
+    return True
+
+
+def _dispute_at_processor(
+    deps: Deps, attempt: PaymentAttempt, dispute_id: str | None
+) -> tuple[ProcessorPayment, ProcessorDispute]:
+    if dispute_id is None:
+        raise RepairNotApplicable("--dispute (the processor's dispute id) is required")
+    lookup = deps.processors.payments.get(attempt.processor)
+    if lookup is None or attempt.processor_payment_id is None:
+        raise RepairNotApplicable(f"{attempt.processor.value} disputes cannot be looked up")
+    payment = lookup.find_payment(attempt.processor_payment_id)
+    if payment is None or payment.disputes is None:
+        raise RepairNotApplicable(f"{attempt.processor.value} was not asked about disputes")
+    dispute = next((d for d in payment.disputes if d.dispute_id == dispute_id), None)
+    if dispute is None:
+        raise RepairNotApplicable(f"the processor shows no dispute {dispute_id}")
+    return payment, dispute
+
+
 _REPAIRS: dict[RepairAction, Repair] = {
     RepairAction.PUSH_CUSTOMER: _push_customer,
     RepairAction.ADOPT_CUSTOMER: _adopt_customer,
@@ -319,4 +381,5 @@ _REPAIRS: dict[RepairAction, Repair] = {
     RepairAction.REMOVE_METHOD: _remove_method,
     RepairAction.RESOLVE_ATTEMPT: _resolve_attempt,
     RepairAction.RECORD_REFUND: _record_refund,
+    RepairAction.RECORD_DISPUTE: _record_dispute,
 }

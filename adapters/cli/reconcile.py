@@ -133,9 +133,13 @@ def repair(
     ref: Annotated[str | None, typer.Option(help="detach-method: the processor's ref")] = None,
     method: Annotated[str | None, typer.Option(help="remove-method: the method id")] = None,
     attempt: Annotated[
-        str | None, typer.Option(help="resolve-attempt, record-refund: the attempt id")
+        str | None,
+        typer.Option(help="resolve-attempt, record-refund, record-dispute: the attempt id"),
     ] = None,
     refund: Annotated[str | None, typer.Option(help="record-refund: the processor's id")] = None,
+    dispute: Annotated[
+        str | None, typer.Option(help="record-dispute: the processor's dispute id")
+    ] = None,
     actor: Actor = "",
 ) -> None:
     """Repair a finding (recorded with the reason), then check the account again."""
@@ -155,6 +159,7 @@ def repair(
                 method_id=method,
                 attempt_id=attempt,
                 refund_id=refund,
+                dispute_id=dispute,
             )
             outcome, check = repair_and_recheck(container, cmd, ctx)
         except DomainError as error:

@@ -22,6 +22,9 @@ class StripeConfig:
     # every PaymentIntent / customer and filters the metadata here (exact, fine for a small
     # test account and localstripe, which has no Search API).
     lookup: ChargeLookup = "search"
+    # Whether reconciliation asks for a payment's disputes (the Disputes API); false for
+    # localstripe, which has none: disputes are then not compared.
+    disputes: bool = True
 
 
 def make_client(config: StripeConfig) -> stripe.StripeClient:

@@ -34,7 +34,9 @@ from commands.ports import (
     CardSetup,
     ChargeRequest,
     ChargeResult,
+    DisputeState,
     MethodDeclined,
+    ProcessorDispute,
     ProcessorPayment,
     ProcessorRefund,
     ProcessorRefused,
@@ -52,6 +54,12 @@ S = TypeVar("S", bound=stripe.StripeObject)
 PAGE_SIZE = 100
 # PaymentIntent statuses whose outcome is not known yet: the charge may still succeed.
 UNSETTLED = frozenset({"processing", "requires_confirmation", "requires_capture"})
+DISPUTE_STATES = {
+    "needs_response": DisputeState.OPEN,
+    "under_review": DisputeState.OPEN,
+    "won": DisputeState.WON,
+    "lost": DisputeState.LOST,
+}
 
 
 class StripeGateway:
@@ -60,10 +68,12 @@ class StripeGateway:
         client: stripe.StripeClient,
         *,
         lookup: ChargeLookup = "search",
+        disputes: bool = True,
         guard: Guard | None = None,
     ) -> None:
         self._client = client
         self._lookup = lookup
+        self._disputes = disputes
         self.guard = guard or Guard("stripe")
 
     # --- PaymentGateway ----------------------------------------------------------------
@@ -257,6 +267,19 @@ class StripeGateway:
             raise ProcessorUnavailable("Stripe returned a SetupIntent without a client secret")
         return CardSetup(intent.id, intent.client_secret, intent.status)
 
+    def confirmed_card(self, setup_id: str) -> str | None:
+        try:
+            intent = self.guard.retried(
+                "setup_retrieve", lambda: self._client.v1.setup_intents.retrieve(setup_id)
+            )
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            raise _refused("setup lookup", error) from error
+        if intent.status != "succeeded":
+            return None
+        return _id_of(_data(intent).get("payment_method"))
+
     def attach_card(self, customer_id: str, method_ref: str) -> VaultedCard:
         try:
             method = self.guard.retried(
@@ -354,7 +377,8 @@ class StripeGateway:
     # --- PaymentLookup -------------------------------------------------------------------
 
     def find_payment(self, processor_payment_id: str) -> ProcessorPayment | None:
-        """The PaymentIntent and its refunds (those made or pending)."""
+        """The PaymentIntent, its refunds (those made or pending) and, unless disputes are
+        not asked (`disputes=False`: localstripe has no Disputes API), its disputes."""
         try:
             intent = self.guard.retried(
                 "find_payment",
@@ -368,7 +392,14 @@ class StripeGateway:
         data = _data(intent)
         captured = data.get("amount_received") or data.get("amount") or 0
         currency = str(data.get("currency", "")).upper()
-        return ProcessorPayment(intent.id, int(captured), currency, refunds)
+        disputes = None
+        if self._disputes:
+            disputes = self.guard.retried("list_disputes", lambda: self._disputes_of(intent))
+        return ProcessorPayment(intent.id, int(captured), currency, refunds, disputes)
+
+    def _disputes_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorDispute, ...]:
+        found = self._client.v1.disputes.list({"payment_intent": intent.id, "limit": PAGE_SIZE})
+        return disputes_of(found.auto_paging_iter())
 
     def _refunds_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorRefund, ...]:
         if intent.status != "succeeded":
@@ -428,6 +459,19 @@ class StripeGateway:
             return self.guard.retried("lookup_after_unknown", find)
         except ProcessorUnavailable:
             return None
+
+
+def disputes_of(disputes: Iterable[stripe.Dispute]) -> tuple[ProcessorDispute, ...]:
+    """Stripe's disputes as the ledger holds them: chargebacks only, as the dispute webhooks
+    record them (adapters/webhooks/stripe_disputes.py). Inquiries (`warning_*`) withdraw no
+    funds; `prevented` and the legacy `charge_refunded` never became a chargeback."""
+    found = []
+    for dispute in disputes:
+        data = _data(dispute)
+        state = DISPUTE_STATES.get(str(data.get("status")))
+        if state is not None:
+            found.append(ProcessorDispute(dispute.id, state, int(data.get("amount") or 0)))
+    return tuple(found)
 
 
 def _require_stripe(processor: Processor) -> None:

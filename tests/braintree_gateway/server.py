@@ -41,6 +41,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -185,6 +186,13 @@ class LocalBraintreeGateway:
     # helpers for tests -------------------------------------------------------------------
     def settle(self, transaction_id: str) -> None:
         self.state.settle(transaction_id)
+
+    def open_dispute(self, transaction_id: str, amount: Decimal | None = None) -> str:
+        """A chargeback of the sale (its whole amount unless given); returns its id."""
+        return self.state.open_dispute(transaction_id, amount)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        self.state.close_dispute(dispute_id, won=won)
 
     def mint_nonce(
         self, *, billing_agreement: bool = True, email: str = "payer@example.com"

@@ -23,6 +23,11 @@ our adapter makes):
   - anything else: authorized (1000 Approved), `submitted_for_settlement` when asked.
 * Transactions settle only when told (`settle`, or the SDK's `testing.settle_transaction`);
   a refund of an unsettled transaction answers 91506, like Braintree.
+* A sale's refunds are its `refund-ids` (each a credit transaction, found by id); a refund
+  without an order id keeps the sale's, as Braintree's do.
+* Disputes happen only when told (`open_dispute` on a sale, `close_dispute` with won or
+  lost): a chargeback of the sale's amount unless given another, listed in the sale's
+  `disputes` with its status history, as Braintree lists them on a transaction.
 """
 
 from __future__ import annotations
@@ -131,6 +136,16 @@ class PayPalAccount:
 
 
 @dataclass
+class Dispute:
+    id: str
+    status: str  # open | won | lost (Braintree's braintree.Dispute.Status)
+    amount: Decimal
+    received_date: datetime
+    updated_at: datetime
+    history: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+@dataclass
 class Transaction:
     id: str
     type: str  # sale | credit
@@ -150,6 +165,7 @@ class Transaction:
     history: list[tuple[datetime, str, Decimal]] = field(default_factory=list)
     refund_ids: list[str] = field(default_factory=list)
     refunded_transaction_id: str | None = None
+    disputes: list[Dispute] = field(default_factory=list)
 
 
 class GatewayState:
@@ -590,6 +606,29 @@ class GatewayState:
                 self._move(t, "settled")
             return self.transaction_xml(t.id)
 
+    # disputes (test helpers: cardholders and PayPal open them, Braintree decides) --------
+    def open_dispute(self, transaction_id: str, amount: Decimal | None = None) -> str:
+        with self._lock:
+            t = self._transaction(transaction_id)
+            if t.type != "sale":
+                raise ValueError("only a sale can be disputed")
+            now = _now()
+            dispute = Dispute(_new_id(), "open", amount or t.amount, now, now)
+            dispute.history.append((now, dispute.status))
+            t.disputes.append(dispute)
+            return dispute.id
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> None:
+        with self._lock:
+            dispute = next(
+                d for t in self.transactions.values() for d in t.disputes if d.id == dispute_id
+            )
+            if dispute.status != "open":
+                raise ValueError(f"dispute {dispute_id} is {dispute.status}")
+            dispute.status = "won" if won else "lost"
+            dispute.updated_at = _now()
+            dispute.history.append((dispute.updated_at, dispute.status))
+
     @staticmethod
     def _move(t: Transaction, status: str) -> None:
         t.status = status
@@ -658,7 +697,7 @@ class GatewayState:
                 )
                 for at, status, amount in t.history
             ],
-            "disputes": [],
+            "disputes": [("dispute", _dispute_xml(t, d)) for d in t.disputes],
             "discounts": [],
             "add_ons": [],
         }
@@ -692,6 +731,32 @@ class GatewayState:
             token = base64.b64encode(json.dumps(payload).encode()).decode()
             self.client_tokens.append(token)
             return token
+
+
+def _dispute_xml(t: Transaction, d: Dispute) -> dict[str, Any]:
+    """A dispute as Braintree lists it on its transaction (the fields the SDK reads)."""
+    return {
+        "id": d.id,
+        "amount": _decimal(d.amount, t.currency),
+        "amount_disputed": _decimal(d.amount, t.currency),
+        "amount_won": _decimal(d.amount if d.status == "won" else Decimal(0), t.currency),
+        "currency_iso_code": t.currency,
+        "kind": "chargeback",
+        "reason": "general",
+        "status": d.status,
+        "merchant_account_id": t.merchant_account_id,
+        "received_date": d.received_date.date().isoformat(),
+        "created_at": d.received_date,
+        "updated_at": d.updated_at,
+        "transaction": {"id": t.id, "amount": _decimal(t.amount, t.currency)},
+        "status_history": [
+            (
+                "status_history",
+                {"status": status, "timestamp": at, "effective_date": at.date().isoformat()},
+            )
+            for at, status in d.history
+        ],
+    }
 
 
 def _decimal(amount: Decimal, currency: str) -> str:

@@ -381,6 +381,7 @@ def stripe_settings(database_url: str, localstripe: LocalStripeServer, **extra: 
         stripe_api_key=SecretStr(localstripe.api_key),
         stripe_api_base=localstripe.url,
         stripe_lookup="list",
+        stripe_disputes=False,
         **extra,
     )
 

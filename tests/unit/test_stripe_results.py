@@ -1,15 +1,24 @@
 """Stripe answers localstripe cannot give (issuer decline codes, an off-session 402
-`authentication_required` carrying its PaymentIntent), turned into ChargeResults."""
+`authentication_required` carrying its PaymentIntent), turned into ChargeResults; and a
+payment's disputes (localstripe has no Disputes API) turned into ProcessorDisputes."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import pytest
 import stripe
 
-from adapters.stripe.gateway import _declined, _result_of
-from commands.ports import ChargeResult, ProcessorUnavailable
+from adapters.stripe.gateway import StripeGateway, _declined, _result_of, disputes_of
+from commands.ports import (
+    ChargeResult,
+    DisputeState,
+    ProcessorDispute,
+    ProcessorPayment,
+    ProcessorRefund,
+    ProcessorUnavailable,
+)
 
 
 def card_error(error: dict[str, Any]) -> stripe.CardError:
@@ -74,3 +83,88 @@ def test_a_failed_intent_found_later_gives_its_last_payment_error() -> None:
 def test_an_intent_still_in_progress_has_no_outcome_yet(status: str) -> None:
     with pytest.raises(ProcessorUnavailable):
         _result_of(intent(id="pi_5", status=status))
+
+
+# --- disputes (localstripe has no Disputes API) -----------------------------------------
+
+
+def listed(kind: str, *objects: dict[str, Any]) -> stripe.ListObject[Any]:
+    page = {"object": "list", "has_more": False, "url": f"/v1/{kind}", "data": list(objects)}
+    return stripe.ListObject.construct_from(page, "sk_test")
+
+
+def stripe_dispute(dispute_id: str, status: str, amount: int = 1500) -> dict[str, Any]:
+    return {"id": dispute_id, "object": "dispute", "status": status, "amount": amount}
+
+
+class Answers:
+    """A StripeClient's `v1` as far as find_payment asks it, answering constructed objects
+    and counting the dispute listings."""
+
+    def __init__(self, disputes: stripe.ListObject[Any]) -> None:
+        self.disputes_asked: list[dict[str, Any]] = []
+        answers = self
+
+        class Intents:
+            def retrieve(self, intent_id: str) -> stripe.PaymentIntent:
+                return intent(id=intent_id, status="succeeded", amount=5000,
+                              amount_received=5000, currency="eur")  # fmt: skip
+
+        class Refunds:
+            def list(self, params: dict[str, Any]) -> stripe.ListObject[Any]:
+                return listed("refunds", {"id": "re_1", "object": "refund", "amount": 500,
+                                          "status": "succeeded", "metadata": {}})  # fmt: skip
+
+        class Disputes:
+            def list(self, params: dict[str, Any]) -> stripe.ListObject[Any]:
+                answers.disputes_asked.append(params)
+                return disputes
+
+        self.payment_intents, self.refunds, self.disputes = Intents(), Refunds(), Disputes()
+
+
+@dataclass
+class Client:
+    v1: Answers
+
+
+def gateway_over(answers: Answers, *, disputes: bool) -> StripeGateway:
+    return StripeGateway(cast(stripe.StripeClient, Client(answers)), disputes=disputes)
+
+
+def test_stripe_dispute_statuses_map_to_chargebacks_and_inquiries_are_left_out() -> None:
+    answer = listed(
+        "disputes",
+        stripe_dispute("dp_new", "needs_response"),
+        stripe_dispute("dp_review", "under_review"),
+        stripe_dispute("dp_won", "won"),
+        stripe_dispute("dp_lost", "lost", 700),
+        stripe_dispute("dp_inquiry", "warning_needs_response"),
+        stripe_dispute("dp_inquiry_done", "warning_closed"),
+        stripe_dispute("dp_prevented", "prevented"),
+    )
+    assert disputes_of(answer.auto_paging_iter()) == (
+        ProcessorDispute("dp_new", DisputeState.OPEN, 1500),
+        ProcessorDispute("dp_review", DisputeState.OPEN, 1500),
+        ProcessorDispute("dp_won", DisputeState.WON, 1500),
+        ProcessorDispute("dp_lost", DisputeState.LOST, 700),
+    )
+
+
+def test_find_payment_lists_the_intents_disputes_unless_disputes_are_not_asked() -> None:
+    answers = Answers(listed("disputes", stripe_dispute("dp_1", "lost")))
+    found = gateway_over(answers, disputes=True).find_payment("pi_1")
+    assert found == ProcessorPayment(
+        "pi_1",
+        5000,
+        "EUR",
+        (ProcessorRefund("re_1", None, 500),),
+        (ProcessorDispute("dp_1", DisputeState.LOST, 1500),),
+    )
+    assert answers.disputes_asked == [{"payment_intent": "pi_1", "limit": 100}]
+
+    not_asked = Answers(listed("disputes"))
+    found = gateway_over(not_asked, disputes=False).find_payment("pi_1")
+    assert found is not None
+    assert found.disputes is None
+    assert not_asked.disputes_asked == []

@@ -45,6 +45,7 @@ class RepairBody(BaseModel):
     method_id: MethodId | None = None
     attempt_id: MethodId | None = None
     refund_id: ProcessorRef | None = None
+    dispute_id: ProcessorRef | None = None
     reason: Reason
 
 
