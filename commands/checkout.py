@@ -21,7 +21,7 @@ from uuid import UUID, uuid5
 import structlog
 
 from commands import billing, vaulting
-from commands.base import Deps, load_account, new_id_for
+from commands.base import CommandResult, Deps, load_account, new_id_for
 from commands.checkout_ports import HumanCheck, SessionStore
 from commands.models import (
     AddVaultedCard,
@@ -59,6 +59,14 @@ class HumanCheckFailed(DomainError):
     def __init__(self, detail: str | None = None, error_codes: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
         self.error_codes = error_codes
+
+
+class CardNotConfirmed(DomainError):
+    """The card is not the one the customer confirmed on this session's SetupIntent (or the
+    SetupIntent was not confirmed): nothing was vaulted."""
+
+    code = "card_setup_not_confirmed"
+    http_status = 409
 
 
 class SessionResultMismatch(DomainError):
@@ -114,15 +122,16 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
     # Scoped to the account: another account sending the same idempotency key gets its own.
     session_id = new_id_for(deps, ctx, f"payment-session:{cmd.account_id}")
     expires_at = deps.clock.now() + timedelta(seconds=co.ttl_s)
-    client_secret, client_token = None, None
+    client_secret, client_token, setup_id = None, None, None
     if cmd.method == "card":
         setup = vaulting.start_card_setup(deps, StartCardSetup(account_id=cmd.account_id), ctx)
-        client_secret = setup.setup.client_secret
+        client_secret, setup_id = setup.setup.client_secret, setup.setup.setup_id
     else:
         client_token = vaulting.paypal_client_token(deps, cmd.account_id, ctx)
     record = {
         "account_id": str(cmd.account_id),
         "method": cmd.method,
+        "setup_id": setup_id,
         "pay_open_invoices": cmd.pay_open_invoices,
         "status": "open",
     }
@@ -148,10 +157,15 @@ def complete_session(
     if session.get("status") == "completed":
         return _replay(session["outcome"])
     _require_result_for(session["method"], cmd)
-    check = co.human_check.verify(cmd.turnstile_token, remote_ip, cmd.session_id)
+    # The key makes a retried completion with the same token no reuse of it; a new token
+    # (after a refusal) is a check of its own.
+    check_key = str(uuid5(SESSION_NAMESPACE, f"{cmd.session_id}:check:{cmd.turnstile_token}"))
+    check = co.human_check.verify(cmd.turnstile_token, remote_ip, check_key)
     if not check.passed:
         log.warning("payment_session.human_check_failed", codes=check.error_codes)
         raise HumanCheckFailed(error_codes=check.error_codes)
+    if session["method"] == "card":
+        _require_confirmed(co.deps, session["setup_id"], cmd.payment_method)
     vault_ctx = _step(ctx, cmd.session_id, "vault")
     result = _vault(co.deps, session["method"], cmd, vault_ctx)
     method_id = new_id_for(co.deps, vault_ctx, "method")
@@ -170,6 +184,14 @@ def _session(co: Checkout, cmd: CompletePaymentSession) -> dict[str, Any]:
     return session
 
 
+def _require_confirmed(deps: Deps, setup_id: str, payment_method: str | None) -> None:
+    """Only the card confirmed on the session's own SetupIntent (so authenticated by the
+    customer for off-session charges) is vaulted; any other pm_... is refused."""
+    confirmed = vaulting.card_vault(deps).confirmed_card(setup_id)
+    if confirmed is None or confirmed != payment_method:
+        raise CardNotConfirmed()
+
+
 def _require_result_for(method: str, cmd: CompletePaymentSession) -> None:
     if method == "card" and (cmd.payment_method is None or cmd.nonce is not None):
         raise SessionResultMismatch("a card session is completed with `payment_method` only")
@@ -177,7 +199,9 @@ def _require_result_for(method: str, cmd: CompletePaymentSession) -> None:
         raise SessionResultMismatch("a PayPal session is completed with `nonce` only")
 
 
-def _vault(deps: Deps, method: str, cmd: CompletePaymentSession, ctx: CommandContext) -> Any:
+def _vault(
+    deps: Deps, method: str, cmd: CompletePaymentSession, ctx: CommandContext
+) -> CommandResult:
     if method == "card":
         assert cmd.payment_method is not None  # checked by _require_result_for
         card = AddVaultedCard(account_id=cmd.account_id, payment_method=cmd.payment_method)

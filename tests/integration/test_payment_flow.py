@@ -323,6 +323,27 @@ def subscribe_unpaid(client: TestClient, account_id: UUID, sdk: stripe.StripeCli
     return invoice_id
 
 
+def card_session(
+    client: TestClient, account_id: UUID, sdk: stripe.StripeClient, pay_open_invoices: bool = False
+) -> tuple[str, str]:
+    """A card session started, and its SetupIntent confirmed with a new card as Stripe.js
+    does in the browser: (session id, the card's pm_...)."""
+    started = client.post(
+        f"/v1/accounts/{account_id}/payment-sessions",
+        json={"method": "card", "pay_open_invoices": pay_open_invoices},
+        headers=as_(CUSTOMER),
+    )
+    assert started.status_code == 201, started.text
+    return started.json()["session_id"], confirm_setup(sdk, started.json())
+
+
+def confirm_setup(sdk: stripe.StripeClient, session: dict[str, Any]) -> str:
+    pm = card(sdk)
+    setup_id = session["stripe_client_secret"].split("_secret_")[0]
+    sdk.v1.setup_intents.confirm(setup_id, {"payment_method": pm})
+    return pm
+
+
 def test_a_card_session_vaults_the_card_and_pays_open_invoices(
     api: Api, localstripe: LocalStripeServer, turnstile: TurnstileServer
 ) -> None:
@@ -338,7 +359,7 @@ def test_a_card_session_vaults_the_card_and_pays_open_invoices(
     session = started.json()
     assert session["turnstile_site_key"] == SITE_KEY
     assert session["stripe_client_secret"].startswith("seti_")
-    pm = card(sdk)
+    pm = confirm_setup(sdk, session)
     done = client.post(
         f"/v1/accounts/{account_id}/payment-sessions/{session['session_id']}/complete",
         json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm},
@@ -359,13 +380,9 @@ def test_a_completed_session_answers_the_same_again_and_charges_once(
     account_id, _ = open_account(api.client())
     client, sdk = api.client(account_id), sdk_client(localstripe)
     subscribe_unpaid(client, account_id, sdk)
-    session = client.post(
-        f"/v1/accounts/{account_id}/payment-sessions",
-        json={"method": "card", "pay_open_invoices": True},
-        headers=as_(CUSTOMER),
-    ).json()
-    url = f"/v1/accounts/{account_id}/payment-sessions/{session['session_id']}/complete"
-    body = {"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": card(sdk)}
+    session, pm = card_session(client, account_id, sdk, pay_open_invoices=True)
+    url = f"/v1/accounts/{account_id}/payment-sessions/{session}/complete"
+    body = {"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm}
     first, second = (client.post(url, json=body, headers=as_(CUSTOMER)) for _ in range(2))
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json()["replayed"] is True
@@ -382,26 +399,19 @@ def test_a_reused_or_bad_turnstile_token_is_refused_and_nothing_is_vaulted(
     account_id, _ = open_account(api.client())
     client, sdk = api.client(account_id), sdk_client(localstripe)
     token = turnstile.mint(SITE_KEY)
-    sessions = [
-        client.post(
-            f"/v1/accounts/{account_id}/payment-sessions",
-            json={"method": "card"},
-            headers=as_(CUSTOMER),
-        ).json()["session_id"]
-        for _ in range(2)
-    ]
+    sessions = [card_session(client, account_id, sdk) for _ in range(2)]
     url = f"/v1/accounts/{account_id}/payment-sessions/{{}}/complete"
     ok = client.post(
-        url.format(sessions[0]),
-        json={"turnstile_token": token, "payment_method": card(sdk)},
+        url.format(sessions[0][0]),
+        json={"turnstile_token": token, "payment_method": sessions[0][1]},
         headers=as_(CUSTOMER),
     )
     assert ok.status_code == 200, ok.text
     before = event_types(api.container, account_id)
     for bad in (token, "not-a-token"):
         refused = client.post(
-            url.format(sessions[1]),
-            json={"turnstile_token": bad, "payment_method": card(sdk)},
+            url.format(sessions[1][0]),
+            json={"turnstile_token": bad, "payment_method": sessions[1][1]},
             headers=as_(CUSTOMER),
         )
         assert (refused.status_code, refused.json()["code"]) == (403, "human_check_failed")
@@ -470,13 +480,9 @@ def test_an_outage_during_completion_is_a_503_and_the_session_completes_later(
     account_id, _ = open_account(api.client())
     client, sdk = api.client(account_id), sdk_client(localstripe)
     invoice_id = subscribe_unpaid(client, account_id, sdk)
-    session = client.post(
-        f"/v1/accounts/{account_id}/payment-sessions",
-        json={"method": "card", "pay_open_invoices": True},
-        headers=as_(CUSTOMER),
-    ).json()["session_id"]
+    session, pm = card_session(client, account_id, sdk, pay_open_invoices=True)
     url = f"/v1/accounts/{account_id}/payment-sessions/{session}/complete"
-    body = {"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": card(sdk)}
+    body = {"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm}
     before = event_types(api.container, account_id)
     down = stripe_down.client(account_id).post(url, json=body, headers=as_(CUSTOMER))
     assert (down.status_code, down.json()["code"]) == (503, "processor_unavailable")
@@ -556,14 +562,10 @@ def test_an_invoice_with_its_own_attempt_in_flight_is_left_to_it(
     )
     waiting = subscribed.json()["payment"]
     assert waiting["status"] == "requires_action"
-    session = client.post(
-        f"/v1/accounts/{account_id}/payment-sessions",
-        json={"method": "card", "pay_open_invoices": True},
-        headers=as_(CUSTOMER),
-    ).json()["session_id"]
+    session, pm = card_session(client, account_id, sdk, pay_open_invoices=True)
     done = client.post(
         f"/v1/accounts/{account_id}/payment-sessions/{session}/complete",
-        json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": card(sdk)},
+        json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm},
         headers=as_(CUSTOMER),
     )
     assert done.status_code == 200, done.text
@@ -651,3 +653,34 @@ def test_the_customer_updated_echo_of_our_own_sync_runs_no_check(
         view = get_reconciliation(conn, account_id)
     assert view is not None
     assert [f.kind for f in view.findings] == ["customer_drifted"]
+
+
+def test_only_the_card_confirmed_on_the_sessions_setup_intent_is_vaulted(
+    api: Api, localstripe: LocalStripeServer, turnstile: TurnstileServer
+) -> None:
+    account_id, _ = open_account(api.client())
+    client, sdk = api.client(account_id), sdk_client(localstripe)
+    started = client.post(
+        f"/v1/accounts/{account_id}/payment-sessions",
+        json={"method": "card"},
+        headers=as_(CUSTOMER),
+    ).json()
+    url = f"/v1/accounts/{account_id}/payment-sessions/{started['session_id']}/complete"
+    before = event_types(api.container, account_id)
+    for pm in (card(sdk), "pm_never_seen"):  # not confirmed on this SetupIntent
+        refused = client.post(
+            url,
+            json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm},
+            headers=as_(CUSTOMER),
+        )
+        assert (refused.status_code, refused.json()["code"]) == (409, "card_setup_not_confirmed")
+    assert event_types(api.container, account_id) == before
+    confirmed = confirm_setup(sdk, started)
+    done = client.post(
+        url,
+        json={"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": confirmed},
+        headers=as_(CUSTOMER),
+    )
+    assert done.status_code == 200, done.text
+    method = load_account(api.container.app, account_id).methods[done.json()["method_id"]]
+    assert method.processor_ref == confirmed
