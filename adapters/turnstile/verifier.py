@@ -35,7 +35,6 @@ class TurnstileVerifier:
         self.site_key = site_key
         self._secret = secret
         self._url = url
-        self._timeout_s = timeout_s
         self._attempts = attempts
         # One client for the verifier's life: its connection pool keeps the TLS connection
         # to Cloudflare open between checks (a client per check cost 30-40 ms of CPU alone,
