@@ -8,6 +8,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import braintree
 import pytest
@@ -25,7 +26,15 @@ from commands.paypal_ports import (
     PayPalVaultRefused,
     RefundRefused,
 )
-from commands.ports import ChargeRequest, ProcessorUnavailable, RefundRequest
+from commands.ports import (
+    ChargeRequest,
+    DisputeState,
+    ProcessorDispute,
+    ProcessorPayment,
+    ProcessorRefund,
+    ProcessorUnavailable,
+    RefundRequest,
+)
 from ledger.money import Money
 from ledger.payments import FailureKind, Processor, failure_kind
 from tests.braintree_gateway import (
@@ -392,6 +401,56 @@ def test_an_unsettled_sale_is_voided_in_full_but_not_refunded_in_part(
 def test_refunding_an_unknown_transaction_is_refused(gateway: BraintreeGateway) -> None:
     with pytest.raises(RefundRefused):
         gateway.refund(refund("nosuchtx", 100))
+
+
+# payments for reconciliation ----------------------------------------------------------------
+def test_a_sale_is_found_with_its_refunds_by_whom_and_its_disputes(
+    gateway: BraintreeGateway, client: BraintreeClient, bt: LocalBraintreeGateway, token: str
+) -> None:
+    paid = gateway.charge(charge(token, 1000))
+    sale_id = paid.processor_payment_id
+    assert sale_id is not None
+    assert gateway.find_payment(sale_id) == ProcessorPayment(sale_id, 1000, "USD", (), ())
+    client.sdk.testing.settle_transaction(sale_id)
+    ours = gateway.refund(refund(sale_id, 250))
+    theirs = client.sdk.transaction.refund(sale_id, "1.50").transaction.id  # control panel
+    dispute_id = bt.open_dispute(sale_id)
+
+    found = gateway.find_payment(sale_id)
+    assert found is not None
+    assert found.refunds == (
+        ProcessorRefund(ours, "ref-1", 250),
+        ProcessorRefund(theirs, None, 150),  # it kept the sale's order id, the attempt id
+    )
+    assert found.disputes == (ProcessorDispute(dispute_id, DisputeState.OPEN, 1000),)
+    bt.close_dispute(dispute_id, won=False)
+    lost = gateway.find_payment(sale_id)
+    assert lost is not None
+    assert lost.disputes == (ProcessorDispute(dispute_id, DisputeState.LOST, 1000),)
+
+
+def test_a_voided_sale_is_the_whole_payment_refunded_and_an_unknown_one_is_none(
+    gateway: BraintreeGateway, token: str
+) -> None:
+    paid = gateway.charge(charge(token, 1000))
+    assert paid.processor_payment_id is not None
+    gateway.refund(refund(paid.processor_payment_id, 1000))  # unsettled: a void
+    found = gateway.find_payment(paid.processor_payment_id)
+    assert found is not None
+    assert found.refunds == (ProcessorRefund(paid.processor_payment_id, None, 1000, voided=True),)
+    assert gateway.find_payment("nosuchtx") is None
+
+
+def test_a_yen_sale_and_its_dispute_are_in_whole_yen(
+    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+) -> None:
+    paid = gateway.charge(charge(token, 1500, currency="JPY"))
+    assert paid.processor_payment_id is not None
+    dispute_id = bt.open_dispute(paid.processor_payment_id, Decimal(700))
+    found = gateway.find_payment(paid.processor_payment_id)
+    assert found is not None
+    assert (found.amount, found.currency) == (1500, "JPY")
+    assert found.disputes == (ProcessorDispute(dispute_id, DisputeState.OPEN, 700),)
 
 
 # outages -------------------------------------------------------------------------------------

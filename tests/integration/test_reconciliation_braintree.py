@@ -1,22 +1,37 @@
 """Reconciliation against the local Braintree gateway (official SDK): the PayPal customer's
-drift, a PayPal account vaulted behind the ledger's back, and the default that decides
-the collection path, each found and repaired."""
+drift, a PayPal account vaulted behind the ledger's back, the default that decides the
+collection path, a refund made at Braintree and a dispute the ledger never heard of, each
+found and repaired."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
 
 from adapters.bootstrap import Container
-from adapters.reconcile import reconcile_account
-from commands import handlers, methods
+from adapters.braintree import BraintreeClient
+from adapters.processors import braintree_client
+from adapters.reconcile import reconcile_account, repair_and_recheck
+from commands import handlers, methods, money
+from commands.base import load_account
 from commands.customers import sync_customer
-from commands.models import AddPayPal, RepairAction, SyncProviderCustomer
+from commands.models import (
+    AddPayPal,
+    RefundPayment,
+    RepairAction,
+    RepairReconciliation,
+    SyncProviderCustomer,
+)
 from commands.reconcile_compare import FindingKind
-from ledger.payments import Processor
-from tests.braintree_gateway import BILLING_AGREEMENT_NONCE
-from tests.fakes.builders import customer_ctx, open_cmd
+from commands.reconcile_repairs import RepairNotApplicable
+from ledger.payments import AttemptStatus, DisputeStatus, Processor
+from tests.braintree_gateway import BILLING_AGREEMENT_NONCE, LocalBraintreeGateway
+from tests.fakes.billing import subscribe
+from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.integration.test_paypal_collection import paypal_container  # noqa: F401 - fixture
-from tests.integration.test_reconciliation import fix
+from tests.integration.test_reconciliation import events_of, fix
 
 
 def synced_paypal_account(c: Container) -> tuple[UUID, str, str]:
@@ -89,3 +104,111 @@ def test_a_paypal_account_vaulted_behind_the_ledgers_back_and_the_default(
     )
     assert left == 0
     assert c.paypal.find_method(stray.method_ref) is None
+
+
+# --- PayPal payments: refunds and disputes at Braintree ------------------------------------
+
+
+def paid_paypal(c: Container) -> tuple[UUID, str, str]:
+    """A synced PayPal account with a captured sale: (account, attempt id, sale id)."""
+    account_id, _, _ = synced_paypal_account(c)
+    payment = subscribe(c.deps, account_id, on_session=True).payment
+    assert payment is not None
+    assert payment.status is AttemptStatus.SUCCEEDED
+    attempt = load_account(c.app, account_id).attempts[payment.attempt_id]
+    assert attempt.processor_payment_id is not None
+    return account_id, attempt.attempt_id, attempt.processor_payment_id
+
+
+def control_panel(c: Container) -> BraintreeClient:
+    """The merchant's own SDK client: what is done with it, the ledger never saw."""
+    client = braintree_client(c.settings)
+    assert client is not None
+    return client
+
+
+def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_match(
+    paypal_container: Container,  # noqa: F811
+    braintree_server: LocalBraintreeGateway,
+) -> None:
+    c = paypal_container
+    account_id, attempt_id, sale_id = paid_paypal(c)
+    braintree_server.settle(sale_id)
+    refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=300)
+    money.refund_payment(c.deps, refund, support_ctx("goodwill", uuid4()))
+    assert reconcile_account(c, account_id).findings == ()  # matched by its order id
+
+    theirs = control_panel(c).sdk.transaction.refund(sale_id, "2.00").transaction.id
+    [found] = reconcile_account(c, account_id).findings
+    assert (found.kind, found.processor, found.subject, found.processor_value) == (
+        FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+        Processor.BRAINTREE,
+        theirs,
+        "200 USD",
+    )
+    assert found.repair is not None
+    assert f"record-refund --attempt {attempt_id} --refund {theirs}" in found.repair
+    detail, left = fix(
+        c, account_id, RepairAction.RECORD_REFUND, attempt_id=attempt_id, refund_id=theirs
+    )
+    assert (detail, left) == ("recorded 200 USD", 0)
+    assert load_account(c.app, account_id).attempts[attempt_id].refunded == 500
+
+
+def test_the_ledgers_full_refund_of_an_unsettled_sale_is_its_void_and_in_step(
+    paypal_container: Container,  # noqa: F811
+) -> None:
+    c = paypal_container
+    account_id, attempt_id, sale_id = paid_paypal(c)
+    whole = load_account(c.app, account_id).attempts[attempt_id].amount.amount
+    refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=whole)
+    money.refund_payment(c.deps, refund, support_ctx("cancelled at once", uuid4()))
+    assert control_panel(c).sdk.transaction.find(sale_id).status == "voided"
+    assert reconcile_account(c, account_id).findings == ()
+
+
+def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_close(
+    paypal_container: Container,  # noqa: F811
+    braintree_server: LocalBraintreeGateway,
+) -> None:
+    c = paypal_container
+    account_id, attempt_id, sale_id = paid_paypal(c)
+    braintree_server.settle(sale_id)
+    dispute_id = braintree_server.open_dispute(sale_id, Decimal("10.00"))
+
+    [found] = reconcile_account(c, account_id).findings
+    assert (found.kind, found.subject, found.ledger_value, found.processor_value) == (
+        FindingKind.DISPUTE_UNKNOWN_TO_LEDGER,
+        dispute_id,
+        None,
+        "open 1000 USD",
+    )
+    assert found.repair is not None
+    assert f"record-dispute --attempt {attempt_id} --dispute {dispute_id}" in found.repair
+    cmd = RepairReconciliation(
+        account_id=account_id,
+        action=RepairAction.RECORD_DISPUTE,
+        attempt_id=attempt_id,
+        dispute_id=dispute_id,
+    )
+    ctx = support_ctx("chargeback notification lost", uuid4())
+    outcome, after = repair_and_recheck(c, cmd, ctx)
+    assert (outcome.detail, after.findings) == ("recorded the dispute open, 1000 USD", ())
+    assert repair_and_recheck(c, cmd, ctx)[0].result.replayed  # the same command: once
+    with pytest.raises(RepairNotApplicable):  # another command: nothing left to record
+        repair_and_recheck(c, cmd, support_ctx("again", uuid4()))
+    opened = [e for e in events_of(c, account_id) if type(e).__name__ == "DisputeOpened"]
+    assert [(e.dispute_id, e.amount) for e in opened] == [(dispute_id, 1000)]
+
+    braintree_server.close_dispute(dispute_id, won=True)
+    [behind] = reconcile_account(c, account_id).findings
+    assert (behind.kind, behind.ledger_value, behind.processor_value) == (
+        FindingKind.DISPUTE_STATE_MISMATCH,
+        "open 1000 USD",
+        "won 1000 USD",
+    )
+    detail, left = fix(
+        c, account_id, RepairAction.RECORD_DISPUTE, attempt_id=attempt_id, dispute_id=dispute_id
+    )
+    assert (detail, left) == ("recorded the dispute won, 1000 USD", 0)
+    assert load_account(c.app, account_id).attempts[attempt_id].dispute is DisputeStatus.WON
