@@ -18,6 +18,7 @@ import structlog
 from stripe.params import (
     CustomerCreateParams,
     CustomerUpdateParams,
+    DisputeListParams,
     PaymentIntentCreateParams,
     RefundCreateParams,
 )
@@ -392,14 +393,22 @@ class StripeGateway:
         data = _data(intent)
         captured = data.get("amount_received") or data.get("amount") or 0
         currency = str(data.get("currency", "")).upper()
-        disputes = None
-        if self._disputes:
-            disputes = self.guard.retried("list_disputes", lambda: self._disputes_of(intent))
+        disputes = self._disputes_of(intent) if self._disputes else None
         return ProcessorPayment(intent.id, int(captured), currency, refunds, disputes)
 
     def _disputes_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorDispute, ...]:
-        found = self._client.v1.disputes.list({"payment_intent": intent.id, "limit": PAGE_SIZE})
-        return disputes_of(found.auto_paging_iter())
+        """ProcessorRefused when Stripe refuses the listing. A server without the Disputes
+        API (localstripe answers a bare 404) is ProcessorUnavailable, an error of every
+        check: set LEDGER_STRIPE_DISPUTES=false for it."""
+
+        def listed() -> tuple[ProcessorDispute, ...]:
+            params: DisputeListParams = {"payment_intent": intent.id, "limit": PAGE_SIZE}
+            return disputes_of(self._client.v1.disputes.list(params).auto_paging_iter())
+
+        try:
+            return self.guard.retried("list_disputes", listed)
+        except stripe.InvalidRequestError as error:
+            raise _refused("dispute lookup", error) from error
 
     def _refunds_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorRefund, ...]:
         if intent.status != "succeeded":

@@ -25,6 +25,8 @@ from commands.models import AddVaultedCard, RefundPayment
 from commands.ports import (
     ChargeRequest,
     MethodDeclined,
+    ProcessorPayment,
+    ProcessorRefund,
     ProcessorRefused,
     ProcessorUnavailable,
     ProviderCustomerNotFound,
@@ -318,6 +320,22 @@ def test_a_refund_is_made_once_per_refund_id(
     keys = [h["Idempotency-Key"] for h in http.posts_to("/v1/refunds")]
     assert keys[0] == first.refund_id
     assert len(keys) == 2
+
+
+def test_a_payment_is_found_with_its_refunds_and_disputes_only_where_they_can_be_listed(
+    stripe_gw: StripeGateway, sdk: stripe.StripeClient
+) -> None:
+    customer, method = vaulted(stripe_gw, sdk)
+    payment = stripe_gw.charge(charge_request(method, customer)).processor_payment_id
+    assert payment is not None
+    refund = RefundRequest(str(uuid4()), Processor.STRIPE, payment, Money(500, "USD"))
+    refund_id = stripe_gw.refund(refund)
+    no_disputes = StripeGateway(sdk, lookup="list", disputes=False, guard=Guard(retry=FAST))
+    assert no_disputes.find_payment(payment) == ProcessorPayment(
+        payment, PRICE, "USD", (ProcessorRefund(refund_id, refund.refund_id, 500),), None
+    )
+    with pytest.raises(ProcessorUnavailable, match="list_disputes"):  # localstripe has none
+        stripe_gw.find_payment(payment)
 
 
 def test_a_refund_stripe_refuses_is_a_processor_refusal(
