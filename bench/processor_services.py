@@ -46,6 +46,7 @@ class StandIns:
             stripe_api_key=SecretStr(self.localstripe.api_key),
             stripe_api_base=self.localstripe.url,
             stripe_lookup="list",  # localstripe cannot search
+            stripe_disputes=False,  # nor list disputes
             **self.braintree.ledger_settings(),
             turnstile_site_key=SITE_KEY,
             turnstile_secret=SecretStr(TURNSTILE_SECRET),
