@@ -9,9 +9,12 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
+from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Container
 from adapters.braintree import BraintreeClient
+from adapters.http.app import create_app
+from adapters.http.auth import ApiKeys
 from adapters.processors import braintree_client
 from adapters.reconcile import reconcile_account, repair_and_recheck
 from commands import handlers, methods, money
@@ -26,10 +29,12 @@ from commands.models import (
 )
 from commands.reconcile_compare import FindingKind
 from commands.reconcile_repairs import RepairNotApplicable
+from ledger.meta import ActorKind
 from ledger.payments import AttemptStatus, DisputeStatus, Processor
 from tests.braintree_gateway import BILLING_AGREEMENT_NONCE, LocalBraintreeGateway
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
+from tests.integration.test_http import KEYS, auth, entry
 from tests.integration.test_paypal_collection import paypal_container  # noqa: F401 - fixture
 from tests.integration.test_reconciliation import events_of, fix
 
@@ -212,3 +217,30 @@ def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_
     )
     assert (detail, left) == ("recorded the dispute won, 1000 USD", 0)
     assert load_account(c.app, account_id).attempts[attempt_id].dispute is DisputeStatus.WON
+
+
+def test_support_records_a_decided_dispute_over_http_with_its_dispute_id(
+    paypal_container: Container,  # noqa: F811
+    braintree_server: LocalBraintreeGateway,
+) -> None:
+    c = paypal_container
+    account_id, attempt_id, sale_id = paid_paypal(c)
+    braintree_server.settle(sale_id)
+    dispute_id = braintree_server.open_dispute(sale_id, Decimal("10.00"))
+    braintree_server.close_dispute(dispute_id, won=False)
+    keys = ApiKeys([entry(KEYS["support"], ActorKind.SUPPORT)])
+    with TestClient(create_app(c, keys)) as client:
+        path = f"/support/accounts/{account_id}/reconciliation"
+        checked = client.post(path, headers=auth("support"))
+        assert [f["kind"] for f in checked.json()["findings"]] == ["dispute_unknown_to_ledger"]
+        body = {
+            "action": "record-dispute",
+            "attempt_id": attempt_id,
+            "dispute_id": dispute_id,
+            "reason": "chargeback lost, notification never arrived",
+        }
+        repaired = client.post(f"{path}/repairs", json=body, headers=auth("support"))
+    assert repaired.status_code == 200, repaired.text
+    assert repaired.json()["detail"] == "recorded the dispute lost, 1000 USD"
+    assert repaired.json()["reconciliation"]["in_step"] is True
+    assert load_account(c.app, account_id).attempts[attempt_id].dispute is DisputeStatus.LOST
