@@ -10,9 +10,12 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from adapters.bootstrap import Container
 from adapters.braintree import BraintreeClient
+from adapters.cli.main import app as cli
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.processors import braintree_client
@@ -244,3 +247,27 @@ def test_support_records_a_decided_dispute_over_http_with_its_dispute_id(
     assert repaired.json()["detail"] == "recorded the dispute lost, 1000 USD"
     assert repaired.json()["reconciliation"]["in_step"] is True
     assert load_account(c.app, account_id).attempts[attempt_id].dispute is DisputeStatus.LOST
+
+
+def test_the_cli_repair_takes_the_dispute_id(
+    paypal_container: Container,  # noqa: F811
+    braintree_server: LocalBraintreeGateway,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = paypal_container
+    account_id, attempt_id, sale_id = paid_paypal(c)
+    braintree_server.settle(sale_id)
+    dispute_id = braintree_server.open_dispute(sale_id, Decimal("10.00"))
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    for name, value in braintree_server.ledger_settings().items():
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        monkeypatch.setenv(f"LEDGER_{name.upper()}", plain)
+    words = ["reconcile", "repair", str(account_id), "record-dispute", "--attempt", attempt_id]
+    words += ["--dispute", dispute_id, "--reason", "chargeback seen in the control panel"]
+    result = CliRunner().invoke(cli, words)
+    assert result.exit_code == 0, result.output
+    assert "recorded the dispute open, 1000 USD" in result.output
+    assert "in step" in result.output
+    attempt = load_account(c.app, account_id).attempts[attempt_id]
+    assert (attempt.dispute, attempt.disputed_amount) == (DisputeStatus.NEEDS_RESPONSE, 1000)
