@@ -133,7 +133,8 @@ def _charges(
 def _payments(
     deps: Deps, account: Account, unavailable: frozenset[Processor], errors: list[CheckError]
 ) -> dict[str, ProcessorPayment | None]:
-    """Captured payments and their refunds, where the processor's adapter can tell."""
+    """Captured payments with their refunds and disputes, where the processor's adapter can
+    tell (a PaymentLookup for the attempt's processor)."""
     payments: dict[str, ProcessorPayment | None] = {}
     for attempt in account.attempts.values():
         lookup = deps.processors.payments.get(attempt.processor)

@@ -78,8 +78,8 @@ class CustomerView:
 class ProcessorView:
     """What the processors answered. A processor in `configured` but not in `customers`
     was not asked about customers (unavailable or nothing linked); an attempt absent from
-    `charges` (or `payments`, its captured payment and refunds) was not asked about (None
-    in it: the processor never saw the charge, or has no such payment)."""
+    `charges` (or `payments`, its captured payment, refunds and disputes) was not asked
+    about (None in it: the processor never saw the charge, or has no such payment)."""
 
     configured: frozenset[Processor]
     customers: Mapping[Processor, CustomerView] = field(default_factory=dict)

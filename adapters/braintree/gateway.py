@@ -216,10 +216,11 @@ class BraintreeGateway:
             return None
         currency = str(sale.currency_iso_code)
         amount = from_braintree_amount(sale.amount, currency).amount
-        refunds = [r for rid in sale.refund_ids or () if (r := self._refund(sale, rid))]
+        refund_ids = getattr(sale, "refund_ids", None) or ()
+        refunds = [r for rid in refund_ids if (r := self._refund(sale, rid))]
         if sale.status == "voided":  # the ledger's full refund of an unsettled sale
             refunds.append(ProcessorRefund(str(sale.id), None, amount, voided=True))
-        disputes = tuple(_dispute(d, currency) for d in sale.disputes or ())
+        disputes = tuple(_dispute(d, currency) for d in getattr(sale, "disputes", None) or ())
         return ProcessorPayment(
             str(sale.id), amount, currency, tuple(refunds), tuple(d for d in disputes if d)
         )
