@@ -389,7 +389,10 @@ class StripeGateway:
             if error.http_status == 404:
                 return None
             raise _refused("payment lookup", error) from error
-        refunds = self.guard.retried("list_refunds", lambda: self._refunds_of(intent))
+        try:
+            refunds = self.guard.retried("list_refunds", lambda: self._refunds_of(intent))
+        except stripe.InvalidRequestError as error:
+            raise _refused("refund lookup", error) from error
         data = _data(intent)
         captured = data.get("amount_received") or data.get("amount") or 0
         currency = str(data.get("currency", "")).upper()
