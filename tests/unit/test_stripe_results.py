@@ -10,7 +10,13 @@ from typing import Any, cast
 import pytest
 import stripe
 
-from adapters.stripe.gateway import StripeGateway, _declined, _result_of, disputes_of
+from adapters.stripe.gateway import (
+    StripeGateway,
+    _declined,
+    _rejected,
+    _result_of,
+    disputes_of,
+)
 from commands.ports import (
     ChargeResult,
     DisputeState,
@@ -19,6 +25,7 @@ from commands.ports import (
     ProcessorRefund,
     ProcessorUnavailable,
 )
+from ledger.payments import FailureKind, failure_kind
 
 
 def card_error(error: dict[str, Any]) -> stripe.CardError:
@@ -63,6 +70,17 @@ def test_an_off_session_authentication_required_surfaces_the_action() -> None:
         requires_action=True,
         client_secret="pi_2_secret_x",
     )
+
+
+def test_a_currency_the_stripe_account_does_not_present_in_is_a_hard_decline() -> None:
+    error = stripe.InvalidRequestError(  # type: ignore[no-untyped-call]
+        "Invalid currency: xcg.", "currency", None, http_status=400
+    )
+    assert _rejected(error, "att-1") == ChargeResult(
+        succeeded=False, decline_code="currency_not_supported_by_processor"
+    )
+    assert failure_kind("currency_not_supported_by_processor") is FailureKind.HARD
+    assert failure_kind("amount_not_representable") is FailureKind.HARD
 
 
 def test_a_failed_intent_found_later_gives_its_last_payment_error() -> None:
