@@ -14,11 +14,14 @@ from uuid import UUID, uuid4
 
 import pytest
 import stripe
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from adapters.bootstrap import Container, build
 from adapters.braintree import BraintreeClient, BraintreeConfig, BraintreeGateway
 from adapters.braintree.vault import BraintreePayPalVault
+from adapters.http.app import create_app
+from adapters.http.auth import ApiKeys
 from adapters.settings import Settings
 from adapters.stripe import Guard, RetryPolicy, StripeGateway
 from commands import billing, handlers, money, vaulting
@@ -42,6 +45,8 @@ from tests.braintree_gateway import (
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.clock import FixedClock
 from tests.harness import LocalStripeServer
+from tests.integration.test_stripe_webhook_refunds_disputes import charge_of, deliver, event
+from tests.integration.test_stripe_webhooks import SECRET
 
 FAST = RetryPolicy(attempts=2, timeout_s=5, wait_initial_s=0.01, wait_max_s=0.02, wait_jitter_s=0)
 VISA = "4242424242424242"
@@ -210,6 +215,7 @@ def container(
         stripe_api_base=localstripe.url,
         stripe_lookup="list",
         stripe_disputes=False,
+        stripe_webhook_secret=SecretStr(SECRET),
     )
     built = build(settings, clock=clock)
     yield built
@@ -259,6 +265,27 @@ def test_an_amount_stripe_cannot_take_is_a_hard_decline_and_nothing_is_charged(
     )
     assert attempt.processor_payment_id is None
     assert sdk.v1.payment_intents.list({"limit": 100}).data == []
+
+
+def test_stripe_refund_and_dispute_webhooks_record_krona_in_the_ledgers_units(
+    container: Container, sdk: stripe.StripeClient
+) -> None:
+    account_id = subscribed(container, sdk, "pro-isk", "ISK")
+    [attempt] = load_account(container.app, account_id).attempts.values()
+    intent_id = attempt.processor_payment_id
+    assert intent_id is not None
+    made = sdk.v1.refunds.create({"payment_intent": intent_id, "amount": 20000})  # dashboard
+    charge_id = str(charge_of(sdk, intent_id)["id"])
+    disputed = {"id": "dp_1", "object": "dispute", "amount": 150000, "currency": "isk",
+                "status": "needs_response", "charge": charge_id, "payment_intent": intent_id,
+                "reason": "fraudulent", "metadata": {}}  # fmt: skip
+
+    with TestClient(create_app(container, ApiKeys([]))) as client:
+        assert deliver(client, event("refund.created", made.to_dict())) == "recorded"
+        assert deliver(client, event("charge.dispute.created", disputed)) == "recorded"
+
+    attempt = load_account(container.app, account_id).attempts[attempt.attempt_id]
+    assert (attempt.refunded, attempt.disputed_amount) == (200, 1500)  # krónur
 
 
 # --- Braintree (our local gateway, PayPal's currencies) -----------------------------------
