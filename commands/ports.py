@@ -147,6 +147,19 @@ class ProcessorRefused(DomainError):
     http_status = 409
 
 
+class CurrencyNotSupportedByProcessor(DomainError):
+    """The payment processor does not take this currency: nothing was sent to it."""
+
+    code = "currency_not_supported_by_processor"
+
+
+class AmountNotRepresentable(DomainError):
+    """The amount cannot be expressed exactly in the processor's units for its currency
+    (e.g. 123.45 MGA at Stripe, which takes whole ariary): nothing was sent, never rounded."""
+
+    code = "amount_not_representable"
+
+
 class ProviderCustomerNotFound(DomainError):
     """The processor has no such customer."""
 

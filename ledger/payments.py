@@ -66,6 +66,9 @@ HARD_DECLINES = frozenset(
         "fraudulent",
         "invalid_payment_method",
         "processor_not_configured",
+        # the processor cannot take this amount or currency at all: nothing was sent
+        "currency_not_supported_by_processor",
+        "amount_not_representable",
     }
 )
 

@@ -29,8 +29,10 @@ from adapters.braintree.declines import (
 )
 from commands.paypal_ports import RefundRefused
 from commands.ports import (
+    AmountNotRepresentable,
     ChargeRequest,
     ChargeResult,
+    CurrencyNotSupportedByProcessor,
     DisputeState,
     ProcessorDispute,
     ProcessorPayment,
@@ -86,12 +88,19 @@ class BraintreeGateway:
         except LookupError:
             log.error("braintree_currency_not_configured", currency=request.amount.currency)
             return ChargeResult(succeeded=False, decline_code=CURRENCY_NOT_SUPPORTED)
+        try:
+            amount = to_braintree_amount(request.amount)
+        except (AmountNotRepresentable, CurrencyNotSupportedByProcessor) as refused:
+            log.warning(
+                "braintree_amount_refused", attempt_id=request.attempt_id, code=refused.code
+            )
+            return ChargeResult(succeeded=False, decline_code=refused.code)
         earlier = self.find_charge(request.attempt_id, request.processor)
         if earlier is not None:
             log.info("braintree_sale_already_made", attempt_id=request.attempt_id)
             return earlier
         params: dict[str, Any] = {
-            "amount": to_braintree_amount(request.amount),
+            "amount": amount,
             "payment_method_token": request.method_ref,
             "order_id": request.attempt_id,
             "options": {"submit_for_settlement": True},
@@ -151,11 +160,12 @@ class BraintreeGateway:
 
     def refund(self, request: RefundRequest) -> str:
         _require_braintree(request.processor)
+        amount = to_braintree_amount(request.amount)  # refused before anything is asked
         earlier = self._earlier_refund(request)
         if earlier is not None:
             return earlier
         options = {
-            "amount": to_braintree_amount(request.amount),
+            "amount": amount,
             "order_id": request.refund_id,
         }
         sdk = self._client.sdk

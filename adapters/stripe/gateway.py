@@ -23,6 +23,7 @@ from stripe.params import (
     RefundCreateParams,
 )
 
+from adapters.stripe.amounts import from_stripe_amount, to_stripe_amount
 from adapters.stripe.client import ChargeLookup
 from adapters.stripe.declines import (
     AUTHENTICATION_REQUIRED,
@@ -32,9 +33,11 @@ from adapters.stripe.declines import (
 )
 from adapters.stripe.resilience import Guard
 from commands.ports import (
+    AmountNotRepresentable,
     CardSetup,
     ChargeRequest,
     ChargeResult,
+    CurrencyNotSupportedByProcessor,
     DisputeState,
     MethodDeclined,
     ProcessorDispute,
@@ -81,10 +84,19 @@ class StripeGateway:
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         """Create and confirm a PaymentIntent: off-session (the customer is away, Stripe
-        applies the exemptions a saved card allows) unless the customer is present."""
+        applies the exemptions a saved card allows) unless the customer is present.
+
+        An amount or currency Stripe cannot take exactly is declined with the refusal's
+        code (`amount_not_representable`, `currency_not_supported_by_processor`) before
+        anything is sent: nothing can have been charged."""
         _require_stripe(request.processor)
+        try:
+            amount = to_stripe_amount(request.amount)
+        except (AmountNotRepresentable, CurrencyNotSupportedByProcessor) as refused:
+            log.warning("stripe_amount_refused", attempt_id=request.attempt_id, code=refused.code)
+            return ChargeResult(succeeded=False, decline_code=refused.code)
         params: PaymentIntentCreateParams = {
-            "amount": request.amount.amount,
+            "amount": amount,
             "currency": request.amount.currency.lower(),
             "payment_method": request.method_ref,
             "confirm": True,
@@ -115,13 +127,16 @@ class StripeGateway:
 
     def refund(self, request: RefundRequest) -> str:
         """Refund part or all of a PaymentIntent. A refund already made for this refund id
-        (found by its metadata) is returned instead of being made again."""
+        (found by its metadata) is returned instead of being made again. Raises
+        AmountNotRepresentable / CurrencyNotSupportedByProcessor, before asking Stripe
+        anything, for an amount Stripe cannot take exactly."""
         _require_stripe(request.processor)
+        amount = to_stripe_amount(request.amount)
         if existing := self._find_refund(request):
             return existing
         params: RefundCreateParams = {
             "payment_intent": request.processor_payment_id,
-            "amount": request.amount.amount,
+            "amount": amount,
             "metadata": {"refund_id": request.refund_id},
         }
         try:
@@ -397,7 +412,8 @@ class StripeGateway:
         captured = data.get("amount_received") or data.get("amount") or 0
         currency = str(data.get("currency", "")).upper()
         disputes = self._disputes_of(intent) if self._disputes else None
-        return ProcessorPayment(intent.id, int(captured), currency, refunds, disputes)
+        amount = from_stripe_amount(int(captured), currency).amount
+        return ProcessorPayment(intent.id, amount, currency, refunds, disputes)
 
     def _disputes_of(self, intent: stripe.PaymentIntent) -> tuple[ProcessorDispute, ...]:
         """ProcessorRefused when Stripe refuses the listing. A server without the Disputes
@@ -406,7 +422,8 @@ class StripeGateway:
 
         def listed() -> tuple[ProcessorDispute, ...]:
             params: DisputeListParams = {"payment_intent": intent.id, "limit": PAGE_SIZE}
-            return disputes_of(self._client.v1.disputes.list(params).auto_paging_iter())
+            pages = self._client.v1.disputes.list(params).auto_paging_iter()
+            return disputes_of(pages, str(_data(intent)["currency"]))
 
         try:
             return self.guard.retried("list_disputes", listed)
@@ -417,13 +434,15 @@ class StripeGateway:
         if intent.status != "succeeded":
             return ()
         found = self._client.v1.refunds.list({"payment_intent": intent.id, "limit": PAGE_SIZE})
+        currency = str(_data(intent)["currency"])  # a refund is in its payment's currency
         made = []
         for refund in found.auto_paging_iter():
             data = _data(refund)
             if data.get("status") in ("failed", "canceled"):
                 continue
             ours = (data.get("metadata") or {}).get("refund_id")
-            made.append(ProcessorRefund(refund.id, ours, int(data.get("amount") or 0)))
+            amount = from_stripe_amount(int(data.get("amount") or 0), currency)
+            made.append(ProcessorRefund(refund.id, ours, amount.amount))
         return tuple(made)
 
     # --- lookups -------------------------------------------------------------------------
@@ -473,16 +492,19 @@ class StripeGateway:
             return None
 
 
-def disputes_of(disputes: Iterable[stripe.Dispute]) -> tuple[ProcessorDispute, ...]:
+def disputes_of(disputes: Iterable[stripe.Dispute], currency: str) -> tuple[ProcessorDispute, ...]:
     """Stripe's disputes as the ledger holds them: chargebacks only, as the dispute webhooks
     record them (adapters/webhooks/stripe_disputes.py). Inquiries (`warning_*`) withdraw no
-    funds; `prevented` and the legacy `charge_refunded` never became a chargeback."""
+    funds; `prevented` and the legacy `charge_refunded` never became a chargeback. Amounts
+    are in the ledger's minor units of `currency`, the payment's (a dispute is in its
+    payment's currency)."""
     found = []
     for dispute in disputes:
         data = _data(dispute)
         state = DISPUTE_STATES.get(str(data.get("status")))
         if state is not None:
-            found.append(ProcessorDispute(dispute.id, state, int(data.get("amount") or 0)))
+            amount = from_stripe_amount(int(data.get("amount") or 0), currency)
+            found.append(ProcessorDispute(dispute.id, state, amount.amount))
     return tuple(found)
 
 
@@ -558,10 +580,13 @@ def _declined(error: stripe.CardError) -> ChargeResult:
 def _rejected(error: stripe.InvalidRequestError, attempt_id: str) -> ChargeResult:
     """A 400/404 answer to a charge: nothing was charged. A missing payment method or
     customer is a hard decline of that method; anything else is recorded as a soft
-    `invalid_request` (and logged: it is more likely our bug than the customer's)."""
+    `invalid_request` (and logged: it is more likely our bug than the customer's), except a
+    currency this Stripe account does not present in, `currency_not_supported_by_processor`."""
     code = error.code or ""
     if error.http_status == 404 or code in {"resource_missing", "payment_method_unactivated"}:
         return ChargeResult(succeeded=False, decline_code=ledger_decline_code("resource_missing"))
+    if error.param == "currency":
+        return ChargeResult(succeeded=False, decline_code=CurrencyNotSupportedByProcessor.code)
     log.error(
         "stripe_charge_rejected",
         attempt_id=attempt_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.bootstrap import Container
+from adapters.stripe.amounts import from_stripe_amount
 from adapters.webhooks.common import context, refused_or
 from adapters.webhooks.stripe_payments import payment_of
 from commands.models import CommandContext, RecordDisputeClosed, RecordDisputeOpened
@@ -60,13 +61,14 @@ def _opened(c: Container, dispute: dict[str, Any]) -> RecordDisputeOpened | None
     payment = payment_of(c, dispute.get("payment_intent"), dispute.get("charge"))
     if payment is None:
         return None
+    disputed = from_stripe_amount(int(dispute["amount"]), str(dispute["currency"]))
     return RecordDisputeOpened(
         account_id=payment.account_id,
         attempt_id=payment.attempt_id,
         processor_payment_id=payment.payment_intent_id,
         dispute_id=str(dispute["id"]),
-        amount=int(dispute["amount"]),
-        currency=str(dispute["currency"]).upper(),
+        amount=disputed.amount,
+        currency=disputed.currency,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.bootstrap import Container
+from adapters.stripe.amounts import from_stripe_amount
 from adapters.webhooks.common import context, log, refused_or
 from adapters.webhooks.stripe_payments import StripePayment, id_of, payment_of, stripe_of
 from commands.models import RecordProcessorRefund
@@ -56,13 +57,14 @@ def _record(
     c: Container, event: dict[str, Any], payment: StripePayment, refund: dict[str, Any]
 ) -> str:
     stripe_id = str(refund["id"])
+    refunded = from_stripe_amount(int(refund["amount"]), str(refund["currency"]))
     cmd = RecordProcessorRefund(
         account_id=payment.account_id,
         attempt_id=payment.attempt_id,
         processor_payment_id=id_of(refund.get("payment_intent")) or payment.payment_intent_id,
         refund_id=(refund.get("metadata") or {}).get("refund_id") or stripe_id,
-        amount=int(refund["amount"]),
-        currency=str(refund["currency"]).upper(),
+        amount=refunded.amount,
+        currency=refunded.currency,
     )
     ctx = context("stripe", f"{event['id']}:{stripe_id}", f"stripe {event['type']} {stripe_id}")
     return refused_or(

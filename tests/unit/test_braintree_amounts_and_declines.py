@@ -31,8 +31,7 @@ from ledger.payments import FailureKind, failure_kind
         (1, "GBP", "0.01"),
         (123456789012345678, "USD", "1234567890123456.78"),
         (1500, "JPY", "1500"),
-        (1234, "KWD", "1.234"),
-        (7, "BHD", "0.007"),
+        (150000, "HUF", "1500"),
     ],
 )
 def test_minor_units_become_braintree_decimal_strings(
@@ -56,7 +55,7 @@ def test_amounts_that_are_not_whole_minor_units_are_refused(text: str, currency:
 
 @given(
     amount=st.integers(min_value=1, max_value=10**15),
-    currency=st.sampled_from(["USD", "JPY", "KWD", "EUR", "CLP", "OMR"]),
+    currency=st.sampled_from(["USD", "JPY", "EUR", "GBP", "MXN"]),
 )
 def test_amounts_round_trip_exactly(amount: int, currency: str) -> None:
     text = to_braintree_amount(Money(amount, currency))

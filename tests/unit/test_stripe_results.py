@@ -10,7 +10,13 @@ from typing import Any, cast
 import pytest
 import stripe
 
-from adapters.stripe.gateway import StripeGateway, _declined, _result_of, disputes_of
+from adapters.stripe.gateway import (
+    StripeGateway,
+    _declined,
+    _rejected,
+    _result_of,
+    disputes_of,
+)
 from commands.ports import (
     ChargeResult,
     DisputeState,
@@ -19,6 +25,7 @@ from commands.ports import (
     ProcessorRefund,
     ProcessorUnavailable,
 )
+from ledger.payments import FailureKind, failure_kind
 
 
 def card_error(error: dict[str, Any]) -> stripe.CardError:
@@ -65,6 +72,17 @@ def test_an_off_session_authentication_required_surfaces_the_action() -> None:
     )
 
 
+def test_a_currency_the_stripe_account_does_not_present_in_is_a_hard_decline() -> None:
+    error = stripe.InvalidRequestError(  # type: ignore[no-untyped-call]
+        "Invalid currency: xcg.", "currency", None, http_status=400
+    )
+    assert _rejected(error, "att-1") == ChargeResult(
+        succeeded=False, decline_code="currency_not_supported_by_processor"
+    )
+    assert failure_kind("currency_not_supported_by_processor") is FailureKind.HARD
+    assert failure_kind("amount_not_representable") is FailureKind.HARD
+
+
 def test_a_failed_intent_found_later_gives_its_last_payment_error() -> None:
     failed = intent(
         id="pi_3",
@@ -101,18 +119,24 @@ class Answers:
     """A StripeClient's `v1` as far as find_payment asks it, answering constructed objects
     and counting the dispute listings."""
 
-    def __init__(self, disputes: stripe.ListObject[Any]) -> None:
+    def __init__(
+        self,
+        disputes: stripe.ListObject[Any],
+        currency: str = "eur",
+        captured: int = 5000,
+        refunded: int = 500,
+    ) -> None:
         self.disputes_asked: list[dict[str, Any]] = []
         answers = self
 
         class Intents:
             def retrieve(self, intent_id: str) -> stripe.PaymentIntent:
-                return intent(id=intent_id, status="succeeded", amount=5000,
-                              amount_received=5000, currency="eur")  # fmt: skip
+                return intent(id=intent_id, status="succeeded", amount=captured,
+                              amount_received=captured, currency=currency)  # fmt: skip
 
         class Refunds:
             def list(self, params: dict[str, Any]) -> stripe.ListObject[Any]:
-                return listed("refunds", {"id": "re_1", "object": "refund", "amount": 500,
+                return listed("refunds", {"id": "re_1", "object": "refund", "amount": refunded,
                                           "status": "succeeded", "metadata": {}})  # fmt: skip
 
         class Disputes:
@@ -143,7 +167,7 @@ def test_stripe_dispute_statuses_map_to_chargebacks_and_inquiries_are_left_out()
         stripe_dispute("dp_inquiry_done", "warning_closed"),
         stripe_dispute("dp_prevented", "prevented"),
     )
-    assert disputes_of(answer.auto_paging_iter()) == (
+    assert disputes_of(answer.auto_paging_iter(), "eur") == (
         ProcessorDispute("dp_new", DisputeState.OPEN, 1500),
         ProcessorDispute("dp_review", DisputeState.OPEN, 1500),
         ProcessorDispute("dp_won", DisputeState.WON, 1500),
@@ -168,3 +192,30 @@ def test_find_payment_lists_the_intents_disputes_unless_disputes_are_not_asked()
     assert found is not None
     assert found.disputes is None
     assert not_asked.disputes_asked == []
+
+
+@pytest.mark.parametrize(
+    ("currency", "at_stripe", "in_the_ledger"),
+    [
+        # (captured, refunded, disputed) as Stripe reports them -> the ledger's minor units
+        ("mga", (50, 5, 15), (5000, 500, 1500)),  # zero-decimal at Stripe, 2 in ISO 4217
+        ("isk", (500000, 50000, 150000), (5000, 500, 1500)),  # 2 at Stripe, 0 in ISO 4217
+        ("jpy", (5000, 500, 1500), (5000, 500, 1500)),
+        ("kwd", (5000, 500, 1500), (5000, 500, 1500)),
+    ],
+)
+def test_find_payment_reports_amounts_in_the_ledgers_minor_units(
+    currency: str, at_stripe: tuple[int, int, int], in_the_ledger: tuple[int, int, int]
+) -> None:
+    captured, refunded, disputed = at_stripe
+    answers = Answers(
+        listed("disputes", stripe_dispute("dp_1", "lost", disputed)),
+        currency=currency,
+        captured=captured,
+        refunded=refunded,
+    )
+    found = gateway_over(answers, disputes=True).find_payment("pi_1")
+    assert found is not None
+    assert found.disputes is not None
+    assert (found.amount, found.refunds[0].amount, found.disputes[0].amount) == in_the_ledger
+    assert found.currency == currency.upper()
