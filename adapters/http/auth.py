@@ -19,6 +19,7 @@ from uuid import UUID
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from adapters.http.security import address_key, client_address
 from ledger.errors import DomainError
 from ledger.meta import ActorKind
 
@@ -98,9 +99,20 @@ class Allow:
         self.scopes = frozenset(scopes)
 
     def __call__(self, request: Request) -> Principal:
-        keys: ApiKeys = request.app.state.api_keys
-        principal = keys.authenticate(bearer_token(request))
+        principal = _authenticated(request)
         request.app.state.rate_limiter.check(f"{principal.kind.value}:{principal.id}")
         if principal.kind not in self.kinds or not self.scopes <= principal.scopes:
             raise Forbidden()
         return principal
+
+
+def _authenticated(request: Request) -> Principal:
+    """A presented key that fails counts against the caller's address (guessing keys is
+    rate limited); a request with no key at all was counted by the address middleware."""
+    keys: ApiKeys = request.app.state.api_keys
+    try:
+        return keys.authenticate(bearer_token(request))
+    except Unauthenticated:
+        if "authorization" in request.headers:
+            request.app.state.address_limiter.check(address_key(client_address(request.scope)))
+        raise
