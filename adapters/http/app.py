@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
 from adapters.bootstrap import Container
-from adapters.http import problems, security
+from adapters.http import openapi, problems, security
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import (
@@ -72,6 +72,7 @@ def create_app(
             "/metrics", _metrics(settings.metrics_token), methods=["GET"], tags=["ops"]
         )
     security.install(app, settings, app.state.address_limiter)
+    openapi.install(app)
     return app
 
 
