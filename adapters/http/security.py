@@ -110,10 +110,12 @@ def _address_limited(scope: Scope) -> bool:
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's 405 names only the methods of the first route matching the path; `Allow`
     names every method the API documents at that path."""
-    allowed = sorted(_methods_at(request.app.openapi()["paths"], request.url.path))
+    allowed = ", ".join(sorted(_methods_at(request.app.openapi()["paths"], request.url.path)))
+    if isinstance(exc, HTTPException):  # a route outside the document: Starlette's own
+        allowed = allowed or (exc.headers or {}).get("Allow", "")
     detail = exc.detail if isinstance(exc, HTTPException) else "method not allowed"
     response = problem(405, "method_not_allowed", str(detail))
-    response.headers["Allow"] = ", ".join(allowed)
+    response.headers["Allow"] = allowed
     return response
 
 

@@ -73,11 +73,14 @@ def test_a_405_names_every_method_served_at_the_path(
     with TestClient(make_app()) as client:
         answer = client.delete(f"/internal/accounts/{account_id}", headers=AS_SERVICE)
         collection = client.put("/internal/accounts", headers=AS_SERVICE)
+        docs = client.post("/docs")  # not in the document: Starlette's own Allow is kept
     assert answer.status_code == 405
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "method_not_allowed"
     assert answer.headers["allow"] == "GET, PATCH"
     assert (collection.status_code, collection.headers["allow"]) == (405, "GET, POST")
+    assert docs.status_code == 405
+    assert set(docs.headers["allow"].split(", ")) == {"GET", "HEAD"}
 
 
 def test_metrics_are_not_served_on_the_api_port_by_default(make_app: AppFactory) -> None:
