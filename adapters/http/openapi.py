@@ -7,9 +7,9 @@ each operation can give, a summary and description per operation, examples on bo
   reasons, own account) are added per surface. tests/unit/test_openapi.py fails when an
   operation has no entry.
 * Problem answers are derived from the operation: its surface (401, 403, 429), path
-  parameters (404), a write (409), parameters or a body (422, replacing FastAPI's
-  validation schema), an idempotency key it requires (428), a processor, Turnstile or
-  Redis it needs (503).
+  parameters (404), a method it vaults (402), a write (409), parameters or a body (422,
+  replacing FastAPI's validation schema), an idempotency key it requires (428), a
+  processor, Turnstile or Redis it needs (503).
 * Body examples are built from each body's schema: its required fields, with the values of
   FIELD_EXAMPLES (tests validate every example against its model).
 """
@@ -50,8 +50,11 @@ NEEDS_OUTSIDE = (
     "subscriptions",
     "webhooks",
 )
+# Path segments of operations that vault a method: the processor may decline it (402).
+VAULTS = frozenset({"payment-methods", "payment-sessions"})
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("invalid_signature", "The request is not a valid signed notification."),
+    402: ("payment_method_declined", "The processor declined the payment method."),
     401: ("unauthenticated", "No API key, or a key that is unknown, expired or revoked."),
     403: ("forbidden", "This key's kind or scopes do not allow this operation."),
     404: ("account_not_found", "No such resource (or not this caller's)."),
@@ -346,6 +349,7 @@ def problem_statuses(method: str, path: str, operation: Doc) -> list[int]:
     rules: list[tuple[int, bool]] = [
         (400, webhook),
         (401, surface is not None or path == "/metrics"),
+        (402, surface is not None and method == "post" and bool(segments & VAULTS)),
         (403, surface is not None),
         (404, "{" in path or webhook),
         (409, surface is not None and method in WRITE_METHODS),
