@@ -52,6 +52,10 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "billing_http_request_duration_seconds", "HTTP request latency", ["surface"]
 )
+RATE_LIMIT_UNAVAILABLE = Counter(
+    "billing_rate_limit_unavailable_total",
+    "Requests let through without a rate-limit check because Redis could not be reached",
+)
 
 
 def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> None:

@@ -31,6 +31,23 @@ class Settings(BaseSettings):
         default=None, description="redis:// URL for shared rate limits; unset = per process"
     )
     rate_limit: str = Field(default="1200/minute", description="per principal, e.g. 50/second")
+    address_rate_limit: str = Field(
+        default="600/minute",
+        description="per client address: requests without a valid key, and webhooks",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="proxy addresses/networks whose X-Forwarded-For is believed; none = peer",
+    )
+    hsts_max_age_s: int | None = Field(
+        default=None, ge=1, description="served over TLS: Strict-Transport-Security max-age"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token for /metrics on the API port; unset = 404"
+    )
+    api_key_cache_s: float = Field(
+        default=5.0, ge=0, description="how long a key read from the database is trusted"
+    )
     api_keys_file: Path | None = None
     log_json: bool | None = Field(default=None, description="unset = JSON when not a terminal")
     log_level: str = "INFO"

@@ -1,5 +1,6 @@
 """API keys for the embedded default: generated once into the data directory (mode 0600),
-so a newcomer can call the API at once. Never used when a keys file is configured."""
+so a newcomer can call the API at once, with every scope (development only). Never used
+when a keys file is configured; keys made by `ledger keys new` work beside them."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import os
 from pathlib import Path
 from uuid import UUID
 
-from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key, new_key
+from adapters.http.auth import SCOPES, ApiKeyEntry, hash_key, new_key
 from ledger.meta import ActorKind
 
 DEV_KEYS_FILE = "dev-api-keys.json"
 
 
-def load_or_create(data_dir: Path, customer_account: UUID) -> tuple[ApiKeys, dict[str, str]]:
+def load_or_create(
+    data_dir: Path, customer_account: UUID
+) -> tuple[list[ApiKeyEntry], dict[str, str]]:
     path = data_dir / DEV_KEYS_FILE
     if not path.exists():
         _write(path, _generate(customer_account))
@@ -23,7 +26,7 @@ def load_or_create(data_dir: Path, customer_account: UUID) -> tuple[ApiKeys, dic
         ApiKeyEntry(sha256=hash_key(str(v["key"])), **{k: x for k, x in v.items() if k != "key"})
         for v in plain.values()
     ]
-    return ApiKeys(entries), {name: str(v["key"]) for name, v in plain.items()}
+    return entries, {name: str(v["key"]) for name, v in plain.items()}
 
 
 def _generate(customer_account: UUID) -> dict[str, dict[str, object]]:

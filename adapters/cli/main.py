@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from uuid import UUID
 
@@ -14,11 +13,12 @@ from adapters import demo as demo_data
 from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
-from adapters.cli import devkeys, runtime
+from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
 from adapters.cli import reconcile as reconcile_cli
-from adapters.http.auth import SCOPES, ApiKeys, hash_key, new_key
+from adapters.cli import runtime
+from adapters.http.auth import ApiKeys
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
 from adapters.recompute import recompute
@@ -34,11 +34,10 @@ from queries.accounts import get_account, list_accounts
 app = typer.Typer(no_args_is_help=True, help="Event-sourced billing ledger.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Billing accounts.")
-keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(projections_cli.app, name="projections")
-app.add_typer(keys_app, name="keys")
+app.add_typer(keys_cli.app, name="keys")
 app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(reconcile_cli.app, name="reconcile")
@@ -96,16 +95,7 @@ def serve(
 
 
 def _api_keys(container: Container) -> ApiKeys:
-    settings = container.settings
-    if settings.api_keys_file:
-        return ApiKeys.from_file(settings.api_keys_file)
-    if not settings.embedded:
-        raise SystemExit("LEDGER_API_KEYS_FILE is required outside the embedded default")
-    keys, plain = devkeys.load_or_create(settings.data_dir, demo_data.first_demo_account())
-    typer.echo("development API keys (embedded default only):")
-    for name, key in plain.items():
-        typer.echo(f"  {name:9} Authorization: Bearer {key}")
-    return keys
+    return keys_cli.for_serving(container)
 
 
 @app.command()
@@ -256,23 +246,3 @@ def _print_accounts(container: Container, limit: int = 20) -> None:
                 str(a.account_id), a.name, a.email, a.country, a.currency, a.status, str(a.version)
             )
     console.print(table)
-
-
-@keys_app.command("new")
-def keys_new(
-    principal_id: str,
-    kind: Annotated[ActorKind, typer.Option()],
-    scope: Annotated[list[str] | None, typer.Option(help="default: all")] = None,
-    account_id: Annotated[UUID | None, typer.Option(help="customers: their account")] = None,
-) -> None:
-    """Make an API key: prints the key once and the entry for LEDGER_API_KEYS_FILE."""
-    key = new_key(kind)
-    entry = {
-        "id": principal_id,
-        "kind": kind.value,
-        "scopes": scope or list(SCOPES),
-        "account_id": str(account_id) if account_id else None,
-        "sha256": hash_key(key),
-    }
-    console.print(f"key (shown once): {key}")
-    console.print_json(json.dumps(entry))

@@ -60,7 +60,8 @@ def store_feed(container: Container) -> Iterator[None]:
 
 def serve_http(container: Container, keys: ApiKeys, host: str, port: int) -> None:
     app = create_app(container, keys)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    # proxy_headers off: which proxies are trusted is the app's LEDGER_TRUSTED_PROXIES
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
 
 
 def run_relay(container: Container) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from uuid import UUID, uuid4
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from adapters.bootstrap import Container
-from adapters.http import problems
-from adapters.http.auth import ApiKeys
+from adapters.http import openapi, problems, security
+from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import (
     accounts,
@@ -32,13 +35,19 @@ _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel
 
 
 def create_app(
-    container: Container, api_keys: ApiKeys, rate_limiter: RateLimiter | None = None
+    container: Container,
+    api_keys: ApiKeys,
+    rate_limiter: RateLimiter | None = None,
+    address_limiter: RateLimiter | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Billing ledger", version="0.1.0")
     settings = container.settings
     app.state.container = container
     app.state.api_keys = api_keys
     app.state.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit, settings.redis_url)
+    app.state.address_limiter = address_limiter or RateLimiter(
+        settings.address_rate_limit, settings.redis_url, namespace="ledger:address"
+    )
     problems.install(app)
     app.include_router(customer.router)
     app.include_router(accounts.service)
@@ -55,8 +64,15 @@ def create_app(
     for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
         app.include_router(router)
     app.middleware("http")(_correlate)
-    app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])
-    app.add_api_route("/metrics", _metrics, methods=["GET"], tags=["ops"])
+    app.add_api_route(
+        "/healthz", _health(container, app.state.rate_limiter), methods=["GET"], tags=["ops"]
+    )
+    if settings.metrics_token is not None:
+        app.add_api_route(
+            "/metrics", _metrics(settings.metrics_token), methods=["GET"], tags=["ops"]
+        )
+    security.install(app, settings, app.state.address_limiter)
+    openapi.install(app)
     return app
 
 
@@ -91,14 +107,37 @@ def _parse_uuid(value: str | None) -> UUID | None:
         return None
 
 
-def _health(container: Container) -> Callable[[], dict[str, str]]:
-    def health() -> dict[str, str]:
+def _health(container: Container, limiter: RateLimiter) -> Callable[[], JSONResponse]:
+    """Readiness: the database answers, and so does Redis when one is configured (503 and
+    `"redis": "down"` when it does not: rate limits then fail open and payment sessions
+    answer 503)."""
+
+    def health() -> JSONResponse:
         with container.connection() as conn:
             conn.execute("SELECT 1")
-        return {"status": "ok"}
+        body = {"status": "ok"}
+        if limiter.shared:
+            body["redis"] = "ok" if limiter.reachable() else "down"
+        ready = "down" not in body.values()
+        return JSONResponse(
+            body if ready else {**body, "status": "unavailable"}, 200 if ready else 503
+        )
 
     return health
 
 
-def _metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def _metrics(token: SecretStr) -> Callable[[Request], Response]:
+    """Prometheus metrics on the API port only for a scraper presenting the token
+    (`LEDGER_METRICS_TOKEN`); without it the route does not exist."""
+    expected = token.get_secret_value().encode()
+
+    def metrics(request: Request) -> Response:
+        try:
+            given = bearer_token(request).encode()
+        except Unauthenticated:
+            given = b""
+        if not hmac.compare_digest(given, expected):
+            raise Unauthenticated()
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

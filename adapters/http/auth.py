@@ -1,9 +1,15 @@
 """Principals and API keys.
 
-Every caller presents `Authorization: Bearer <key>`. Keys are configured as SHA-256 hashes
-(never in plain text) in a JSON file, each bound to a principal: its kind (customer,
-service, support), its id, its scopes and, for customers, the one account it may reach.
-Keys are long random strings, so a fast hash is enough (no password stretching needed).
+Every caller presents `Authorization: Bearer <key>`. Keys are kept as SHA-256 hashes (never
+in plain text), each bound to a principal: its kind (customer, service, support), its id,
+its scopes and, for customers, the one account it may reach. Keys are long random strings,
+so a fast hash is enough (no password stretching needed).
+
+Two sources: fixed entries (LEDGER_API_KEYS_FILE, the embedded default's development keys,
+tests), and a `KeyDirectory` (the `api_keys` table, managed by `ledger keys`), whose keys
+can expire and be revoked. A key read from the directory is trusted for `cache_s` seconds
+(LEDGER_API_KEY_CACHE_S, 5 by default): a revoked or expired key stops working within that
+time in every API process, without a restart.
 """
 
 from __future__ import annotations
@@ -11,18 +17,22 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 from uuid import UUID
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from adapters.http.security import address_key, client_address
 from ledger.errors import DomainError
 from ledger.meta import ActorKind
 
 SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run")
+CACHE_MAX = 10_000
 
 
 class Unauthenticated(DomainError):
@@ -55,23 +65,75 @@ class ApiKeyEntry(Principal):
         return Principal(id=self.id, kind=self.kind, scopes=self.scopes, account_id=self.account_id)
 
 
+class StoredKey(ApiKeyEntry):
+    """A key of the directory: it has an id to list and revoke it by, and may expire."""
+
+    key_id: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class KeyDirectory(Protocol):
+    """Where managed keys live (the `api_keys` table)."""
+
+    def find(self, sha256: str) -> StoredKey | None: ...
+
+
 class ApiKeys:
-    def __init__(self, entries: Iterable[ApiKeyEntry]) -> None:
+    def __init__(
+        self,
+        entries: Iterable[ApiKeyEntry],
+        directory: KeyDirectory | None = None,
+        cache_s: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._by_hash = {e.sha256: e.principal() for e in entries}
+        self._directory = directory
+        self._cache_s = cache_s
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> ApiKeys:
-        entries = TypeAdapter(list[ApiKeyEntry]).validate_python(json.loads(path.read_text()))
-        return cls(entries)
+        return cls(read_entries(path))
 
     def authenticate(self, token: str) -> Principal:
-        principal = self._by_hash.get(hash_key(token))
+        digest = hash_key(token)
+        principal = self._by_hash.get(digest) or self._from_directory(digest)
         if principal is None:
             raise Unauthenticated()
         return principal
 
+    def _from_directory(self, digest: str) -> Principal | None:
+        if self._directory is None:
+            return None
+        now = self._monotonic()
+        cached = self._cache.get(digest)
+        if cached is None or now - cached[0] >= self._cache_s:
+            if len(self._cache) >= CACHE_MAX:  # unknown keys (guesses) must not grow it
+                self._cache.clear()
+            cached = (now, self._directory.find(digest))
+            self._cache[digest] = cached
+        stored = cached[1]
+        if stored is None or stored.state(datetime.now(UTC)) != "active":
+            return None
+        return stored.principal()
+
     def __len__(self) -> int:
         return len(self._by_hash)
+
+
+def read_entries(path: Path) -> list[ApiKeyEntry]:
+    """The entries of a keys file (LEDGER_API_KEYS_FILE): a JSON list."""
+    return TypeAdapter(list[ApiKeyEntry]).validate_python(json.loads(path.read_text()))
 
 
 def hash_key(token: str) -> str:
@@ -98,9 +160,20 @@ class Allow:
         self.scopes = frozenset(scopes)
 
     def __call__(self, request: Request) -> Principal:
-        keys: ApiKeys = request.app.state.api_keys
-        principal = keys.authenticate(bearer_token(request))
+        principal = _authenticated(request)
         request.app.state.rate_limiter.check(f"{principal.kind.value}:{principal.id}")
         if principal.kind not in self.kinds or not self.scopes <= principal.scopes:
             raise Forbidden()
         return principal
+
+
+def _authenticated(request: Request) -> Principal:
+    """A presented key that fails counts against the caller's address (guessing keys is
+    rate limited); a request with no key at all was counted by the address middleware."""
+    keys: ApiKeys = request.app.state.api_keys
+    try:
+        return keys.authenticate(bearer_token(request))
+    except Unauthenticated:
+        if "authorization" in request.headers:
+            request.app.state.address_limiter.check(address_key(client_address(request.scope)))
+        raise

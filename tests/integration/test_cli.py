@@ -65,7 +65,8 @@ def test_db_status_and_keys() -> None:
     out = ok("keys", "new", "svc-checkout", "--kind", "service")
     key = re.search(r"key \(shown once\): (\S+)", out)
     assert key
-    assert hash_key(key.group(1)) in out
+    assert f"key id: key_{hash_key(key.group(1))[:12]}" in out
+    assert "scopes: (none)" in out
 
 
 def test_operators_grant_credit_and_run_billing() -> None:

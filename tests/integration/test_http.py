@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
@@ -185,14 +186,25 @@ def test_closed_accounts_refuse_changes_with_409(
     assert (again.status_code, again.json()["code"]) == (409, "account_closed")
 
 
-def test_health_and_metrics(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    client.get("/internal/accounts", headers=auth("service"))
-    assert "billing_http_requests_total" in client.get("/metrics").text
-    lag = 'billing_projection_gap_events{projection="accounts"} 0.0'
-    deadline = time.monotonic() + 5
-    while lag not in (text := client.get("/metrics").text) and time.monotonic() < deadline:
-        time.sleep(0.05)
+def test_health_and_metrics(container: Container, customer_account: UUID) -> None:
+    container.settings = container.settings.model_copy(
+        update={"metrics_token": SecretStr("scrape-token-0123")}
+    )
+    scraper = {"Authorization": "Bearer scrape-token-0123"}
+    keys = ApiKeys([entry(KEYS["service"], ActorKind.SERVICE)])
+    with store_feed(container), TestClient(create_app(container, keys)) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        client.get("/internal/accounts", headers=auth("service"))
+        assert "billing_http_requests_total" in client.get("/metrics", headers=scraper).text
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers=auth("service")).status_code == 401
+        lag = 'billing_projection_gap_events{projection="accounts"} 0.0'
+        deadline = time.monotonic() + 5
+        while (
+            lag not in (text := client.get("/metrics", headers=scraper).text)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
     assert lag in text
     assert 'billing_projection_last_event_timestamp_seconds{projection="accounts"}' in text
 

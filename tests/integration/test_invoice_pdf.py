@@ -202,3 +202,19 @@ def test_a_version_never_reached_times_out_into_what_the_model_has(
     assert health.json()["version"] < 10_000
     account = client.get(base, params=far, headers=auth(SERVICE))
     assert account.status_code == 200  # the account route behaves the same way
+
+
+def test_a_pdf_is_never_stored_by_caches_nor_sniffed(
+    client: TestClient,  # noqa: F811
+    accounts: tuple[UUID, UUID],  # noqa: F811
+    container: Container,
+) -> None:
+    own, _ = accounts
+    catch_up(container.connection, container.projections["accounts"], container.reader)
+    detail = first_invoice(client, own)
+    response = client.get(
+        f"/v1/accounts/{own}/invoices/{detail['invoice_id']}/pdf", headers=auth(CUSTOMER)
+    )
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
