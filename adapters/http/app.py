@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.bootstrap import Container
@@ -27,12 +28,16 @@ from adapters.http.routers import (
     webhooks,
 )
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from projections.feed import SupervisedFeed
 
 _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
 
 
 def create_app(
-    container: Container, api_keys: ApiKeys, rate_limiter: RateLimiter | None = None
+    container: Container,
+    api_keys: ApiKeys,
+    rate_limiter: RateLimiter | None = None,
+    feed: SupervisedFeed | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Billing ledger", version="0.1.0")
     settings = container.settings
@@ -55,7 +60,7 @@ def create_app(
     for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
         app.include_router(router)
     app.middleware("http")(_correlate)
-    app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])
+    app.add_api_route("/healthz", _health(container, feed), methods=["GET"], tags=["ops"])
     app.add_api_route("/metrics", _metrics, methods=["GET"], tags=["ops"])
     return app
 
@@ -91,11 +96,26 @@ def _parse_uuid(value: str | None) -> UUID | None:
         return None
 
 
-def _health(container: Container) -> Callable[[], dict[str, str]]:
-    def health() -> dict[str, str]:
+def _health(container: Container, feed: SupervisedFeed | None) -> Callable[[], JSONResponse]:
+    """Readiness: the database answers and, in the embedded mode, the store feed is running
+    (503 while it restarts after a failure, with its state, restarts and last error)."""
+
+    def health() -> JSONResponse:
         with container.connection() as conn:
             conn.execute("SELECT 1")
-        return {"status": "ok"}
+        if feed is None:
+            return JSONResponse({"status": "ok"})
+        state = feed.health()
+        body = {
+            "status": "ok" if state.ready else "unavailable",
+            "store_feed": {
+                "state": state.state.value,
+                "since": state.since.isoformat(),
+                "restarts": state.restarts,
+                "last_error": state.last_error,
+            },
+        }
+        return JSONResponse(body, status_code=200 if state.ready else 503)
 
     return health
 
