@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -39,10 +39,13 @@ def apply_batch(
     envelopes: Sequence[EventEnvelope],
     source: EventSource | None = None,
     feed_position: int | None = None,
+    unreadable: Sequence[poison.Poisoned] = (),
 ) -> BatchOutcome:
+    """`unreadable`: messages of the batch that could not be decoded (only their identity
+    was read): each parks its stream at its version, in order with the rest of the batch."""
     with conn.transaction(), conn.cursor() as cur:
         hold_projection(cur, projection.name)
-        return _apply(cur, projection, envelopes, source, feed_position)
+        return _apply(cur, projection, envelopes, source, feed_position, unreadable)
 
 
 def projection_lock_key(name: str) -> int:
@@ -65,17 +68,23 @@ def _apply(
     envelopes: Sequence[EventEnvelope],
     source: EventSource | None,
     feed_position: int | None,
+    unreadable: Sequence[poison.Poisoned],
 ) -> BatchOutcome:
     ordered = sorted(envelopes, key=lambda e: e.position)
-    stream_ids = sorted({e.account_id for e in ordered})
+    identities = [*ordered, *(u.envelope for u in unreadable)]
+    stream_ids = sorted({e.account_id for e in identities})
     tracked = _lock_versions(cur, projection.name, stream_ids)
     parked = poison.parked_streams(cur, projection.name, stream_ids)
-    pending, held, backfilled = _pending(ordered, tracked, parked, source)
+    cuts = _cuts(unreadable, tracked, parked)
+    pending, held, backfilled = _pending(ordered, tracked, parked, cuts, source)
     states = projection.load(cur, list(pending))
     results = {
         sid: poison.fold_stream(projection, states.get(sid), e) for sid, e in pending.items()
     }
     results = _write(cur, projection, states, pending, results)
+    for sid, cut in cuts.items():  # a stream stops at its unreadable message at the latest
+        result = results.get(sid, poison.StreamResult(None, None, None))
+        results[sid] = result if result.poisoned else replace(result, poisoned=cut)
     versions = _park_and_track(cur, projection.name, results, tracked)
     _save_versions(cur, projection.name, versions)
     applied, parked_now = _counts(ordered, tracked, results)
@@ -129,14 +138,28 @@ def _counts(
     return applied, parked
 
 
+def _cuts(
+    unreadable: Sequence[poison.Poisoned], tracked: dict[UUID, int], parked: set[UUID]
+) -> dict[UUID, poison.Poisoned]:
+    """Per stream not parked yet, its earliest unreadable message not applied already."""
+    cuts: dict[UUID, poison.Poisoned] = {}
+    for u in sorted(unreadable, key=lambda u: u.envelope.stream_version, reverse=True):
+        sid = u.envelope.account_id
+        if sid not in parked and u.envelope.stream_version > tracked.get(sid, 0):
+            cuts[sid] = u
+    return cuts
+
+
 def _pending(
     ordered: list[EventEnvelope],
     tracked: dict[UUID, int],
     parked: set[UUID],
+    cuts: dict[UUID, poison.Poisoned],
     source: EventSource | None,
 ) -> tuple[dict[UUID, list[EventEnvelope]], int, int]:
     """Per stream, in order, the events to fold (with missing predecessors fetched from the
-    store); events of a parked stream are held back, not folded."""
+    store); events of a parked stream are held back, not folded, and so are those at or
+    after an unreadable message of their stream."""
     pending: dict[UUID, list[EventEnvelope]] = {}
     last = dict(tracked)
     held = backfilled = 0
@@ -145,7 +168,10 @@ def _pending(
         if sid in parked:
             held += 1
             continue
-        if env.stream_version <= last.get(sid, 0):
+        cut = cuts.get(sid)
+        if env.stream_version <= last.get(sid, 0) or (
+            cut and env.stream_version >= cut.envelope.stream_version
+        ):
             continue
         missing = _missing(env, last.get(sid, 0), source)
         pending.setdefault(sid, []).extend([*missing, env])
@@ -293,19 +319,3 @@ def _retry_stream(
             )
         poison.resolve(cur, projection.name, stream_id)
         return RetryOutcome(projection.name, stream_id, applied, True, None, None)
-
-
-def park_unreadable(
-    conn: Connection[Any], projection: Projection[Any], poisoned: poison.Poisoned
-) -> bool:
-    """Parks a stream at a message that could not even be decoded into an envelope (its
-    identity was readable), unless the projection already applied that version."""
-    env = poisoned.envelope
-    with conn.transaction(), conn.cursor() as cur:
-        hold_projection(cur, projection.name)
-        tracked = _lock_versions(cur, projection.name, [env.account_id]).get(env.account_id, 0)
-        if env.stream_version <= tracked:
-            return False
-        poison.park(cur, projection.name, poisoned)
-        _save_versions(cur, projection.name, {env.account_id: tracked})
-        return True

@@ -29,7 +29,7 @@ from adapters.metrics import record_batch, record_group
 from ledger.envelope import EventEnvelope, event_id_for
 from projections.base import Projection
 from projections.poison import Poisoned, describe
-from projections.runtime import apply_batch, park_unreadable
+from projections.runtime import apply_batch
 
 log = structlog.get_logger("projector")
 GROUP_WATCH_S = 15.0
@@ -53,9 +53,9 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
     def apply(bodies: list[dict[str, Any]]) -> None:
         envelopes, unreadable = decode_batch(bodies)
         with container.connection() as conn:
-            for poisoned in unreadable:
-                park_unreadable(conn, projection, poisoned)
-            outcome = apply_batch(conn, projection, envelopes, container.reader)
+            outcome = apply_batch(
+                conn, projection, envelopes, container.reader, unreadable=unreadable
+            )
         record_batch(projection.name, outcome, container.reader.head())
 
     @broker.subscriber(
