@@ -10,6 +10,7 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -224,9 +225,10 @@ def poisoned_list(
     if not found:
         console.print("no poisoned events")
         return
-    table = Table(
-        "projection", "account", "version", "position", "event", "attempts", "first seen", "error"
-    )
+    table = Table("projection")
+    table.add_column("account", no_wrap=True)
+    for heading in ("version", "position", "event", "attempts", "first seen", "error"):
+        table.add_column(heading)
     for e in found:
         table.add_row(
             e.projection,
@@ -236,7 +238,7 @@ def poisoned_list(
             e.event_type,
             str(e.attempts),
             f"{e.first_seen_at:%Y-%m-%d %H:%M:%S}",
-            e.error,
+            escape(e.error),
         )
     console.print(table)
 
@@ -256,7 +258,7 @@ def poisoned_retry(projection: ProjectionOption = None, account: AccountOption =
         else:
             console.print(
                 f"[red]{o.projection} {o.stream_id}: still parked at version {o.stopped_at}"
-                f"[/red] ({o.applied} applied): {o.error}"
+                f"[/red] ({o.applied} applied): {escape(o.error or '')}"
             )
     console.print(f"{sum(o.resolved for o in outcomes)}/{len(outcomes)} parked streams resolved")
     if not all(o.resolved for o in outcomes):
