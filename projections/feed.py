@@ -13,7 +13,9 @@ from typing import Any
 import structlog
 from psycopg import Connection, sql
 
+from ledger.envelope import EventEnvelope
 from projections.base import EventSource, Projection
+from projections.poison import TRANSIENT, Poisoned, describe
 from projections.runtime import BatchOutcome, apply_batch
 
 ConnectionFactory = Callable[[], AbstractContextManager[Connection[Any]]]
@@ -44,15 +46,54 @@ def catch_up(
     applied = 0
     with connect() as conn:
         position = feed_position(conn, projection.name)
-        while envelopes := source.read_after(position, batch_size):
-            position = envelopes[-1].position
-            outcome = apply_batch(conn, projection, envelopes, source, position)
+        while page := read_page(source, position, batch_size):
+            envelopes, unreadable = page
+            position = max(e.position for e in [*envelopes, *(u.envelope for u in unreadable)])
+            outcome = apply_batch(conn, projection, envelopes, source, position, unreadable)
             applied += outcome.applied
             if observe:
                 observe(projection.name, outcome)
             if progress:
                 progress(len(envelopes), position)
     return applied
+
+
+Page = tuple[list[EventEnvelope], list[Poisoned]]
+
+
+def read_page(source: EventSource, position: int, limit: int) -> Page | None:
+    """The next page of the store (None at its head). A page that cannot be decoded is read
+    again one event at a time: the events that can be decoded, and the identity of those
+    that cannot (each then parks its stream instead of stopping the feed at it)."""
+    try:
+        envelopes = source.read_after(position, limit)
+    except TRANSIENT:
+        raise
+    except Exception:
+        return _one_by_one(source, position, limit)
+    return (envelopes, []) if envelopes else None
+
+
+def _one_by_one(source: EventSource, position: int, limit: int) -> Page | None:
+    envelopes: list[EventEnvelope] = []
+    unreadable: list[Poisoned] = []
+    for _ in range(limit):
+        try:
+            found = source.read_after(position, 1)
+        except TRANSIENT:
+            raise
+        except Exception as error:
+            identity = source.identity_after(position)
+            if identity is None:
+                raise
+            unreadable.append(Poisoned(identity, describe(error)))
+            position = identity.position
+            continue
+        if not found:
+            break
+        envelopes += found
+        position = found[-1].position
+    return (envelopes, unreadable) if envelopes or unreadable else None
 
 
 def reset(conn: Connection[Any], projection: Projection[Any]) -> None:

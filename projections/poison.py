@@ -152,3 +152,18 @@ def resolve(cur: Cursor[Any], projection: str, stream_id: UUID) -> None:
         " WHERE projection = %s AND stream_id = %s AND resolved_at IS NULL",
         (projection, stream_id),
     )
+
+
+def tried_again(cur: Cursor[Any], projection: str, stream_id: UUID, error: str) -> int | None:
+    """A retry that could not even read the stream: the parking stays where it is."""
+    cur.execute(
+        "UPDATE projection_poisoned SET attempts = attempts + 1, last_tried_at = now(),"
+        " error = %s WHERE projection = %s AND stream_id = %s AND resolved_at IS NULL"
+        " RETURNING version",
+        (error, projection, stream_id),
+    )
+    row = cur.fetchone()
+    log.error(
+        "projection.retry_failed", projection=projection, stream_id=str(stream_id), error=error
+    )
+    return int(row[0]) if row else None

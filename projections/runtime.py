@@ -298,7 +298,15 @@ def _retry_stream(
         tracked = _lock_versions(cur, projection.name, [stream_id]).get(stream_id, 0)
         if stream_id not in poison.parked_streams(cur, projection.name, [stream_id]):
             return RetryOutcome(projection.name, stream_id, 0, True, None, None)  # meanwhile
-        envelopes = source.stream_between(stream_id, tracked, None)
+        try:
+            envelopes = source.stream_between(stream_id, tracked, None)
+        except poison.TRANSIENT:
+            raise
+        except Exception as error:  # still unreadable: it stays parked where it is
+            version = poison.tried_again(cur, projection.name, stream_id, poison.describe(error))
+            return RetryOutcome(
+                projection.name, stream_id, 0, False, version, poison.describe(error)
+            )
         state = projection.load(cur, [stream_id]).get(stream_id)
         result = poison.fold_stream(projection, state, envelopes)
         if result.poisoned or not poison.save_isolated(cur, projection, {stream_id: result.state}):

@@ -18,6 +18,7 @@ from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
+from adapters.postgres.store_reader import StoreReader
 from commands import handlers
 from commands.base import load_account, meta_of
 from commands.models import UpdateProfile
@@ -246,3 +247,71 @@ def wait_for(get: Callable[[], Any], done: Callable[[Any], bool], timeout_s: flo
             assert done(value), value
             return value
         time.sleep(0.02)
+
+
+def store_unreadable(container: Container, account_id: UUID, like: UUID) -> int:
+    """An event in the store that cannot be decoded any more (as an old event no upcaster
+    can read): the topic of `like`'s latest event, a state that is not such an event."""
+    with container.connection() as conn:
+        row = conn.execute(
+            "INSERT INTO ledger_events (originator_id, originator_version, topic, state)"
+            " SELECT %s, 2, topic, %s FROM ledger_events WHERE originator_id = %s"
+            " ORDER BY originator_version DESC LIMIT 1 RETURNING notification_id",
+            (account_id, b'{"written_by": "an old version"}', like),
+        ).fetchone()
+        conn.commit()
+    assert row is not None
+    return int(row[0])
+
+
+def upcaster_fix(
+    container: Container, broken: UUID, like: UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fix: the reader reads the broken event (as `like`'s latest, for `broken`)."""
+    template = container.reader.stream_between(like, 1, None)[-1]
+    read = StoreReader._envelope
+
+    def fixed(self: StoreReader, stored: Any, position: int) -> EventEnvelope:
+        if (stored.originator_id, stored.originator_version) != (broken, 2):
+            return read(self, stored, position)
+        data = {**template.data, "name": "Fixed by an upcaster"}
+        return EventEnvelope(
+            **{**template.__dict__, "account_id": broken, "position": position, "data": data}
+        )
+
+    monkeypatch.setattr(StoreReader, "_envelope", fixed)
+
+
+def test_an_event_the_store_cannot_decode_parks_its_stream_instead_of_stopping_the_feed(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = open_accounts(container, 40)
+    broken, like = ids[3], ids[4]
+    rename(container, like, "like@example.com")
+    position = store_unreadable(container, broken, like)
+    for account_id in ids[10:]:
+        rename(container, account_id, f"{account_id.hex[:6]}@example.com")
+
+    feed_all(container)  # a page holds the unreadable event: read again one by one
+
+    rows = table_rows(container)
+    assert all(rows[a].email.endswith(f"{a.hex[:6]}@example.com") for a in ids[10:])
+    assert rows[broken].version == 1
+    with container.connection() as conn:
+        parked = poisoned_events(conn)
+    assert {(p.projection, p.stream_id, p.version, p.position) for p in parked} == {
+        (name, broken, 2, position) for name in container.projections
+    }
+    assert {p.event_type for p in parked} == {"AccountProfileUpdated"}
+    with container.connection() as conn:
+        again = retry_parked(conn, list(container.projections.values()), container.reader)
+    assert [o.resolved for o in again] == [False] * 3
+
+    upcaster_fix(container, broken, like, monkeypatch)
+    with container.connection() as conn:
+        retried = retry_parked(conn, list(container.projections.values()), container.reader)
+        assert poisoned_events(conn) == []
+    assert [o.applied for o in retried] == [1] * 3
+    assert table_rows(container)[broken].name == "Fixed by an upcaster"
+    for name in container.projections:
+        assert rebuild_now(container, name).differences == [], name
