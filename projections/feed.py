@@ -193,7 +193,6 @@ class SupervisedFeed:
             self._set(FeedState.RUNNING, None)
 
     def _failed(self, error: Exception, delay: float) -> None:
-        log.error("store_feed.failed", feed=self._name, restart_in_s=delay, exc_info=error)
         with self._lock:
             h = self._health
             self._health = FeedHealth(
@@ -202,6 +201,7 @@ class SupervisedFeed:
                 h.restarts + 1,
                 f"{type(error).__name__}: {error}",
             )
+        log.error("store_feed.failed", feed=self._name, restart_in_s=delay, exc_info=error)
 
     def _set(self, state: FeedState, error: str | None) -> None:
         with self._lock:

@@ -28,6 +28,7 @@ from projections.accounts import AccountsProjection
 from projections.base import fold_all
 from projections.feed import catch_up
 from projections.health import HealthProjection
+from projections.recompute import recompute_stream
 from projections.runtime import retry_parked
 from queries.health import HealthState, get_health
 from queries.projections import poisoned_events
@@ -315,3 +316,23 @@ def test_an_event_the_store_cannot_decode_parks_its_stream_instead_of_stopping_t
     assert table_rows(container)[broken].name == "Fixed by an upcaster"
     for name in container.projections:
         assert rebuild_now(container, name).differences == [], name
+
+
+def test_a_recompute_of_the_account_after_the_fix_ends_its_parking(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = open_accounts(container, 3)
+    bad = ids[1]
+    inject_profile(container, bad, NUL_NAME)
+    feed_all(container)
+    with container.connection() as conn:
+        assert [p.stream_id for p in poisoned_events(conn)] == [bad]
+    nul_free_fold(monkeypatch)
+    stream = container.reader.stream_between(bad, 0, None)
+    with container.connection() as conn:
+        recompute_stream(conn, list(container.projections.values()), bad, stream)
+        assert poisoned_events(conn) == []
+    assert table_rows(container)[bad].name == "AliceAcme"
+    rename(container, bad, "after@example.com")  # no longer held back
+    feed_all(container)
+    assert table_rows(container)[bad].email == "after@example.com"
