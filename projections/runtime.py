@@ -159,7 +159,8 @@ def _pending(
 ) -> tuple[dict[UUID, list[EventEnvelope]], int, int]:
     """Per stream, in order, the events to fold (with missing predecessors fetched from the
     store); events of a parked stream are held back, not folded, and so are those at or
-    after an unreadable message of their stream."""
+    after an unreadable message of their stream. A stream whose missing predecessors cannot
+    be read from the store is cut (parked) at the event that needed them."""
     pending: dict[UUID, list[EventEnvelope]] = {}
     last = dict(tracked)
     held = backfilled = 0
@@ -173,7 +174,15 @@ def _pending(
             cut and env.stream_version >= cut.envelope.stream_version
         ):
             continue
-        missing = _missing(env, last.get(sid, 0), source)
+        try:
+            missing = _missing(env, last.get(sid, 0), source)
+        except poison.TRANSIENT:
+            raise
+        except Exception as error:
+            if source is None:
+                raise
+            cuts[sid] = poison.Poisoned(env, poison.describe(error))  # predecessors unreadable
+            continue
         pending.setdefault(sid, []).extend([*missing, env])
         last[sid] = env.stream_version
         backfilled += len(missing)

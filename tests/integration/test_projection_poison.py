@@ -29,7 +29,7 @@ from projections.base import fold_all
 from projections.feed import catch_up
 from projections.health import HealthProjection
 from projections.recompute import recompute_stream
-from projections.runtime import retry_parked
+from projections.runtime import apply_batch, retry_parked
 from queries.health import HealthState, get_health
 from queries.projections import poisoned_events
 from tests.fakes.builders import open_cmd, service_ctx
@@ -336,3 +336,24 @@ def test_a_recompute_of_the_account_after_the_fix_ends_its_parking(
     rename(container, bad, "after@example.com")  # no longer held back
     feed_all(container)
     assert table_rows(container)[bad].email == "after@example.com"
+
+
+def test_a_stream_whose_missing_predecessor_cannot_be_read_is_parked_not_the_batch(
+    container: Container,
+) -> None:
+    ids = open_accounts(container, 4)
+    broken, like = ids[0], ids[1]
+    rename(container, like, "like@example.com")
+    store_unreadable(container, broken, like)  # version 2, undecodable
+    template = container.reader.stream_between(like, 1, None)[-1]
+    later = EventEnvelope(  # version 3 arrives (Kafka); version 2 must come from the store
+        **{**template.__dict__, "account_id": broken, "stream_version": 3, "position": 10**6}
+    )
+    others = [e for a in ids[1:] for e in container.reader.stream_between(a, 0, None)]
+    with container.connection() as conn:
+        outcome = apply_batch(conn, AccountsProjection(), [*others, later], container.reader)
+        [parked] = poisoned_events(conn)
+    assert (outcome.applied, outcome.parked) == (len(others), 1)
+    assert (parked.stream_id, parked.version) == (broken, 3)
+    assert "meta" in parked.error
+    assert set(table_rows(container)) == set(ids) - {broken}
