@@ -109,6 +109,7 @@ async def test_a_poisoned_event_on_the_kafka_path_parks_one_account_of_1000(
         stuck = get_health(conn, bad, container.deps.clock.now())
     assert parked[("accounts", bad)].version == poisoned_version
     assert "NUL" in parked[("accounts", bad)].error
+    assert parked[("accounts", bad)].attempts == 1  # parked once, never redelivered
     assert {p.event_type for (_, s), p in parked.items() if s == odd} == {"SomethingNew"}
     assert stuck is not None
     assert stuck.state == HealthState.STUCK
@@ -122,6 +123,8 @@ async def test_a_poisoned_event_on_the_kafka_path_parks_one_account_of_1000(
     await relay_everything(container)
     await project_until(container, {bad, odd})
     assert table_rows(container)[ids[1]].email == "still-flowing@example.com"
+    with container.connection() as conn:
+        assert [p.attempts for p in poisoned_events(conn)] == [1, 1, 1, 1]
 
     nul_free_fold(monkeypatch)
     with container.connection() as conn:
