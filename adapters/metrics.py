@@ -21,6 +21,11 @@ PROJECTION_SKIPPED = Counter(
     "Events skipped as already applied (redeliveries, replays)",
     ["projection"],
 )
+PROJECTION_PARKED = Counter(
+    "billing_projection_parked_events_total",
+    "Events not applied because their stream is parked on a poisoned event (projection_poisoned)",
+    ["projection"],
+)
 PROJECTION_GAP = Gauge(
     "billing_projection_gap_events",
     "Event-store head minus the highest position the projection applied",
@@ -61,6 +66,7 @@ RATE_LIMIT_UNAVAILABLE = Counter(
 def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> None:
     PROJECTION_APPLIED.labels(projection).inc(outcome.applied)
     PROJECTION_SKIPPED.labels(projection).inc(outcome.skipped)
+    PROJECTION_PARKED.labels(projection).inc(outcome.parked)
     if outcome.max_position:
         PROJECTION_GAP.labels(projection).set(max(0, store_head - outcome.max_position))
     if outcome.last_event_at:

@@ -47,6 +47,11 @@ class EventSource(Protocol):
 
     def head(self) -> int: ...
 
+    def identity_after(self, position: int) -> EventEnvelope | None:
+        """The next event after `position` named without decoding it (stream, version,
+        position, type; no data): what is parked when the event itself cannot be read."""
+        ...
+
 
 class ProjectionGap(Exception):
     """An event arrived whose predecessors in its stream were never applied."""

@@ -12,6 +12,12 @@
    and the shadow schema is dropped. Readers see the old model until the commit and the
    new one after it; a paused consumer then resumes from its own offsets and skips, by
    stream version, whatever the rebuild already applied.
+
+Poisoned events: the shadow has its own `projection_poisoned`, so an event the rebuild
+cannot apply parks its stream in the shadow (the rebuild goes on with every other stream)
+and the swap carries the parking into the live model with the rows: the live model then
+stands exactly where the shadow does. A rebuild is therefore also a retry of every parked
+stream of the projection: one it gets past is resolved, one it cannot apply stays parked.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from projections.feed import ConnectionFactory, Progress, catch_up, feed_positio
 from projections.recompute import Change, change_of
 from projections.runtime import projection_lock_key
 
-TRACKING_TABLES = ("projection_streams", "projection_positions")
+TRACKING_TABLES = ("projection_streams", "projection_positions", "projection_poisoned")
 DETAILED_CHANGES = 20  # field-level before/after for at most this many accounts
 
 
@@ -347,6 +353,38 @@ def _replace_tracking(
             " WHERE projection = %(p)s ON CONFLICT (projection) DO UPDATE SET"
             " max_position = EXCLUDED.max_position, feed_position = EXCLUDED.feed_position,"
             " last_event_at = EXCLUDED.last_event_at, updated_at = now()"
+        ).format(lv=live, sh=shadow),
+        {"p": projection},
+    )
+    _replace_parked(conn, projection, live, shadow)
+
+
+def _replace_parked(
+    conn: Connection[Any], projection: str, live: sql.Identifier, shadow: sql.Identifier
+) -> None:
+    """The live model now tracks what the shadow applied, so it is parked where the shadow
+    is: a live parking the rebuild got past is resolved, a stream the rebuild could not
+    apply is parked (or stays parked, its history kept) at the event the rebuild stopped at."""
+    conn.execute(
+        sql.SQL(
+            "UPDATE {lv}.projection_poisoned p SET resolved_at = now()"
+            " WHERE p.projection = %(p)s AND p.resolved_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM {sh}.projection_poisoned s WHERE s.projection = p.projection"
+            " AND s.stream_id = p.stream_id AND s.resolved_at IS NULL)"
+        ).format(lv=live, sh=shadow),
+        {"p": projection},
+    )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {lv}.projection_poisoned AS p (projection, stream_id, version,"
+            " position, event_type, error, correlation_id)"
+            " SELECT projection, stream_id, version, position, event_type, error, correlation_id"
+            " FROM {sh}.projection_poisoned WHERE projection = %(p)s AND resolved_at IS NULL"
+            " ON CONFLICT (projection, stream_id) WHERE resolved_at IS NULL DO UPDATE SET"
+            " version = EXCLUDED.version, position = EXCLUDED.position,"
+            " event_type = EXCLUDED.event_type, error = EXCLUDED.error,"
+            " correlation_id = EXCLUDED.correlation_id, attempts = p.attempts + 1,"
+            " last_tried_at = now()"
         ).format(lv=live, sh=shadow),
         {"p": projection},
     )

@@ -9,6 +9,8 @@ the whole stream a second time. A stream never tracked gets committed placeholde
 so there is always a row to wait on. If, once the rows are locked, a batch turns out to have
 applied more of the stream than the envelopes given, the recompute refuses
 (`StreamMovedOn`) rather than undo those events: the caller reads the stream again.
+A recompute that applies the whole stream ends the stream's parking (projection_poisoned);
+one whose fold raises changes nothing and raises.
 """
 
 from __future__ import annotations
@@ -122,6 +124,12 @@ def _whole_stream(stream_id: UUID, envelopes: Sequence[EventEnvelope]) -> list[E
 
 
 def _track(cur: Cursor[Any], names: list[str], stream_id: UUID, head: int) -> None:
+    # the whole stream is applied: a parking of it (projection_poisoned) is over
+    cur.execute(
+        "UPDATE projection_poisoned SET resolved_at = now(), last_tried_at = now()"
+        " WHERE stream_id = %s AND projection = ANY(%s) AND resolved_at IS NULL",
+        (stream_id, names),
+    )
     if head == 0:
         cur.execute(
             "DELETE FROM projection_streams WHERE stream_id = %s AND projection = ANY(%s)",

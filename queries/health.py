@@ -15,7 +15,11 @@ of these that holds (the order is the precedence):
      it or made it uncollectible by then;
    * `projection_behind`: the version this projection tracked for the stream
      (`projection_streams`) is lower than the stream's head in the store
-     (`max(originator_version)` in `ledger_events`).
+     (`max(originator_version)` in `ledger_events`);
+   * `projection_poisoned`: an event of the account could not be applied by one of the
+     projections (any of them, this one included) and the account's stream is parked in
+     `projection_poisoned` (`ledger projections poisoned list`), so some read model of the
+     account stands still until `ledger projections poisoned retry` applies it.
 3. `lifting`: in bad debt, with a `bad_debt` payment attempt in flight (the transitional
    state of paying bad debt; the flag clears only when nothing uncollectible remains).
 4. `bad_debt`: something is uncollectible. Service is suspended (no renewals, purchases or
@@ -113,7 +117,9 @@ _NAMES = [c.strip().removeprefix("h.") for c in _COLUMNS.split(",")]
 _FROM = (
     f"SELECT {_COLUMNS}, coalesce(ps.version, 0) AS tracked,"
     " (SELECT max(e.originator_version) FROM ledger_events e"
-    "  WHERE e.originator_id = h.account_id) AS head"
+    "  WHERE e.originator_id = h.account_id) AS head,"
+    " EXISTS (SELECT 1 FROM projection_poisoned pp"
+    "  WHERE pp.stream_id = h.account_id AND pp.resolved_at IS NULL) AS poisoned"
     " FROM account_health h LEFT JOIN projection_streams ps"
     " ON ps.projection = 'health' AND ps.stream_id = h.account_id"
 )
@@ -133,6 +139,8 @@ def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str
         found.append("dunning_overdue")
     if r["head"] is not None and r["tracked"] < r["head"]:
         found.append("projection_behind")
+    if r["poisoned"]:
+        found.append("projection_poisoned")
     if r["bad_debt_payment_in_flight"]:
         found.append("bad_debt_payment_in_flight")
     if r["uncollectible"] > 0:
@@ -150,7 +158,7 @@ def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str
     return found
 
 
-_STUCK = {"attempt_in_flight", "dunning_overdue", "projection_behind"}
+_STUCK = {"attempt_in_flight", "dunning_overdue", "projection_behind", "projection_poisoned"}
 _PAST_DUE = {"due_date_passed", "failed_attempts"}
 _AT_RISK = {"no_usable_default_method", "recent_failed_attempt"}
 
@@ -170,7 +178,7 @@ def _state(r: dict[str, Any], reasons: set[str]) -> HealthState:
 
 
 def _health(values: Sequence[Any], now: datetime, policy: HealthPolicy) -> AccountHealth:
-    r = dict(zip([*_NAMES, "tracked", "head"], values, strict=True))
+    r = dict(zip([*_NAMES, "tracked", "head", "poisoned"], values, strict=True))
     reasons = _reasons(r, now, policy)
     past_due = bool(set(reasons) & _PAST_DUE)
     anchor = r["dunning_anchor_at"]

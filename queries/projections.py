@@ -1,10 +1,12 @@
-"""Where each projection stands: positions, lag behind the store, and its last rebuild."""
+"""Where each projection stands: positions, lag behind the store, its last rebuild, and the
+streams it parked on a poisoned event."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import Connection
 from pydantic import BaseModel, ConfigDict
@@ -36,6 +38,24 @@ class ProjectionStatus(BaseModel):
     lag_seconds: float  # how long the first event after max position has waited (0: none)
     last_event_at: datetime | None
     rebuild: RebuildView | None
+    poisoned: int = 0  # streams parked on an event this projection could not apply
+
+
+class PoisonedEvent(BaseModel):
+    """A parked stream: the event it stopped at, what was raised, and the retries so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    projection: str
+    stream_id: UUID
+    version: int
+    position: int
+    event_type: str
+    error: str
+    correlation_id: UUID | None
+    first_seen_at: datetime
+    last_tried_at: datetime
+    attempts: int
 
 
 def projection_statuses(
@@ -44,10 +64,38 @@ def projection_statuses(
     with conn.transaction():
         positions = _positions(conn, names)
         rebuilds = _rebuilds(conn, names)
+        parked = _parked_counts(conn, names)
     return [
-        _status(name, positions.get(name, (0, 0, None)), rebuilds.get(name), head, event_time, now)
+        _status(
+            name, positions.get(name, (0, 0, None)), rebuilds.get(name), head, event_time, now
+        ).model_copy(update={"poisoned": parked.get(name, 0)})
         for name in names
     ]
+
+
+def poisoned_events(
+    conn: Connection[Any], projection: str | None = None, stream_id: UUID | None = None
+) -> list[PoisonedEvent]:
+    """Every open parking (oldest first), optionally of one projection or one stream."""
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT projection, stream_id, version, position, event_type, error,"
+            " correlation_id, first_seen_at, last_tried_at, attempts FROM projection_poisoned"
+            " WHERE resolved_at IS NULL AND (%(p)s::text IS NULL OR projection = %(p)s::text)"
+            " AND (%(s)s::uuid IS NULL OR stream_id = %(s)s::uuid) ORDER BY first_seen_at, id",
+            {"p": projection, "s": stream_id},
+        ).fetchall()
+    names = list(PoisonedEvent.model_fields)
+    return [PoisonedEvent(**dict(zip(names, r, strict=True))) for r in rows]
+
+
+def _parked_counts(conn: Connection[Any], names: list[str]) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT projection, count(*) FROM projection_poisoned"
+        " WHERE resolved_at IS NULL AND projection = ANY(%s) GROUP BY projection",
+        (names,),
+    ).fetchall()
+    return {r[0]: int(r[1]) for r in rows}
 
 
 def _status(

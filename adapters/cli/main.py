@@ -88,8 +88,8 @@ def serve(
         typer.echo(f"ledger API on {where} (docs: {where}/docs)")
         if container.settings.embedded or not container.settings.kafka_bootstrap:
             typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
-            with runtime.store_feed(container):
-                runtime.serve_http(container, keys, host, port)
+            with runtime.store_feed(container) as feed:
+                runtime.serve_http(container, keys, host, port, feed)
         else:
             runtime.serve_http(container, keys, host, port)
 

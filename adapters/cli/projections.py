@@ -6,9 +6,11 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -29,9 +31,14 @@ from adapters.kafka.projector import group_id
 from ledger.errors import DomainError
 from projections import rebuild as rebuilds
 from projections.base import Projection
-from queries.projections import ProjectionStatus, projection_statuses
+from projections.runtime import retry_parked
+from queries.projections import ProjectionStatus, poisoned_events, projection_statuses
 
 app = typer.Typer(no_args_is_help=True, help="Read models.")
+poisoned = typer.Typer(
+    no_args_is_help=True, help="Streams parked on an event a projection could not apply."
+)
+app.add_typer(poisoned, name="poisoned")
 console = Console()
 
 
@@ -135,7 +142,9 @@ def status(
             doc = {**s.model_dump(mode="json"), "consumer_group": group and asdict(group)}
             typer.echo(json.dumps(doc))
         return
-    positions = Table("projection", "position", "store head", "lag", "lag (s)", "last event")
+    positions = Table(
+        "projection", "position", "store head", "lag", "lag (s)", "last event", "poisoned"
+    )
     feeds = Table("projection", "consumer group", "kafka lag", "last rebuild")
     for s in statuses:
         group = groups.get(s.projection)
@@ -146,6 +155,7 @@ def status(
             str(s.lag_events),
             f"{s.lag_seconds:.1f}",
             f"{s.last_event_at:%Y-%m-%d %H:%M:%S}" if s.last_event_at else "-",
+            str(s.poisoned),
         )
         feeds.add_row(
             s.projection, _group_text(group), str(group.lag) if group else "-", _rebuild_text(s)
@@ -189,3 +199,72 @@ def _rebuild_text(s: ProjectionStatus) -> str:
         f"swapped {r.swapped_at:%Y-%m-%d %H:%M:%S} at {r.swapped_position}:"
         f" {r.accounts_changed}/{r.accounts_compared} replaced"
     )
+
+
+ProjectionOption = Annotated[
+    str | None, typer.Option("--projection", help="Only this projection's parked streams")
+]
+AccountOption = Annotated[UUID | None, typer.Option("--account", help="Only this account")]
+
+
+@poisoned.command("list")
+def poisoned_list(
+    projection: ProjectionOption = None,
+    account: AccountOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """Every parked stream: the event it stopped at, the error, the retries so far."""
+    with configured_container() as container:
+        _known(container, projection)
+        with container.connection() as conn:
+            found = poisoned_events(conn, projection, account)
+    if as_json:
+        for event in found:
+            typer.echo(event.model_dump_json())
+        return
+    if not found:
+        console.print("no poisoned events")
+        return
+    table = Table("projection")
+    table.add_column("account", no_wrap=True)
+    for heading in ("version", "position", "event", "attempts", "first seen", "error"):
+        table.add_column(heading)
+    for e in found:
+        table.add_row(
+            e.projection,
+            str(e.stream_id),
+            str(e.version),
+            str(e.position),
+            e.event_type,
+            str(e.attempts),
+            f"{e.first_seen_at:%Y-%m-%d %H:%M:%S}",
+            escape(e.error),
+        )
+    console.print(table)
+
+
+@poisoned.command("retry")
+def poisoned_retry(projection: ProjectionOption = None, account: AccountOption = None) -> None:
+    """After a fix: apply each parked event and every event behind it, in order, from the
+    store. A stream that fails again stays parked (attempts and error updated); exit 1."""
+    with configured_container() as container:
+        _known(container, projection)
+        chosen = [p for n, p in container.projections.items() if projection in (None, n)]
+        with container.connection() as conn:
+            outcomes = retry_parked(conn, chosen, container.reader, account)
+    for o in outcomes:
+        if o.resolved:
+            console.print(f"{o.projection} {o.stream_id}: applied {o.applied} events, resolved")
+        else:
+            console.print(
+                f"[red]{o.projection} {o.stream_id}: still parked at version {o.stopped_at}"
+                f"[/red] ({o.applied} applied): {escape(o.error or '')}"
+            )
+    console.print(f"{sum(o.resolved for o in outcomes)}/{len(outcomes)} parked streams resolved")
+    if not all(o.resolved for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _known(container: Container, projection: str | None) -> None:
+    if projection is not None and projection not in container.projections:
+        raise typer.BadParameter(f"unknown projection {projection}; {list(container.projections)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from adapters.kafka.relay import Relay, new_producer
 from adapters.logging import configure_logging
 from adapters.metrics import record_batch
 from adapters.settings import Settings
-from projections.feed import follow
+from projections.feed import SupervisedFeed, follow
 from projections.runtime import BatchOutcome
 from queries.accounts import open_account_ids
 
@@ -35,31 +35,36 @@ def serve_metrics(port: int | None) -> None:
 
 
 @contextmanager
-def store_feed(container: Container) -> Iterator[None]:
-    """The embedded mode's projector: follows the event store in a background thread."""
-    stop = threading.Event()
+def store_feed(container: Container, backoff_s: float = 0.5) -> Iterator[SupervisedFeed]:
+    """The embedded mode's projector: follows the event store in a background thread that
+    restarts (with backoff) on whatever it raises; readiness reports its state."""
     projections = list(container.projections.values())
 
     def observe(name: str, outcome: BatchOutcome) -> None:
         record_batch(name, outcome, container.reader.head())
 
-    thread = threading.Thread(
-        target=follow,
-        args=(container.connection, projections, container.reader, stop),
-        kwargs={"observe": observe},
-        name="store-feed",
-        daemon=True,
-    )
-    thread.start()
+    def run(stop: threading.Event, caught_up: Callable[[], None]) -> None:
+        follow(
+            container.connection,
+            projections,
+            container.reader,
+            stop,
+            observe=observe,
+            caught_up=caught_up,
+        )
+
+    feed = SupervisedFeed(run, backoff_s=backoff_s)
+    feed.start()
     try:
-        yield
+        yield feed
     finally:
-        stop.set()
-        thread.join(timeout=10)
+        feed.stop()
 
 
-def serve_http(container: Container, keys: ApiKeys, host: str, port: int) -> None:
-    app = create_app(container, keys)
+def serve_http(
+    container: Container, keys: ApiKeys, host: str, port: int, feed: SupervisedFeed | None = None
+) -> None:
+    app = create_app(container, keys, feed=feed)
     # proxy_headers off: which proxies are trusted is the app's LEDGER_TRUSTED_PROXIES
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
 

@@ -30,6 +30,7 @@ from adapters.http.routers import (
     webhooks,
 )
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from projections.feed import SupervisedFeed
 
 _SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
 
@@ -39,6 +40,7 @@ def create_app(
     api_keys: ApiKeys,
     rate_limiter: RateLimiter | None = None,
     address_limiter: RateLimiter | None = None,
+    feed: SupervisedFeed | None = None,
 ) -> FastAPI:
     app = FastAPI(title="Billing ledger", version="0.1.0")
     settings = container.settings
@@ -65,7 +67,7 @@ def create_app(
         app.include_router(router)
     app.middleware("http")(_correlate)
     app.add_api_route(
-        "/healthz", _health(container, app.state.rate_limiter), methods=["GET"], tags=["ops"]
+        "/healthz", _health(container, app.state.rate_limiter, feed), methods=["GET"], tags=["ops"]
     )
     if settings.metrics_token is not None:
         app.add_api_route(
@@ -107,21 +109,35 @@ def _parse_uuid(value: str | None) -> UUID | None:
         return None
 
 
-def _health(container: Container, limiter: RateLimiter) -> Callable[[], JSONResponse]:
-    """Readiness: the database answers, and so does Redis when one is configured (503 and
-    `"redis": "down"` when it does not: rate limits then fail open and payment sessions
-    answer 503)."""
+def _health(
+    container: Container, limiter: RateLimiter, feed: SupervisedFeed | None
+) -> Callable[[], JSONResponse]:
+    """Readiness: the database answers; Redis too when one is configured (`"redis": "down"`:
+    rate limits then fail open and payment sessions answer 503); and, in the embedded mode,
+    the store feed is running (not while it restarts after a failure: its state, restarts and
+    last error). 503 when any of them is not ready."""
 
     def health() -> JSONResponse:
         with container.connection() as conn:
             conn.execute("SELECT 1")
-        body = {"status": "ok"}
+        body: dict[str, object] = {"status": "ok"}
+        ready = True
         if limiter.shared:
-            body["redis"] = "ok" if limiter.reachable() else "down"
-        ready = "down" not in body.values()
-        return JSONResponse(
-            body if ready else {**body, "status": "unavailable"}, 200 if ready else 503
-        )
+            redis_up = limiter.reachable()
+            body["redis"] = "ok" if redis_up else "down"
+            ready = ready and redis_up
+        if feed is not None:
+            state = feed.health()
+            body["store_feed"] = {
+                "state": state.state.value,
+                "since": state.since.isoformat(),
+                "restarts": state.restarts,
+                "last_error": state.last_error,
+            }
+            ready = ready and state.ready
+        if not ready:
+            body["status"] = "unavailable"
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return health
 

@@ -4,6 +4,12 @@ Each batch (which may mix partitions) is applied to the read model and the proje
 tracking in one PostgreSQL transaction; FastStream commits the offsets only after the
 handler returns (AckPolicy.NACK_ON_ERROR) and seeks back on error, so nothing is
 acknowledged before it is durable. Redeliveries are skipped by stream version.
+
+An event the projection cannot apply (its fold or its write raises, or the message cannot be
+decoded) parks its stream (projections/poison.py) and the rest of the batch commits: one
+bad event never makes a batch fail and come back forever. The parked stream's later
+messages are committed without being applied; `ledger projections poisoned retry` reads
+them from the store.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import Any
+from uuid import UUID
 
 import structlog
 from faststream import AckPolicy
@@ -19,7 +26,9 @@ from faststream.kafka import KafkaBroker
 from adapters.bootstrap import Container
 from adapters.kafka import codec, groups
 from adapters.metrics import record_batch, record_group
+from ledger.envelope import EventEnvelope, event_id_for
 from projections.base import Projection
+from projections.poison import Poisoned, describe
 from projections.runtime import apply_batch
 
 log = structlog.get_logger("projector")
@@ -42,9 +51,11 @@ def build_broker(container: Container, projections: list[Projection[Any]]) -> Ka
 
 def _subscribe(broker: KafkaBroker, container: Container, projection: Projection[Any]) -> None:
     def apply(bodies: list[dict[str, Any]]) -> None:
-        envelopes = [codec.decode(body) for body in bodies]
+        envelopes, unreadable = decode_batch(bodies)
         with container.connection() as conn:
-            outcome = apply_batch(conn, projection, envelopes, container.reader)
+            outcome = apply_batch(
+                conn, projection, envelopes, container.reader, unreadable=unreadable
+            )
         record_batch(projection.name, outcome, container.reader.head())
 
     @broker.subscriber(
@@ -65,6 +76,44 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
         except Exception:
             log.exception("projection.batch_failed", projection=projection.name, size=len(bodies))
             raise
+
+
+def decode_batch(bodies: list[dict[str, Any]]) -> tuple[list[EventEnvelope], list[Poisoned]]:
+    """The envelopes of a batch; a message that cannot be decoded parks its stream (when
+    its account, version and position can be read) instead of failing the batch forever.
+    One whose identity cannot be read is logged and left: the store still has the event,
+    and the stream's next event fetches it from there as a missing predecessor."""
+    envelopes: list[EventEnvelope] = []
+    unreadable: list[Poisoned] = []
+    for body in bodies:
+        try:
+            envelopes.append(codec.decode(body))
+        except Exception as error:
+            identity = _identity(body)
+            if identity is None:
+                log.error("projection.message_unreadable", error=describe(error))
+            else:
+                unreadable.append(Poisoned(identity, describe(error)))
+    return envelopes, unreadable
+
+
+def _identity(body: Any) -> EventEnvelope | None:
+    try:
+        account_id = UUID(str(body["account_id"]))
+        version = int(body["stream_version"])
+        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        return EventEnvelope(
+            event_id=event_id_for(account_id, version),
+            event_type=str(body.get("event_type", "?")),
+            schema_version=0,
+            account_id=account_id,
+            stream_version=version,
+            position=int(body["position"]),
+            meta={"correlation_id": meta.get("correlation_id")},
+            data={},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 async def _watch_groups(

@@ -8,7 +8,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from psycopg.rows import DictRow
 
 from commands.application import LedgerApplication
-from ledger.envelope import EventEnvelope, envelope_of
+from ledger.envelope import EventEnvelope, envelope_of, event_id_for
 
 
 class StoreReader:
@@ -39,6 +39,31 @@ class StoreReader:
             )
             rows: list[DictRow] = curs.fetchall()
         return [self._envelope(_stored(r), int(r["notification_id"])) for r in rows]
+
+    def identity_after(self, position: int) -> EventEnvelope | None:
+        """The next event after `position` named without decoding it (an upcaster that
+        cannot read it, a state that no longer fits its class): what a projection parks."""
+        datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT originator_id, originator_version, topic, notification_id"
+                " FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT 1",
+                (position,),
+            )
+            row: DictRow | None = curs.fetchone()
+        if row is None:
+            return None
+        stream_id, version = row["originator_id"], int(row["originator_version"])
+        return EventEnvelope(
+            event_id=event_id_for(stream_id, version),
+            event_type=str(row["topic"]).rsplit(":", 1)[-1].replace(".", ""),
+            schema_version=0,
+            account_id=stream_id,
+            stream_version=version,
+            position=int(row["notification_id"]),
+            meta={},
+            data={},
+        )
 
     def decode_rows(self, rows: list[tuple[UUID, int, str, bytes, int]]) -> list[EventEnvelope]:
         """Rows of (originator_id, version, topic, state, notification_id) as envelopes."""

@@ -1,0 +1,71 @@
+"""The store feed's supervisor: a failure is logged and the feed starts again after a
+growing backoff; it is `restarting` until a round reaches the head again."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+from structlog.testing import capture_logs
+
+from projections.feed import FeedState, SupervisedFeed
+
+
+def test_the_feed_restarts_with_a_growing_backoff_and_reports_its_state() -> None:
+    started: list[float] = []
+    recovered = threading.Event()
+
+    def run(stop: threading.Event, caught_up: Callable[[], None]) -> None:
+        started.append(time.monotonic())
+        if len(started) <= 3:
+            raise ValueError(f"failure {len(started)}")
+        caught_up()
+        recovered.set()
+        stop.wait()
+
+    feed = SupervisedFeed(run, backoff_s=0.05, max_backoff_s=0.15)
+    with capture_logs() as logs:
+        feed.start()
+        assert recovered.wait(5)
+        running = feed.health()
+        feed.stop()
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    assert [round(g, 2) >= d for g, d in zip(gaps, (0.05, 0.1, 0.15), strict=True)] == [True] * 3
+    assert running.state == FeedState.RUNNING
+    assert running.ready
+    assert (running.restarts, running.last_error) == (3, "ValueError: failure 3")
+    assert feed.health().state == FeedState.STOPPED
+    failed = [e for e in logs if e["event"] == "store_feed.failed"]
+    assert [e["log_level"] for e in failed] == ["error"] * 3
+    assert [e["restart_in_s"] for e in failed] == [0.05, 0.1, 0.15]
+
+
+def test_a_feed_that_fails_is_not_ready_until_it_has_caught_up_again() -> None:
+    failed_once = threading.Event()
+    release = threading.Event()
+
+    def run(stop: threading.Event, caught_up: Callable[[], None]) -> None:
+        if not failed_once.is_set():
+            failed_once.set()
+            raise RuntimeError("connection refused")
+        release.wait(5)  # restarted, catching up: not at the head yet
+        caught_up()
+        stop.wait()
+
+    feed = SupervisedFeed(run, backoff_s=0.01)
+    feed.start()
+    try:
+        assert failed_once.wait(5)
+        time.sleep(0.1)
+        assert feed.health().state == FeedState.RESTARTING
+        assert not feed.health().ready
+        release.set()
+        deadline = time.monotonic() + 5
+        while not feed.health().ready and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert feed.health().ready
+    finally:
+        release.set()
+        feed.stop()
