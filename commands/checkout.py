@@ -250,8 +250,12 @@ def _attempt_in_flight(deps: Deps, account_id: UUID, invoice_id: str) -> str:
 
 
 def _step(ctx: CommandContext, session_id: str, step: str) -> CommandContext:
+    """A step's id comes from the session, not from the request: completions of one session
+    with different requests (a new Turnstile token after a refusal) share their steps, so a
+    step carries no request fingerprint."""
     command_id = uuid5(SESSION_NAMESPACE, f"{session_id}:{step}")
-    return ctx.model_copy(update={"command_id": command_id, "causation_id": ctx.command_id})
+    update = {"command_id": command_id, "causation_id": ctx.command_id, "fingerprint": None}
+    return ctx.model_copy(update=update)
 
 
 def _dump(done: CompletedSession) -> dict[str, Any]:
