@@ -7,6 +7,7 @@ pay) until it is cancelled."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict, deque
 
 from commands.ports import (
@@ -119,6 +120,26 @@ class FakeGateway:
             self._results[attempt_id] = result
             self._open.discard(attempt_id)
         return result
+
+
+class BlockingGateway(FakeGateway):
+    """A gateway whose charges wait until the test releases them (bounded), to hold a
+    request in flight while another arrives: `entered` is set once a charge is waiting."""
+
+    def __init__(self, timeout_s: float = 10.0) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self._released = threading.Event()
+        self._timeout_s = timeout_s
+
+    def release(self) -> None:
+        self._released.set()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.entered.set()
+        if not self._released.wait(self._timeout_s):
+            raise ProcessorUnavailable("the test never released the charge")
+        return super().charge(request)
 
 
 def _payment_id(attempt_id: str) -> str:
