@@ -23,6 +23,7 @@ import structlog
 from commands import billing, vaulting
 from commands.base import CommandResult, Deps, load_account, new_id_for
 from commands.checkout_ports import HumanCheck, SessionStore
+from commands.errors import CommandIdReused
 from commands.models import (
     AddVaultedCard,
     CommandContext,
@@ -121,6 +122,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
     deps = co.deps
     # Scoped to the account: another account sending the same idempotency key gets its own.
     session_id = new_id_for(deps, ctx, f"payment-session:{cmd.account_id}")
+    _refuse_other_request(co.sessions.get(session_id), ctx)
     expires_at = deps.clock.now() + timedelta(seconds=co.ttl_s)
     client_secret, client_token, setup_id = None, None, None
     if cmd.method == "card":
@@ -134,6 +136,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         "setup_id": setup_id,
         "pay_open_invoices": cmd.pay_open_invoices,
         "status": "open",
+        "fingerprint": ctx.fingerprint,
     }
     existing = co.sessions.get(session_id)
     if existing is None or existing.get("status") != "completed":  # a repeat: same session
@@ -175,6 +178,14 @@ def complete_session(
     co.sessions.replace(cmd.session_id, {**session, "status": "completed", "outcome": _dump(done)})
     log.info("payment_session.completed", session_id=cmd.session_id, replayed=result.replayed)
     return done
+
+
+def _refuse_other_request(session: dict[str, Any] | None, ctx: CommandContext) -> None:
+    """A session is started by a keyed request as an account remembers a command: the same
+    key with another request (another method, or paying open invoices or not) is refused."""
+    first = session.get("fingerprint") if session is not None else None
+    if first is not None and ctx.fingerprint is not None and first != ctx.fingerprint:
+        raise CommandIdReused()
 
 
 def _session(co: Checkout, cmd: CompletePaymentSession) -> dict[str, Any]:

@@ -581,7 +581,9 @@ def test_an_invoice_with_its_own_attempt_in_flight_is_left_to_it(
     assert len(load_account(api.container.app, account_id).attempts) == 1
 
 
-def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions(api: Api) -> None:
+def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions_and_one_request(
+    api: Api,
+) -> None:
     first_id, _ = open_account(api.client())
     second_id, _ = open_account(api.client())
     key = {"Idempotency-Key": str(uuid4())}
@@ -602,6 +604,12 @@ def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions(api: Api
         headers=as_(SERVICE, **key),
     )
     assert again.json()["session_id"] == sessions[0]
+    other = api.client().post(
+        f"/internal/accounts/{first_id}/payment-sessions",
+        json={"method": "paypal"},
+        headers=as_(SERVICE, **key),
+    )
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
 
 
 def test_a_card_removed_while_stripe_is_down_is_removed_here_and_listed_for_detaching(
