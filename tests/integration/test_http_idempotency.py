@@ -235,6 +235,13 @@ def test_keys_are_any_printable_string_up_to_255_scoped_per_caller(
     )
     assert supported.status_code == 201
     assert supported.json()["account_id"] != first.json()["account_id"]  # another caller's key
+    other_reason = client.post(
+        "/support/accounts", json={**body, "reason": "another ticket"}, headers=as_("support", key)
+    )
+    assert (other_reason.status_code, other_reason.json()["code"]) == (
+        409,
+        "idempotency_key_reused",
+    )
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256, "tab\there", "bell\x07", "del\x7f"])
