@@ -23,7 +23,7 @@ import structlog
 from commands import billing, vaulting
 from commands.base import CommandResult, Deps, load_account, new_id_for
 from commands.checkout_ports import HumanCheck, SessionStore
-from commands.errors import CommandIdReused
+from commands.errors import CommandIdReused, CommandInFlight
 from commands.models import (
     AddVaultedCard,
     CommandContext,
@@ -239,6 +239,8 @@ def _pay_open(
         )
         try:
             out = billing.pay_invoice(deps, pay, _step(ctx, cmd.session_id, invoice.invoice_id))
+        except CommandInFlight:
+            raise  # this session's own payment, still charging: the caller retries later
         except AttemptInFlight:  # e.g. a renewal waiting for 3-D Secure: not charged twice
             waiting = _attempt_in_flight(deps, cmd.account_id, invoice.invoice_id)
             paid.append(InvoicePayment(invoice.invoice_id, waiting, IN_FLIGHT, None))
