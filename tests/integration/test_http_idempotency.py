@@ -123,6 +123,23 @@ def test_a_card_key_reused_with_other_card_details_is_409(
     assert (method.processor_ref, method.last4) == (CARD_REF, "4242")
 
 
+def test_a_refund_key_reused_with_another_amount_is_409_and_refunds_once(
+    client: TestClient, container: Container, account_id: UUID, gateway: FakeGateway
+) -> None:
+    base = f"/internal/accounts/{account_id}"
+    client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
+    paid = client.post(f"{base}/subscriptions", json=PLAN, headers=as_("service")).json()
+    path = f"{base}/payments/{paid['payment']['attempt_id']}/refunds"
+    key = "refund-ticket-9"
+    first = client.post(path, json={"amount": 500}, headers=as_("service", key))
+    assert first.status_code == 201
+    other = client.post(path, json={"amount": 600}, headers=as_("service", key))
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+    assert [r.amount.amount for r in gateway.refunds] == [500]
+    [attempt] = load_account(container.app, account_id).attempts.values()
+    assert attempt.refunded == 500
+
+
 def open_invoice(client: TestClient, account_id: UUID, gateway: FakeGateway) -> str:
     base = f"/internal/accounts/{account_id}"
     client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
