@@ -3,6 +3,8 @@ idempotent command ids, and the audit metadata of the events it records."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -15,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from commands.application import LedgerApplication
 from commands.catalogue import StaticCatalogue
-from commands.errors import AccountNotFound, ConcurrencyConflict
+from commands.errors import AccountNotFound, CommandIdReused, ConcurrencyConflict
 from commands.models import CommandContext
 from commands.paypal_ports import PayPalVault
 from commands.ports import (
@@ -121,14 +123,45 @@ def acting(
     """load_act_save that also returns what `act` returned (None for a replayed command)."""
     for attempt in range(MAX_ATTEMPTS):
         account = load_account(deps.app, account_id)
-        if ctx.command_id and (seen := account.version_after_command(ctx.command_id)):
-            return None, CommandResult(account_id, seen, None, replayed=True)
+        if (replay := replay_of(account, ctx)) is not None:
+            return None, replay
         value = act(account)
         try:
             return value, saved(deps, account)
         except IntegrityError:
             time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter
     raise ConcurrencyConflict()
+
+
+def replay_of(account: Account, ctx: CommandContext) -> CommandResult | None:
+    """The answer to a command the account has already seen (same version, nothing
+    recorded), or None for a new one. The same command id with another request is refused
+    (`CommandIdReused`); a command remembered without a fingerprint (recorded before
+    fingerprints existed) is answered as a replay."""
+    if ctx.command_id is None:
+        return None
+    seen = account.version_after_command(ctx.command_id)
+    if seen is None:
+        return None
+    refuse_other_request(account, ctx)
+    return CommandResult(account.id, seen, None, replayed=True)
+
+
+def refuse_other_request(account: Account, ctx: CommandContext) -> None:
+    if ctx.command_id is None or ctx.fingerprint is None:
+        return
+    first = account.fingerprint_of_command(ctx.command_id)
+    if first is not None and first != ctx.fingerprint:
+        raise CommandIdReused()
+
+
+def fingerprint(kind: str, request: object) -> str:
+    """SHA-256 of what a request asked: its kind (route, command) and its parameters as
+    canonical JSON (sorted keys, no whitespace), so equal requests hash equal."""
+    canonical = json.dumps(
+        [kind, request], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def follow_up(ctx: CommandContext) -> CommandContext:
@@ -152,6 +185,7 @@ def meta_of(deps: Deps, ctx: CommandContext) -> EventMeta:
         correlation_id=ctx.correlation_id,
         causation_id=ctx.causation_id,
         command_id=ctx.command_id,
+        fingerprint=ctx.fingerprint if ctx.command_id else None,
         occurred_at=deps.clock.now(),
     )
 

@@ -15,7 +15,7 @@ from commands.base import (
     meta_of,
     new_id_for,
 )
-from commands.collect import PaymentOutcome, collect, outcome_of
+from commands.collect import PaymentOutcome, collect
 from commands.models import (
     CancelSubscription,
     ChangePlan,
@@ -29,7 +29,7 @@ from ledger.account import Account
 from ledger.dunning import Step, decide
 from ledger.invoices import InvoiceStatus
 from ledger.methods import CollectionPath
-from ledger.payments import AttemptPurpose, AttemptStatus
+from ledger.payments import AttemptPurpose
 
 _RUN_NAMESPACE = UUID("c7a0d3e2-51f4-4a8b-b2d6-0e9f1a7c3b55")
 
@@ -56,7 +56,7 @@ def subscribe(deps: Deps, cmd: Subscribe, ctx: CommandContext) -> BillingResult:
             result, sub_id, inv_id, _payment_again(deps, cmd.account_id, ctx, result)
         )
     payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
-    return BillingResult(result, sub_id, inv_id, payment)
+    return BillingResult(_answered(result, payment), sub_id, inv_id, payment)
 
 
 def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResult:
@@ -80,7 +80,8 @@ def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResu
         invoice_id = again.invoice_id if again else None
         return BillingResult(result, cmd.subscription_id, invoice_id, again)
     payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
-    return BillingResult(result, cmd.subscription_id, inv_id if path else None, payment)
+    invoice_id = inv_id if path else None
+    return BillingResult(_answered(result, payment), cmd.subscription_id, invoice_id, payment)
 
 
 def cancel_subscription(deps: Deps, cmd: CancelSubscription, ctx: CommandContext) -> CommandResult:
@@ -124,18 +125,23 @@ def _collect_new(
     return collect(deps, account_id, invoice_id, None, purpose, attempt_id, ctx)
 
 
+def _answered(result: CommandResult, payment: PaymentOutcome | None) -> CommandResult:
+    """A purchase that charged answers where its payment's outcome landed (the account
+    remembers the command there, so a repeat answers the same version)."""
+    return payment.result if payment is not None else result
+
+
 def _payment_again(
     deps: Deps, account_id: UUID, ctx: CommandContext, replay: CommandResult
 ) -> PaymentOutcome | None:
     """A repeated purchase reports the payment its first run made, through `collect`, which
     charges nothing again: a payment waiting for the customer gets its client secret again
-    (3-D Secure). A payment whose outcome is still unknown is reported as it stands."""
+    (3-D Secure); a payment whose outcome is still unknown is refused with a time to retry
+    after (`CommandInFlight`)."""
     attempt_id = new_id_for(deps, ctx, "attempt")
     attempt = load_account(deps.app, account_id).attempts.get(attempt_id)
     if attempt is None:
         return None
-    if attempt.status is AttemptStatus.PENDING:
-        return outcome_of(deps, account_id, attempt_id, replay)
     return collect(
         deps, account_id, attempt.invoice_id, attempt.method_id, attempt.purpose, attempt_id, ctx
     )

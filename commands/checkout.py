@@ -23,6 +23,7 @@ import structlog
 from commands import billing, vaulting
 from commands.base import CommandResult, Deps, load_account, new_id_for
 from commands.checkout_ports import HumanCheck, SessionStore
+from commands.errors import CommandIdReused, CommandInFlight
 from commands.models import (
     AddVaultedCard,
     CommandContext,
@@ -121,6 +122,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
     deps = co.deps
     # Scoped to the account: another account sending the same idempotency key gets its own.
     session_id = new_id_for(deps, ctx, f"payment-session:{cmd.account_id}")
+    _refuse_other_request(co.sessions.get(session_id), ctx)
     expires_at = deps.clock.now() + timedelta(seconds=co.ttl_s)
     client_secret, client_token, setup_id = None, None, None
     if cmd.method == "card":
@@ -134,6 +136,7 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         "setup_id": setup_id,
         "pay_open_invoices": cmd.pay_open_invoices,
         "status": "open",
+        "fingerprint": ctx.fingerprint,
     }
     existing = co.sessions.get(session_id)
     if existing is None or existing.get("status") != "completed":  # a repeat: same session
@@ -175,6 +178,14 @@ def complete_session(
     co.sessions.replace(cmd.session_id, {**session, "status": "completed", "outcome": _dump(done)})
     log.info("payment_session.completed", session_id=cmd.session_id, replayed=result.replayed)
     return done
+
+
+def _refuse_other_request(session: dict[str, Any] | None, ctx: CommandContext) -> None:
+    """A session is started by a keyed request as an account remembers a command: the same
+    key with another request (another method, or paying open invoices or not) is refused."""
+    first = session.get("fingerprint") if session is not None else None
+    if first is not None and ctx.fingerprint is not None and first != ctx.fingerprint:
+        raise CommandIdReused()
 
 
 def _session(co: Checkout, cmd: CompletePaymentSession) -> dict[str, Any]:
@@ -228,6 +239,8 @@ def _pay_open(
         )
         try:
             out = billing.pay_invoice(deps, pay, _step(ctx, cmd.session_id, invoice.invoice_id))
+        except CommandInFlight:
+            raise  # this session's own payment, still charging: the caller retries later
         except AttemptInFlight:  # e.g. a renewal waiting for 3-D Secure: not charged twice
             waiting = _attempt_in_flight(deps, cmd.account_id, invoice.invoice_id)
             paid.append(InvoicePayment(invoice.invoice_id, waiting, IN_FLIGHT, None))
@@ -250,8 +263,12 @@ def _attempt_in_flight(deps: Deps, account_id: UUID, invoice_id: str) -> str:
 
 
 def _step(ctx: CommandContext, session_id: str, step: str) -> CommandContext:
+    """A step's id comes from the session, not from the request: completions of one session
+    with different requests (a new Turnstile token after a refusal) share their steps, so a
+    step carries no request fingerprint."""
     command_id = uuid5(SESSION_NAMESPACE, f"{session_id}:{step}")
-    return ctx.model_copy(update={"command_id": command_id, "causation_id": ctx.command_id})
+    update = {"command_id": command_id, "causation_id": ctx.command_id, "fingerprint": None}
+    return ctx.model_copy(update=update)
 
 
 def _dump(done: CompletedSession) -> dict[str, Any]:

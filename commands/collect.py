@@ -14,14 +14,23 @@ from uuid import UUID
 
 import structlog
 
-from commands.base import CommandResult, Deps, acting, follow_up, load_account, meta_of
+from commands.base import (
+    CommandResult,
+    Deps,
+    acting,
+    follow_up,
+    load_account,
+    meta_of,
+    refuse_other_request,
+)
+from commands.errors import CommandInFlight
 from commands.models import CommandContext
 from commands.outcomes import cancelled_first, note_refused_success
 from commands.ports import ChargeRequest, ChargeResult
 from ledger.account import Account
 from ledger.meta import EventMeta
 from ledger.methods import MethodNotFound
-from ledger.payments import AttemptInFlight, AttemptPurpose, AttemptStatus, PaymentAttempt
+from ledger.payments import AttemptPurpose, AttemptStatus, PaymentAttempt
 
 log = structlog.get_logger("collect")
 
@@ -45,14 +54,18 @@ def collect(
     attempt_id: str,
     ctx: CommandContext,
 ) -> PaymentOutcome:
+    """The attempt is started as a step of the command (`follow_up`); its outcome is
+    recorded as the command's answer (its id and fingerprint), so the account remembers the
+    command at the version the first request answered with, and a repeat answers the same."""
     step = follow_up(ctx)
+    account = load_account(deps.app, account_id)
+    refuse_other_request(account, ctx)
+    if attempt_id in account.attempts:
+        return _again(deps, account, account.attempts[attempt_id], ctx)
 
-    def start(account: Account) -> tuple[PaymentAttempt, ChargeRequest]:
-        existing = account.attempts.get(attempt_id)
-        if existing is not None and existing.status is AttemptStatus.PENDING:
-            # Charged before, outcome never recorded (crash, timeout): charging again could
-            # charge twice. The janitor asks the processor and records what happened.
-            raise AttemptInFlight("this payment's outcome is not known yet")
+    def start(account: Account) -> tuple[PaymentAttempt, ChargeRequest | None]:
+        if attempt_id in account.attempts:  # a concurrent run of the same request started it
+            return account.attempts[attempt_id], None
         chosen = method_id or account.default_method_id
         if chosen is None:
             raise MethodNotFound("the account has no default payment method")
@@ -61,15 +74,13 @@ def collect(
         )
         return attempt, _request(account, attempt, purpose)
 
-    started, result = acting(deps, account_id, step, start)
+    started, _ = acting(deps, account_id, step, start)
     assert started is not None  # follow-up steps are never replays
     attempt, request = started
-    if attempt.awaiting_customer:
-        return _still_waiting(deps, account_id, attempt, result, step)
-    if not attempt.in_flight:
-        return outcome_of(deps, account_id, attempt_id, result)
+    if request is None:
+        return _again(deps, load_account(deps.app, account_id), attempt, ctx)
     charge = deps.gateway.charge(request)
-    result = record_outcome(deps, account_id, attempt_id, charge, step)
+    result = record_outcome(deps, account_id, attempt_id, charge, _answer(step, ctx))
     outcome = outcome_of(deps, account_id, attempt_id, result, charge.client_secret)
     if outcome.status is AttemptStatus.REQUIRES_ACTION and purpose is AttemptPurpose.COLLECTION:
         # Telling the customer is not built: the read models show the waiting attempt.
@@ -81,13 +92,15 @@ def record_outcome(
     deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
 ) -> CommandResult:
     """Records `charge` (a failure for an attempt waiting for the customer only once the
-    processor has cancelled the payment: `cancelled_first`)."""
+    processor has cancelled the payment: `cancelled_first`). `ctx` names the command the
+    outcome answers, if any; its id is never checked for a replay here (the outcome of a
+    command the account already remembers moves the command's version on)."""
     charge = cancelled_first(deps, account_id, attempt_id, charge)
 
     def record(account: Account) -> None:
         apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx))
 
-    return acting(deps, account_id, ctx, record)[1]
+    return acting(deps, account_id, follow_up(ctx), record)[1]
 
 
 def apply_charge(
@@ -130,6 +143,30 @@ def outcome_of(
     return PaymentOutcome(
         attempt_id, attempt.invoice_id, attempt.status, attempt.decline_code, result, secret
     )
+
+
+def _again(
+    deps: Deps, account: Account, attempt: PaymentAttempt, ctx: CommandContext
+) -> PaymentOutcome:
+    """The same request again. Settled: the first request's answer (the version its outcome
+    brought the account to, replayed). Waiting for the customer: `_still_waiting`. Still
+    pending (the first request is charging, or crashed while charging and the janitor will
+    settle it): refused with a time to retry after, never charged again."""
+    remembered = account.version_after_command(ctx.command_id) if ctx.command_id else None
+    replay = CommandResult(account.id, remembered or account.version, None, replayed=True)
+    if attempt.awaiting_customer:
+        return _still_waiting(deps, account.id, attempt, replay, _answer(follow_up(ctx), ctx))
+    if attempt.in_flight:
+        raise CommandInFlight(
+            "the first request with this Idempotency-Key is still charging; retry after "
+            f"{CommandInFlight.retry_after_s} s for its answer"
+        )
+    return outcome_of(deps, account.id, attempt.attempt_id, replay)
+
+
+def _answer(step: CommandContext, ctx: CommandContext) -> CommandContext:
+    """The context of a payment's outcome: a step of the command that also answers it."""
+    return step.model_copy(update={"command_id": ctx.command_id})
 
 
 def _still_waiting(

@@ -1,6 +1,7 @@
 """Errors of the application layer (the domain's own are in ledger.errors)."""
 
 from ledger.errors import DomainError
+from ledger.payments import AttemptInFlight
 
 
 class AccountNotFound(DomainError):
@@ -18,10 +19,19 @@ class ConcurrencyConflict(DomainError):
 
 
 class CommandIdReused(DomainError):
-    """This command id was already used for a different command."""
+    """This idempotency key was already used for a different request."""
 
-    code = "command_id_reused"
+    code = "idempotency_key_reused"
     http_status = 409
+
+
+class CommandInFlight(AttemptInFlight):
+    """The first request with this idempotency key is still being processed (its payment's
+    outcome is not known yet); retry after `retry_after_s` seconds for its answer."""
+
+    code = "idempotency_key_in_use"
+    http_status = 409
+    retry_after_s = 2
 
 
 class CommandIdRequired(DomainError):

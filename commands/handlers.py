@@ -14,6 +14,7 @@ from commands.base import (
     load_account,
     load_act_save,
     meta_of,
+    refuse_other_request,
     saved,
 )
 from commands.errors import CommandIdReused, ConcurrencyConflict
@@ -68,6 +69,7 @@ def _replay_of_open(
     if ctx.command_id is None:
         raise ConcurrencyConflict()
     existing = load_account(deps.app, account_id)
+    refuse_other_request(existing, ctx)
     if existing.opened_with != profile:
         raise CommandIdReused()
     return CommandResult(

@@ -35,6 +35,9 @@ class CommandContext(BaseModel):
     correlation_id: UUID = Field(default_factory=uuid4)
     causation_id: UUID | None = None
     command_id: UUID | None = None
+    # The request the command id (idempotency key) was sent with (`commands.base.fingerprint`):
+    # the same id with another request is refused, never answered as a replay.
+    fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class OpenAccount(Command):

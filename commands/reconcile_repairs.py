@@ -24,7 +24,15 @@ from uuid import UUID, uuid5
 
 from pydantic import ValidationError
 
-from commands.base import CommandResult, Deps, follow_up, load_account, load_act_save, meta_of
+from commands.base import (
+    CommandResult,
+    Deps,
+    follow_up,
+    load_account,
+    load_act_save,
+    meta_of,
+    replay_of,
+)
 from commands.collect import apply_charge
 from commands.customers import directory_for, push_customer, record_sync
 from commands.janitor import NOT_RECEIVED
@@ -98,8 +106,7 @@ def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Repair
     if not ctx.reason:
         raise ReasonRequired("a reconciliation repair needs a reason")
     account = load_account(deps.app, cmd.account_id)
-    if ctx.command_id and (seen := account.version_after_command(ctx.command_id)):
-        replayed = CommandResult(cmd.account_id, seen, None, replayed=True)
+    if (replayed := replay_of(account, ctx)) is not None:
         return RepairOutcome("", "already repaired by this command", replayed)
     if account.lifting_bad_debt:
         raise AttemptInFlight("a bad-debt payment is in flight: no repairs until it settles")

@@ -24,6 +24,7 @@ from commands.base import (
     load_act_save,
     meta_of,
     new_id_for,
+    replay_of,
 )
 from commands.customers import sync_customer
 from commands.errors import ProcessorNotConfigured
@@ -170,10 +171,7 @@ def customer_of(deps: Deps, account_id: UUID, processor: Processor, ctx: Command
 def _replayed(deps: Deps, account_id: UUID, ctx: CommandContext) -> CommandResult | None:
     """The result of this command if the account has already seen it (then the processor
     is not asked again)."""
-    if ctx.command_id is None:
-        return None
-    seen = load_account(deps.app, account_id).version_after_command(ctx.command_id)
-    return CommandResult(account_id, seen, None, replayed=True) if seen else None
+    return replay_of(load_account(deps.app, account_id), ctx)
 
 
 def _remove_at_processor(deps: Deps, method: PaymentMethod) -> None:

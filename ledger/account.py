@@ -147,16 +147,41 @@ class Account(Aggregate):
     # --- idempotency --------------------------------------------------------------------
 
     def remember_command(self, meta: EventMeta, version: int) -> None:
+        """Keeps the last REMEMBERED_COMMANDS command ids (oldest first out), each with the
+        version it brought the account to and the fingerprint of its request. A later event
+        of the same command (a payment's outcome) moves its version on, not its age."""
         if meta.command_id is None:
             return
-        commands = {**self.commands, str(meta.command_id): version}
+        key = str(meta.command_id)
+        commands = {**self.commands, key: version}
+        fingerprints = dict(self.command_fingerprints)
+        if meta.fingerprint is not None:
+            fingerprints[key] = meta.fingerprint
         while len(commands) > REMEMBERED_COMMANDS:
-            commands.pop(next(iter(commands)))
+            oldest = next(iter(commands))
+            del commands[oldest]
+            fingerprints.pop(oldest, None)
         self.commands = commands
+        self.command_fingerprints = fingerprints
 
     def version_after_command(self, command_id: UUID) -> int | None:
         """The version a command already brought this account to, if it ran here before."""
         return self.commands.get(str(command_id))
+
+    @property
+    def command_fingerprints(self) -> dict[str, str]:
+        """Command id -> fingerprint of its request. Kept in __dict__ with a fallback:
+        snapshots taken before fingerprints existed lack it (their commands then have none,
+        and a repeat of one is answered as a replay)."""
+        fingerprints: dict[str, str] = self.__dict__.get("_command_fingerprints", {})
+        return fingerprints
+
+    @command_fingerprints.setter
+    def command_fingerprints(self, value: dict[str, str]) -> None:
+        self.__dict__["_command_fingerprints"] = value
+
+    def fingerprint_of_command(self, command_id: UUID) -> str | None:
+        return self.command_fingerprints.get(str(command_id))
 
     # --- derived ------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ class EventMeta:
     reason: str | None = None
     causation_id: UUID | None = None
     command_id: UUID | None = None
+    # What the command asked (a hash), kept with its id so a reuse of the id for another
+    # request is refused. None on events recorded before fingerprints existed.
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         if self.actor.kind is ActorKind.SUPPORT and not (self.reason or "").strip():
@@ -56,7 +59,7 @@ class EventMeta:
             raise ValueError("occurred_at must be timezone-aware")
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "actor": {"id": self.actor.id, "kind": self.actor.kind.value},
             "surface": self.surface.value,
             "reason": self.reason,
@@ -65,6 +68,9 @@ class EventMeta:
             "command_id": str(self.command_id) if self.command_id else None,
             "occurred_at": self.occurred_at.isoformat(),
         }
+        if self.fingerprint is not None:
+            data["fingerprint"] = self.fingerprint
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EventMeta:
@@ -75,6 +81,7 @@ class EventMeta:
             correlation_id=UUID(data["correlation_id"]),
             causation_id=_uuid_or_none(data.get("causation_id")),
             command_id=_uuid_or_none(data.get("command_id")),
+            fingerprint=data.get("fingerprint"),
             occurred_at=datetime.fromisoformat(data["occurred_at"]),
         )
 

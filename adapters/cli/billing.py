@@ -14,6 +14,7 @@ from rich.console import Console
 from adapters.bootstrap import Container
 from adapters.cli.runtime import configured_container, open_account_pages
 from commands import billing, janitor, money
+from commands.base import fingerprint
 from commands.models import (
     CommandContext,
     GrantCredit,
@@ -138,7 +139,8 @@ def refund(
     key = key or uuid4()
     console.print(f"idempotency key {key} (pass --key {key} to retry safely)")
     cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=amount)
-    context = _ctx(actor, reason).model_copy(update={"command_id": key})
+    request = fingerprint("refund", cmd.model_dump(mode="json"))
+    context = _ctx(actor, reason).model_copy(update={"command_id": key, "fingerprint": request})
     _do(lambda c: money.refund_payment(c.deps, cmd, context).version, "refunded")
 
 

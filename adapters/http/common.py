@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from fastapi import Depends, Header, Query, Request
 from psycopg import Connection
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Principal
+from commands.base import fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
 from commands.handlers import CommandResult, Deps
@@ -91,16 +92,53 @@ def correlation_of(request: Request) -> UUID:
 
 
 CorrelationId = Annotated[UUID, Depends(correlation_of)]
-IdempotencyKey = Annotated[UUID | None, Header(alias="Idempotency-Key")]
+KEY_PATTERN = r"^[\x20-\x7E]{1,255}$"
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=KEY_PATTERN,
+        description="Any string of 1 to 255 printable ASCII characters (space to `~`; a"
+        " UUID v4 is a good choice), unique per request you mean to make once. Keys are"
+        " per caller: the command id is derived from (API key principal, key). A retry with"
+        " the same key and the same request (method, path, body) answers the first"
+        " request's result with `replayed: true` and records nothing; the same key with"
+        " another request answers 409 `idempotency_key_reused`; a repeat while the first"
+        " payment is still charging answers 409 `idempotency_key_in_use` with `Retry-After`."
+        " An account remembers the last 500 keyed commands sent to it: an older key is a"
+        " new command again (payments excepted: a payment key always finds its attempt).",
+    ),
+]
+_KEY_NAMESPACE = UUID("5d2c9f0e-7a41-4c3b-9e8d-1b6a0f2e4c93")
+
+
+def command_id_for(principal: Principal, key: str | None) -> UUID | None:
+    """The command id of a keyed request: the same for the same caller and key, different
+    for another caller's identical key (one caller can neither replay nor block another's
+    commands)."""
+    if key is None:
+        return None
+    return uuid5(_KEY_NAMESPACE, f"{principal.kind.value}:{principal.id}\n{key}")
+
+
+def request_fingerprint(request: Request, body: BaseModel | None) -> str:
+    """What a keyed request asked: its method, path and validated body."""
+    params = body.model_dump(mode="json") if body is not None else None
+    return fingerprint(f"{request.method} {request.url.path}", params)
 
 
 def context(
     principal: Principal,
     surface: Surface,
     correlation_id: UUID,
-    command_id: UUID | None,
+    key: str | None,
     reason: str | None = None,
+    request: str | None = None,
 ) -> CommandContext:
+    """`request`: the keyed request's fingerprint (`request_fingerprint`)."""
+    command_id = command_id_for(principal, key)
     return CommandContext(
         actor_id=principal.id,
         actor_kind=principal.kind,
@@ -108,6 +146,7 @@ def context(
         reason=reason,
         correlation_id=correlation_id,
         command_id=command_id,
+        fingerprint=request if command_id is not None else None,
     )
 
 

@@ -10,7 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from adapters.http.ratelimit import RateLimited
 from ledger.errors import DomainError
 
 log = structlog.get_logger("http")
@@ -32,8 +31,9 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     response = problem(exc.http_status, exc.code, exc.detail)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after_s)
+    retry_after_s = getattr(exc, "retry_after_s", None)  # rate limits, requests in flight
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
     return response
 
 

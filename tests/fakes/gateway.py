@@ -7,11 +7,13 @@ pay) until it is cancelled."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict, deque
 
 from commands.ports import (
     ChargeRequest,
     ChargeResult,
+    PaymentGateway,
     ProcessorRefused,
     ProcessorUnavailable,
     RefundRequest,
@@ -119,6 +121,57 @@ class FakeGateway:
             self._results[attempt_id] = result
             self._open.discard(attempt_id)
         return result
+
+
+class BlockingGateway(FakeGateway):
+    """A gateway whose charges wait until the test releases them (bounded), to hold a
+    request in flight while another arrives: `entered` is set once a charge is waiting."""
+
+    def __init__(self, timeout_s: float = 10.0) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self._released = threading.Event()
+        self._timeout_s = timeout_s
+
+    def release(self) -> None:
+        self._released.set()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.entered.set()
+        if not self._released.wait(self._timeout_s):
+            raise ProcessorUnavailable("the test never released the charge")
+        return super().charge(request)
+
+
+class HeldCharges:
+    """Any gateway whose charges wait until the test releases them (bounded): `entered` is
+    set once a charge is waiting. Everything else goes straight to the gateway."""
+
+    def __init__(self, inner: PaymentGateway, timeout_s: float = 30.0) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self._released = threading.Event()
+        self._timeout_s = timeout_s
+
+    def release(self) -> None:
+        self._released.set()
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.entered.set()
+        if not self._released.wait(self._timeout_s):
+            raise ProcessorUnavailable("the test never released the charge")
+        return self.inner.charge(request)
+
+    def refund(self, request: RefundRequest) -> str:
+        return self.inner.refund(request)
+
+    def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
+        return self.inner.find_charge(attempt_id, processor)
+
+    def cancel_charge(
+        self, attempt_id: str, processor: Processor, processor_payment_id: str
+    ) -> ChargeResult:
+        return self.inner.cancel_charge(attempt_id, processor, processor_payment_id)
 
 
 def _payment_id(attempt_id: str) -> str:

@@ -95,7 +95,7 @@ def test_an_idempotency_key_makes_a_retry_safe(client: TestClient, container: Co
     assert again.json()["replayed"] is True
     changed = client.post("/internal/accounts", json={**BODY, "name": "Other"}, headers=headers)
     assert changed.status_code == 409
-    assert changed.json()["code"] == "command_id_reused"
+    assert changed.json()["code"] == "idempotency_key_reused"
 
 
 def test_without_a_key_the_answer_is_a_401_problem(client: TestClient) -> None:

@@ -5,10 +5,13 @@ the payment sessions."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 import stripe
 from fastapi.testclient import TestClient
@@ -26,6 +29,7 @@ from ledger.methods import CollectionPath, MethodKind, VaultPath
 from queries.reconciliation import get_reconciliation
 from tests.braintree_gateway import LocalBraintreeGateway
 from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import HeldCharges
 from tests.fakes.turnstile_server import TurnstileServer
 from tests.harness import LocalStripeServer, RedisServer, free_port
 from tests.integration.test_stripe_gateway import card, sdk_client, stripe_settings
@@ -393,6 +397,40 @@ def test_a_completed_session_answers_the_same_again_and_charges_once(
     assert sorted(i.status for i in intents) == ["requires_payment_method", "succeeded"]
 
 
+def test_a_completion_repeated_while_its_payment_is_charging_is_told_to_retry(
+    api: Api, localstripe: LocalStripeServer, turnstile: TurnstileServer
+) -> None:
+    account_id, _ = open_account(api.client())
+    client, sdk = api.client(account_id), sdk_client(localstripe)
+    subscribe_unpaid(client, account_id, sdk)
+    session, pm = card_session(client, account_id, sdk, pay_open_invoices=True)
+    container = api.container
+    assert container.checkout is not None
+    held = HeldCharges(container.deps.gateway)
+    container.deps = dataclasses.replace(container.deps, gateway=held)
+    container.checkout = dataclasses.replace(container.checkout, deps=container.deps)
+    url = f"/v1/accounts/{account_id}/payment-sessions/{session}/complete"
+    body = {"turnstile_token": turnstile.mint(SITE_KEY), "payment_method": pm}
+    headers = as_(CUSTOMER, **{"Idempotency-Key": "complete-1"})
+    answers: list[httpx.Response] = []
+    first = threading.Thread(
+        target=lambda: answers.append(client.post(url, json=body, headers=headers))
+    )
+    first.start()
+    assert held.entered.wait(30)
+    in_flight = client.post(url, json=body, headers=headers)
+    assert (in_flight.status_code, in_flight.json()["code"]) == (409, "idempotency_key_in_use")
+    assert int(in_flight.headers["Retry-After"]) > 0
+    held.release()
+    first.join(30)
+    [done] = answers
+    assert done.status_code == 200, done.text
+    [payment] = done.json()["payments"]
+    assert payment["status"] == "succeeded"
+    again = client.post(url, json=body, headers=headers)
+    assert again.json() == {**done.json(), "replayed": True}
+
+
 def test_a_reused_or_bad_turnstile_token_is_refused_and_nothing_is_vaulted(
     api: Api, localstripe: LocalStripeServer, turnstile: TurnstileServer
 ) -> None:
@@ -581,7 +619,9 @@ def test_an_invoice_with_its_own_attempt_in_flight_is_left_to_it(
     assert len(load_account(api.container.app, account_id).attempts) == 1
 
 
-def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions(api: Api) -> None:
+def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions_and_one_request(
+    api: Api,
+) -> None:
     first_id, _ = open_account(api.client())
     second_id, _ = open_account(api.client())
     key = {"Idempotency-Key": str(uuid4())}
@@ -602,6 +642,12 @@ def test_the_same_idempotency_key_from_two_accounts_starts_two_sessions(api: Api
         headers=as_(SERVICE, **key),
     )
     assert again.json()["session_id"] == sessions[0]
+    other = api.client().post(
+        f"/internal/accounts/{first_id}/payment-sessions",
+        json={"method": "paypal"},
+        headers=as_(SERVICE, **key),
+    )
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
 
 
 def test_a_card_removed_while_stripe_is_down_is_removed_here_and_listed_for_detaching(

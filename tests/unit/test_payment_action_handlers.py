@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from commands import billing
 from commands.base import Deps, load_account
+from commands.errors import CommandInFlight
 from commands.janitor import Resolution, record_if_in_flight, resolve_in_flight
 from commands.models import ChangePlan, PayInvoice, RunBilling, Subscribe
 from commands.ports import ChargeRequest, ChargeResult, ProcessorRefused, ProcessorUnavailable
@@ -321,7 +322,7 @@ def test_a_repeated_purchase_reports_its_waiting_payment_with_the_client_secret(
     assert len(gateway.charges) == 1
 
 
-def test_a_repeated_plan_change_reports_its_payment_and_one_still_unknown_as_pending(
+def test_a_repeated_plan_change_whose_payment_is_still_unknown_is_asked_to_retry_later(
     deps: Deps, gateway: FakeGateway
 ) -> None:
     account_id = usd_account(deps)
@@ -335,8 +336,7 @@ def test_a_repeated_plan_change_reports_its_payment_and_one_still_unknown_as_pen
     key = uuid4()
     with pytest.raises(ProcessorUnavailable):
         billing.change_plan(deps, change, customer_ctx(key))
-    again = billing.change_plan(deps, change, customer_ctx(key))
-    assert again.payment is not None
-    assert (again.payment.status, again.payment.client_secret) == (AttemptStatus.PENDING, None)
-    assert again.invoice_id == again.payment.invoice_id
+    with pytest.raises(CommandInFlight) as refused:
+        billing.change_plan(deps, change, customer_ctx(key))
+    assert refused.value.retry_after_s > 0
     assert len(gateway.charges) == 2  # the purchase and the lost one: never charged again

@@ -13,9 +13,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from commands import handlers
-from commands.base import Deps, ProcessorAccounts, load_account
+from commands.base import Deps, ProcessorAccounts, fingerprint, load_account
 from commands.customers import sync_customer
-from commands.errors import ConcurrencyConflict, ProcessorNotConfigured
+from commands.errors import CommandIdReused, ConcurrencyConflict, ProcessorNotConfigured
 from commands.models import RepairAction, RepairReconciliation, SyncProviderCustomer
 from commands.ports import ProcessorPayment, ProcessorRefund, ProcessorUnavailable
 from commands.reconcile_repairs import repair
@@ -235,6 +235,22 @@ def test_a_push_customer_interrupted_at_its_record_is_recorded_once_by_the_retry
     )
     [synced] = of_kind(deps, account_id, ev.ProviderCustomerSynced)  # the first sync's, still
     assert synced.name == "Ada Lovelace"
+
+
+def test_a_repair_key_reused_for_another_repair_is_refused() -> None:
+    deps, stripe, account_id, customer_id = linked_at_stripe()
+    stripe.edit_at_processor(customer_id, name="Someone Else")
+    cmd = RepairReconciliation(account_id=account_id, action=RepairAction.PUSH_CUSTOMER)
+    ctx = support_ctx("edited by mistake at Stripe", uuid4())
+    first = ctx.model_copy(update={"fingerprint": fingerprint("repair", cmd.model_dump())})
+    repair(deps, cmd, first)
+    other = RepairReconciliation(account_id=account_id, action=RepairAction.ADOPT_CUSTOMER)
+    reused = ctx.model_copy(update={"fingerprint": fingerprint("repair", other.model_dump())})
+    before = load_account(deps.app, account_id).version
+    with pytest.raises(CommandIdReused):
+        repair(deps, other, reused)
+    assert load_account(deps.app, account_id).version == before
+    assert repair(deps, cmd, first).result.replayed
 
 
 def test_an_adopt_customer_interrupted_at_its_record_changes_nothing_until_the_retry() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
@@ -25,6 +25,7 @@ from adapters.http.common import (
     container_of,
     context,
     read_account,
+    request_fingerprint,
     written,
     written_and_synced,
 )
@@ -44,15 +45,20 @@ SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accoun
 SupportWriter = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:write"]))]
 
 
+def _keyed(request: Request, body: OpenAccountBody, key: str | None) -> str | None:
+    return request_fingerprint(request, body) if key is not None else None
+
+
 @service.post("", status_code=status.HTTP_201_CREATED)
 def service_open(
     body: OpenAccountBody,
     who: ServiceWriter,
     c: Deps,
     cid: CorrelationId,
+    request: Request,
     key: IdempotencyKey = None,
 ) -> AccountWritten:
-    ctx = context(who, Surface.IAPI, cid, key)
+    ctx = context(who, Surface.IAPI, cid, key, request=_keyed(request, body, key))
     result = handlers.open_account(c.deps, OpenAccount(**body.model_dump()), ctx)
     return written_and_synced(c.deps, result, ctx)
 
@@ -95,9 +101,11 @@ def support_open(
     who: SupportWriter,
     c: Deps,
     cid: CorrelationId,
+    request: Request,
     key: IdempotencyKey = None,
 ) -> AccountWritten:
-    ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason)
+    keyed = _keyed(request, body, key)
+    ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason, keyed)
     cmd = OpenAccount(**body.model_dump(exclude={"reason"}))
     return written_and_synced(c.deps, handlers.open_account(c.deps, cmd, ctx), ctx)
 

@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import CorrelationId, IdempotencyKey, container_of
+from adapters.http.common import (
+    CorrelationId,
+    IdempotencyKey,
+    container_of,
+    context,
+    request_fingerprint,
+)
 from commands import billing, methods, money, vaulting
 from commands.base import CommandResult
 from commands.base import Deps as CommandDeps
@@ -208,9 +214,10 @@ class Call:
     who: Principal
     container: Container
     correlation_id: UUID
-    key: UUID | None
+    key: str | None
     surface: Surface
     own_only: bool
+    request: Request
 
     @property
     def deps(self) -> CommandDeps:
@@ -219,14 +226,8 @@ class Call:
     def ctx(self, account_id: UUID, body: Body) -> CommandContext:
         if self.own_only and self.who.account_id != account_id:
             raise AccountNotFound()
-        return CommandContext(
-            actor_id=self.who.id,
-            actor_kind=self.who.kind,
-            surface=self.surface,
-            reason=body.reason,
-            correlation_id=self.correlation_id,
-            command_id=self.key,
-        )
+        keyed = request_fingerprint(self.request, body) if self.key is not None else None
+        return context(self.who, self.surface, self.correlation_id, self.key, body.reason, keyed)
 
 
 def _caller(surface: Surface, kinds: list[ActorKind]) -> Callable[..., Call]:
@@ -236,9 +237,10 @@ def _caller(surface: Surface, kinds: list[ActorKind]) -> Callable[..., Call]:
         who: Annotated[Principal, Depends(allow)],
         container: Deps,
         cid: CorrelationId,
+        request: Request,
         key: IdempotencyKey = None,
     ) -> Call:
-        return Call(who, container, cid, key, surface, kinds == [ActorKind.CUSTOMER])
+        return Call(who, container, cid, key, surface, kinds == [ActorKind.CUSTOMER], request)
 
     return call
 

@@ -7,12 +7,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import CorrelationId, IdempotencyKey, container_of, context
+from adapters.http.common import (
+    CorrelationId,
+    IdempotencyKey,
+    container_of,
+    context,
+    request_fingerprint,
+)
 from adapters.reconcile import reconcile_account, repair_and_recheck
 from commands.models import MethodId, ProcessorRef, Reason, RepairAction, RepairReconciliation
 from ledger.errors import DomainError
@@ -89,9 +95,11 @@ def support_repair(
     who: SupportWriter,
     c: Deps,
     cid: CorrelationId,
+    request: Request,
     key: IdempotencyKey = None,
 ) -> Repaired:
-    ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason)
+    keyed = request_fingerprint(request, body) if key is not None else None
+    ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason, keyed)
     fields = body.model_dump(exclude={"reason"})
     cmd = RepairReconciliation(account_id=account_id, **fields)
     outcome, _ = repair_and_recheck(c, cmd, ctx)
