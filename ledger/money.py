@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from ledger.errors import DomainError
 from ledger.iso import CURRENCIES, minor_unit_exponent
 
+# The most one payment, refund or credit can move, in minor units: what Stripe accepts in
+# one amount ("up to eight digits", 99,999,999: $999,999.99), and below Braintree's limits.
+# A caller's amount above it is refused before anything is recorded or charged.
+MAX_AMOUNT = 99_999_999
+# No figure, not even a sum of many (a balance, a journal total), leaves a PostgreSQL
+# bigint, where the read models keep it.
+MAX_MAGNITUDE = 2**63 - 1
+
 
 class CurrencyMismatch(DomainError):
     """Amounts in different currencies cannot be combined."""
@@ -28,12 +36,20 @@ class Money:
     def __post_init__(self) -> None:
         if type(self.amount) is not int:
             raise InvalidAmount(f"amounts are integer minor units, got {self.amount!r}")
+        if abs(self.amount) > MAX_MAGNITUDE:
+            raise InvalidAmount(f"{self.amount} minor units is beyond any amount the ledger keeps")
         if self.currency not in CURRENCIES:
             raise InvalidAmount(f"unknown ISO 4217 currency code: {self.currency!r}")
 
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(0, currency)
+
+    def require_single_amount(self, what: str) -> Money:
+        """Itself if it is one positive amount a processor can move (at most `MAX_AMOUNT`)."""
+        if not 0 < self.amount <= MAX_AMOUNT:
+            raise InvalidAmount(f"{what} must be 1 to {MAX_AMOUNT} minor units, got {self.amount}")
+        return self
 
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + self._same(other).amount, self.currency)

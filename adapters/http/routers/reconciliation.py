@@ -14,10 +14,9 @@ from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
 from adapters.http.common import CorrelationId, IdempotencyKey, container_of, context
 from adapters.reconcile import reconcile_account, repair_and_recheck
-from commands.models import MethodId, ProcessorRef, Reason, RepairAction, RepairReconciliation
+from commands.models import Reason, RepairFields, RepairReconciliation
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
-from ledger.payments import Processor
 from queries.reconciliation import ReconciliationView, get_reconciliation
 
 Deps = Annotated[Container, Depends(container_of)]
@@ -37,15 +36,8 @@ class NeverReconciled(DomainError):
     http_status = 404
 
 
-class RepairBody(BaseModel):
+class RepairBody(RepairFields):
     model_config = ConfigDict(extra="forbid")
-    action: RepairAction
-    processor: Processor = Processor.STRIPE
-    method_ref: ProcessorRef | None = None
-    method_id: MethodId | None = None
-    attempt_id: MethodId | None = None
-    refund_id: ProcessorRef | None = None
-    dispute_id: ProcessorRef | None = None
     reason: Reason
 
 
