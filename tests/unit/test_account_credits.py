@@ -9,7 +9,8 @@ from ledger.errors import AccountClosed, NothingToChange, ReasonRequired, Suppor
 from ledger.invoices import InvoiceStatus
 from ledger.journal import LedgerAccount as L
 from ledger.meta import ActorKind
-from ledger.money import CurrencyMismatch, InvalidAmount, Money
+from ledger.money import MAX_AMOUNT, CurrencyMismatch, InvalidAmount, Money
+from ledger.subscriptions import Plan
 from tests.unit.given import (
     BASIC,
     PRO,
@@ -84,12 +85,23 @@ def test_a_credit_in_another_currency_is_refused() -> None:
     assert account.collect_events() == []
 
 
-@pytest.mark.parametrize("amount", [0, -500])
-def test_a_credit_must_be_positive(amount: int) -> None:
+@pytest.mark.parametrize("amount", [0, -500, MAX_AMOUNT + 1, 2**62])
+def test_a_credit_is_one_positive_amount_a_processor_could_move(amount: int) -> None:
     account = given()
     with pytest.raises(InvalidAmount):
         account.grant_credit("cr-1", gbp(amount), None, support())
     assert account.collect_events() == []
+
+
+def test_the_largest_credit_is_the_processors_limit() -> None:
+    account = given()
+    account.grant_credit("cr-1", gbp(MAX_AMOUNT), None, support())
+    assert account.credit_balance == gbp(99_999_999)
+
+
+def test_a_plan_priced_above_the_processors_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="price"):
+        Plan("huge", "Huge", 1, gbp(MAX_AMOUNT + 1))
 
 
 def test_a_closed_account_is_granted_no_credit() -> None:
