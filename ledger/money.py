@@ -9,11 +9,9 @@ from ledger.iso import CURRENCIES, minor_unit_exponent
 
 # The most one payment, refund or credit can move, in minor units: what Stripe accepts in
 # one amount ("up to eight digits", 99,999,999: $999,999.99), and below Braintree's limits.
-# A caller's amount above it is refused before anything is recorded or charged.
+# A caller's amount above it is refused before anything is recorded or charged. `Money`
+# itself takes any integer, so an old event with a larger amount still loads.
 MAX_AMOUNT = 99_999_999
-# No figure, not even a sum of many (a balance, a journal total), leaves a PostgreSQL
-# bigint, where the read models keep it.
-MAX_MAGNITUDE = 2**63 - 1
 
 
 class CurrencyMismatch(DomainError):
@@ -36,8 +34,6 @@ class Money:
     def __post_init__(self) -> None:
         if type(self.amount) is not int:
             raise InvalidAmount(f"amounts are integer minor units, got {self.amount!r}")
-        if abs(self.amount) > MAX_MAGNITUDE:
-            raise InvalidAmount(f"{self.amount} minor units is beyond any amount the ledger keeps")
         if self.currency not in CURRENCIES:
             raise InvalidAmount(f"unknown ISO 4217 currency code: {self.currency!r}")
 

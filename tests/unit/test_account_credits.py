@@ -4,6 +4,7 @@
 import pytest
 
 from ledger import events as ev
+from ledger.account import Account
 from ledger.credits import CreditNotActive, CreditNotFound, CreditStatus
 from ledger.errors import AccountClosed, NothingToChange, ReasonRequired, SupportOnly
 from ledger.invoices import InvoiceStatus
@@ -97,6 +98,16 @@ def test_the_largest_credit_is_the_processors_limit() -> None:
     account = given()
     account.grant_credit("cr-1", gbp(MAX_AMOUNT), None, support())
     assert account.credit_balance == gbp(99_999_999)
+
+
+def test_an_old_credit_above_the_limit_still_replays_and_can_be_revoked() -> None:
+    def old_grant(account: Account) -> None:  # recorded before the limit existed
+        account._grant_credit("cr-old", gbp(2**63), None, support())
+
+    account = replayed(history(old_grant))
+    assert account.credit_balance == gbp(2**63)
+    account.revoke_credit("cr-old", support(reason="never a real credit"))
+    assert account.credit_balance == gbp(0)
 
 
 def test_a_plan_priced_above_the_processors_limit_is_refused() -> None:

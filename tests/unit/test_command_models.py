@@ -166,9 +166,8 @@ def test_every_amount_field_of_commands_and_bodies_is_the_amount_type() -> None:
             _field_type(model.model_fields[name]).validate_python(MAX_AMOUNT + 1)
 
 
-def test_money_refuses_what_no_bigint_holds_and_one_amount_above_the_limit() -> None:
-    with pytest.raises(InvalidAmount):
-        Money(2**63, "USD")
+def test_one_amount_above_the_limit_is_refused_by_the_domain() -> None:
+    assert Money(2**63, "USD").amount == 2**63  # an old event's amount still loads
     with pytest.raises(InvalidAmount):
         Money(True, "USD")
     assert Money(MAX_AMOUNT, "USD").require_single_amount("a credit").amount == MAX_AMOUNT
