@@ -416,8 +416,10 @@ class RepairAction(StrEnum):
 
 
 class RepairFields(BaseModel):
-    """What a repair names (shared with the body): processor references in the shape of
-    `processor`."""
+    """What a repair names (shared with the body). A method reference is checked in the
+    shape of `processor`, where it is detached; a refund or dispute belongs to the
+    attempt's processor (and a refund id may be the ledger's own), so those two have the
+    shape of any reference."""
 
     action: RepairAction
     processor: Processor = Processor.STRIPE
@@ -428,14 +430,9 @@ class RepairFields(BaseModel):
     dispute_id: ProcessorRef | None = None  # the processor's dispute id (record-dispute)
 
     @model_validator(mode="after")
-    def _reference_shapes(self) -> RepairFields:
-        for kind, value in (
-            (RefKind.METHOD, self.method_ref),
-            (RefKind.REFUND, self.refund_id),
-            (RefKind.DISPUTE, self.dispute_id),
-        ):
-            if value is not None:
-                check_reference(self.processor, kind, value)
+    def _method_ref_shape(self) -> RepairFields:
+        if self.method_ref is not None:
+            check_reference(self.processor, RefKind.METHOD, self.method_ref)
         return self
 
 

@@ -200,16 +200,19 @@ def test_an_out_of_band_reference_has_its_processors_shape() -> None:
         billing.OutOfBandBody.model_validate({"processor": "stripe", "reference": "wire-0042"})
 
 
-def test_a_repair_checks_each_reference_against_its_processor() -> None:
+def test_a_repair_checks_the_method_against_its_processor_and_any_reference_shape() -> None:
     fine = RepairReconciliation(
-        account_id=uuid4(), action=RepairAction.RECORD_REFUND, attempt_id="a-1", refund_id="re_1"
+        account_id=uuid4(), action=RepairAction.RECORD_REFUND, attempt_id="a-1", refund_id="m2fg"
     )
-    assert fine.refund_id == "re_1"
-    body = {"action": "record-dispute", "dispute_id": "re_1", "reason": "r"}
-    with pytest.raises(ValidationError, match="Stripe dispute id"):
+    assert fine.refund_id == "m2fg"  # a Braintree refund: its processor is the attempt's
+    body = {"action": "detach-method", "method_ref": "3h8ry4j", "reason": "r"}
+    with pytest.raises(ValidationError, match="Stripe payment method id"):
         reconciliation.RepairBody.model_validate(body)
-    braintree = {**body, "processor": "braintree", "dispute_id": "abc123"}
-    assert reconciliation.RepairBody.model_validate(braintree).dispute_id == "abc123"
+    braintree = {**body, "processor": "braintree"}
+    assert reconciliation.RepairBody.model_validate(braintree).method_ref == "3h8ry4j"
+    for field in ("refund_id", "dispute_id"):
+        with pytest.raises(ValidationError, match="processor reference"):
+            reconciliation.RepairBody.model_validate({**body, field: "4242 4242 4242 4242"})
 
 
 def test_a_card_body_takes_only_a_stripe_payment_method() -> None:
