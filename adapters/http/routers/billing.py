@@ -63,7 +63,11 @@ Deps = Annotated[Container, Depends(container_of)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Reason | None = None
+    reason: Reason | None = Field(
+        default=None,
+        description="why, for the audit trail: required from support; a customer's request"
+        " with a reason is refused (customer_reason_refused)",
+    )
 
 
 class CardBody(Body):
