@@ -15,20 +15,28 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    GetJsonSchemaHandler,
     StrictInt,
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from commands.errors import CustomerReasonRefused
 from commands.references import (
+    ANY_REFERENCE,
+    BRAINTREE_ID,
     RefKind,
+    anchored,
     any_reference,
     braintree_token,
     check_reference,
     stripe_method,
+    stripe_shape,
 )
 from commands.text import (
+    TEXT_PATTERN,
     refuse_control_characters,
     refuse_control_input,
     refuse_unsafe_id,
@@ -42,13 +50,37 @@ from ledger.payments import Processor
 # these: `commands.text` refuses control characters, invisible bidi controls and card
 # numbers in all of them.
 SafeText = BeforeValidator(refuse_unsafe_input)
+
+
+class _SchemaPattern:
+    """Writes a validator's rule into the JSON schema as a `pattern` (what the API's
+    documentation and schema-driven test generators read)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", self.pattern)
+        return json_schema
+
+
+TextSchema = _SchemaPattern(TEXT_PATTERN)
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SafeText
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    SafeText,
+    TextSchema,
 ]
 Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), SafeText
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+    SafeText,
+    TextSchema,
 ]
-Email = Annotated[EmailStr, SafeText]
+Email = Annotated[EmailStr, SafeText, TextSchema]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # A tax id is shape-checked (here and per country in the domain), and many are long digit
@@ -71,12 +103,20 @@ LedgerId = Annotated[
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="minor units")]
 # Processor references by shape (`commands.references`); where the processor is a sibling
 # field, the model checks the shape of that processor too.
-ProcessorRef = Annotated[str, AfterValidator(any_reference)]
+ProcessorRef = Annotated[
+    str, AfterValidator(any_reference), _SchemaPattern(anchored(ANY_REFERENCE))
+]
 StripeMethodRef = Annotated[
-    str, AfterValidator(stripe_method), Field(description="Stripe pm_... (or card_/src_)")
+    str,
+    AfterValidator(stripe_method),
+    _SchemaPattern(anchored(stripe_shape(RefKind.METHOD))),
+    Field(description="Stripe pm_... (or card_/src_)"),
 ]
 BraintreeToken = Annotated[
-    str, AfterValidator(braintree_token), Field(description="Braintree payment-method token")
+    str,
+    AfterValidator(braintree_token),
+    _SchemaPattern(anchored(BRAINTREE_ID)),
+    Field(description="Braintree payment-method token"),
 ]
 # Opaque one-time values handed to a processor or to Turnstile, never recorded.
 Nonce = Annotated[
@@ -88,6 +128,7 @@ TurnstileToken = Annotated[
     str,
     StringConstraints(min_length=1, max_length=2048),
     AfterValidator(refuse_control_characters),
+    TextSchema,
 ]
 
 
@@ -144,7 +185,7 @@ class CloseAccount(Command):
 MethodId = LedgerId
 
 
-CardBrand = Annotated[str, StringConstraints(min_length=1, max_length=30), SafeText]
+CardBrand = Annotated[str, StringConstraints(min_length=1, max_length=30), SafeText, TextSchema]
 Last4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
 ExpMonth = Annotated[int, Field(ge=1, le=12)]
 ExpYear = Annotated[int, Field(ge=2000, le=2100)]

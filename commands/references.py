@@ -46,6 +46,11 @@ def stripe_shape(kind: RefKind) -> re.Pattern[str]:
     return re.compile(f"(?:{'|'.join(STRIPE_PREFIXES[kind])}){_STRIPE_BODY}")
 
 
+def anchored(shape: re.Pattern[str]) -> str:
+    """The shape as a JSON Schema `pattern` (which matches anywhere unless anchored)."""
+    return f"^{shape.pattern}$"
+
+
 def check_reference(processor: Processor | None, kind: RefKind, value: str) -> str:
     """The value unchanged, or ValueError saying which shape it misses."""
     shape, expected = _shape(processor, kind)

@@ -26,6 +26,9 @@ from uuid import UUID
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF))
+# The character rule as a JSON Schema `pattern`, so that the API's schema says it too (the
+# card-number rule cannot be written as a pattern; surrogates cannot appear in one).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]*$"
 CARD_DIGITS = range(13, 20)
 _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _GROUP = re.compile(r"\d+")

@@ -28,6 +28,7 @@ from commands.models import (
     RepairReconciliation,
     UpdateProfile,
 )
+from commands.text import TEXT_PATTERN
 from ledger.meta import ActorKind, Surface
 from ledger.money import MAX_AMOUNT, InvalidAmount, Money
 
@@ -242,7 +243,26 @@ def test_a_customer_context_cannot_carry_a_reason() -> None:
     assert plain.reason is None
 
 
+def _string_schemas(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, prop in schema.get("properties", {}).items():
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string":
+                found.append((name, option))
+    return found
+
+
+@pytest.mark.parametrize("body", BODY_MODELS, ids=lambda m: m.__name__)
+def test_every_string_of_a_body_schema_states_its_shape(body: type[BaseModel]) -> None:
+    """What the API's schema (and a schema-driven test generator) reads: no free string."""
+    for name, option in _string_schemas(body.model_json_schema()):
+        shaped = {"pattern", "enum", "const"} & option.keys()
+        assert shaped or option.get("format") in ("date-time", "uuid"), (name, option)
+
+
 def test_the_body_schemas_say_what_they_take() -> None:
+    text = common.ProfileChangesBody.model_json_schema()["properties"]["name"]["anyOf"][0]
+    assert text["pattern"] == TEXT_PATTERN
     schema = json.dumps(billing.CreditBody.model_json_schema())
     assert '"maximum": 99999999' in schema
     assert '"type": "integer"' in schema
