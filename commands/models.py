@@ -187,8 +187,8 @@ MethodId = LedgerId
 
 CardBrand = Annotated[str, StringConstraints(min_length=1, max_length=30), SafeText, TextSchema]
 Last4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
-ExpMonth = Annotated[int, Field(ge=1, le=12)]
-ExpYear = Annotated[int, Field(ge=2000, le=2100)]
+ExpMonth = Annotated[StrictInt, Field(ge=1, le=12)]
+ExpYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
 
 
 class AddCard(Command):

@@ -207,6 +207,17 @@ def test_the_largest_credit_is_the_processors_limit(
     assert event.credit.granted.amount == 99_999_999  # type: ignore[attr-defined]
 
 
+def test_a_cards_expiry_is_a_strict_integer(
+    client: TestClient, container: Container, account_id: UUID
+) -> None:
+    before = recorded(container)
+    path = f"/internal/accounts/{account_id}/payment-methods/cards"
+    for month in (True, "12", 12.0):
+        body = {**CARD, "exp_month": month, "exp_year": 2030}
+        assert_refused(client.post(path, json=body, headers=as_("service")))
+    assert recorded(container) == before
+
+
 def test_a_refund_amount_is_a_strict_integer(
     client: TestClient, container: Container, account_id: UUID
 ) -> None:

@@ -151,6 +151,22 @@ def test_amounts_from_one_minor_unit_to_the_processors_limit_are_taken() -> None
     assert body.amount == MAX_AMOUNT == 99_999_999
 
 
+INT_FIELDS = [
+    pytest.param(model, name, field, id=f"{model.__name__}.{name}")
+    for model in COMMAND_MODELS + BODY_MODELS
+    for name, field in model.model_fields.items()
+    if field.annotation is int
+]
+
+
+@pytest.mark.parametrize(("model", "name", "field"), INT_FIELDS)
+def test_every_integer_field_is_strict(model: type[BaseModel], name: str, field: FieldInfo) -> None:
+    """`true` is not 1 and `"12"` is not 12, whether an amount or a card's expiry month."""
+    for value in (True, "12", 12.0):
+        with pytest.raises(ValidationError):
+            _field_type(field).validate_python(value)
+
+
 def test_every_amount_field_of_commands_and_bodies_is_the_amount_type() -> None:
     amount_fields = [
         (model.__name__, name)
