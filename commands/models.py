@@ -48,7 +48,7 @@ from ledger.payments import Processor
 
 # Every text field of a command (and of the HTTP bodies, which use these types) is one of
 # these: `commands.text` refuses control characters, invisible bidi controls and card
-# numbers in all of them.
+# numbers in all of them (tax ids and Turnstile tokens: the characters only, see below).
 SafeText = BeforeValidator(refuse_unsafe_input)
 
 
