@@ -65,3 +65,9 @@ class ProviderCustomerDrifted(DomainError):
     def __init__(self, detail: str | None = None, fields: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
         self.fields = fields
+
+
+class CustomerReasonRefused(DomainError):
+    """A customer cannot give a reason: the reason on events is the audit trail's."""
+
+    code = "customer_reason_refused"

@@ -7,16 +7,129 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    GetJsonSchemaHandler,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from commands.errors import CustomerReasonRefused
+from commands.references import (
+    ANY_REFERENCE,
+    BRAINTREE_ID,
+    RefKind,
+    anchored,
+    any_reference,
+    braintree_token,
+    check_reference,
+    stripe_method,
+    stripe_shape,
+)
+from commands.text import (
+    TEXT_PATTERN,
+    refuse_control_characters,
+    refuse_control_input,
+    refuse_unsafe_id,
+    refuse_unsafe_input,
+)
 from ledger.meta import ActorKind, Surface
+from ledger.money import MAX_AMOUNT
 from ledger.payments import Processor
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Every text field of a command (and of the HTTP bodies, which use these types) is one of
+# these: `commands.text` refuses control characters, invisible bidi controls and card
+# numbers in all of them (tax ids and Turnstile tokens: the characters only, see below).
+SafeText = BeforeValidator(refuse_unsafe_input)
+
+
+class _SchemaPattern:
+    """Writes a validator's rule into the JSON schema as a `pattern` (what the API's
+    documentation and schema-driven test generators read)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", self.pattern)
+        return json_schema
+
+
+TextSchema = _SchemaPattern(TEXT_PATTERN)
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    SafeText,
+    TextSchema,
+]
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+    SafeText,
+    TextSchema,
+]
+Email = Annotated[EmailStr, SafeText, TextSchema]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-TaxId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9+*-]{0,20}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# A tax id is shape-checked (here and per country in the domain), and many are long digit
+# runs with their own check digit (a Japanese corporate number, a Brazilian CNPJ): one in
+# ten of those also passes Luhn, so tax ids get the character rule only.
+TaxId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9+*-]{0,20}$"),
+    BeforeValidator(refuse_control_input),
+]
+# Ids the ledger made (methods, invoices, subscriptions, credits, attempts, sessions) or that
+# name a catalogue entry (plans): letters, digits and `_.:-`, as UUIDs and slugs are.
+LedgerId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    AfterValidator(refuse_unsafe_id),
+]
+# Amounts: integer minor units, strictly (no "100", true, 1e2 or 100.0), at most what the
+# processors take in one payment (`ledger.money.MAX_AMOUNT`).
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT, description="minor units")]
+# Processor references by shape (`commands.references`); where the processor is a sibling
+# field, the model checks the shape of that processor too.
+ProcessorRef = Annotated[
+    str, AfterValidator(any_reference), _SchemaPattern(anchored(ANY_REFERENCE))
+]
+StripeMethodRef = Annotated[
+    str,
+    AfterValidator(stripe_method),
+    _SchemaPattern(anchored(stripe_shape(RefKind.METHOD))),
+    Field(description="Stripe pm_... (or card_/src_)"),
+]
+BraintreeToken = Annotated[
+    str,
+    AfterValidator(braintree_token),
+    _SchemaPattern(anchored(BRAINTREE_ID)),
+    Field(description="Braintree payment-method token"),
+]
+# Opaque one-time values handed to a processor or to Turnstile, never recorded.
+Nonce = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    AfterValidator(refuse_unsafe_id),
+]
+TurnstileToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048),
+    AfterValidator(refuse_control_characters),
+    TextSchema,
+]
 
 
 class Command(BaseModel):
@@ -28,7 +141,9 @@ class CommandContext(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    actor_id: str = Field(min_length=1, max_length=200)
+    actor_id: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), AfterValidator(refuse_unsafe_id)
+    ]
     actor_kind: ActorKind
     surface: Surface
     reason: Reason | None = None
@@ -39,10 +154,17 @@ class CommandContext(BaseModel):
     # the same id with another request is refused, never answered as a replay.
     fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
+    @model_validator(mode="after")
+    def _customers_give_no_reason(self) -> CommandContext:
+        """The reason is the audit trail's (support's why): a customer cannot write it."""
+        if self.actor_kind is ActorKind.CUSTOMER and self.reason is not None:
+            raise CustomerReasonRefused()
+        return self
+
 
 class OpenAccount(Command):
     name: Name
-    email: EmailStr
+    email: Email
     country: Country
     currency: Currency
     tax_id: TaxId | None = None
@@ -51,7 +173,7 @@ class OpenAccount(Command):
 class UpdateProfile(Command):
     account_id: UUID
     name: Name | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     country: Country | None = None
     currency: Currency | None = None
     tax_id: TaxId | None = Field(default=None, description="empty string removes it")
@@ -63,25 +185,30 @@ class CloseAccount(Command):
 
 # --- payment methods ------------------------------------------------------------------
 
-MethodId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-ProcessorRef = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+MethodId = LedgerId
+
+
+CardBrand = Annotated[str, StringConstraints(min_length=1, max_length=30), SafeText, TextSchema]
+Last4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+ExpMonth = Annotated[StrictInt, Field(ge=1, le=12)]
+ExpYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
 
 
 class AddCard(Command):
     account_id: UUID
-    processor_ref: ProcessorRef  # Stripe pm_...
-    brand: Annotated[str, StringConstraints(min_length=1, max_length=30)]
-    last4: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    processor_ref: StripeMethodRef
+    brand: CardBrand
+    last4: Last4
+    exp_month: ExpMonth
+    exp_year: ExpYear
     make_default: bool = True
 
 
 class AddPayPal(Command):
     account_id: UUID
-    token: ProcessorRef  # Braintree payment-method token
-    billing_agreement_id: str | None = None
-    payer_email: EmailStr
+    token: BraintreeToken
+    billing_agreement_id: ProcessorRef | None = None
+    payer_email: Email
     legacy_vault: bool = False  # vaulted through the old path; token migration fixes it
     make_default: bool = True
 
@@ -109,14 +236,24 @@ class RevokePayPal(Command):
 class MigrateToken(Command):
     account_id: UUID
     method_id: MethodId
-    new_token: ProcessorRef
-    billing_agreement_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_token: BraintreeToken
+    billing_agreement_id: ProcessorRef
 
 
-class LinkProviderCustomer(Command):
-    account_id: UUID
+class ProviderCustomerFields(BaseModel):
+    """A processor's customer, its id in that processor's shape (shared with the body)."""
+
     processor: Processor
     customer_id: ProcessorRef
+
+    @model_validator(mode="after")
+    def _customer_id_shape(self) -> ProviderCustomerFields:
+        check_reference(self.processor, RefKind.CUSTOMER, self.customer_id)
+        return self
+
+
+class LinkProviderCustomer(Command, ProviderCustomerFields):
+    account_id: UUID
 
 
 class SyncProviderCustomer(Command):
@@ -133,12 +270,20 @@ class StartCardSetup(Command):
     account_id: UUID
 
 
+PaymentMethodId = Annotated[
+    str,
+    StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,190}$"),
+    AfterValidator(stripe_method),
+    Field(description="Stripe pm_..."),
+]
+
+
 class AddVaultedCard(Command):
     """A card the customer's browser confirmed on a SetupIntent: its details come from
     Stripe, never from the caller."""
 
     account_id: UUID
-    payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,190}$")]
+    payment_method: PaymentMethodId
     make_default: bool = True
 
 
@@ -146,7 +291,7 @@ class VaultPayPal(Command):
     """A PayPal account approved in the browser (Braintree drop-in): the nonce is vaulted."""
 
     account_id: UUID
-    nonce: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    nonce: Nonce
     make_default: bool = True
 
 
@@ -158,17 +303,15 @@ class StartPaymentSession(Command):
 
 class CompletePaymentSession(Command):
     account_id: UUID
-    session_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    turnstile_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
-    payment_method: (
-        Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,190}$")] | None
-    ) = None
-    nonce: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    session_id: LedgerId
+    turnstile_token: TurnstileToken
+    payment_method: PaymentMethodId | None = None
+    nonce: Nonce | None = None
 
 
 # --- subscriptions and invoices -------------------------------------------------------
 
-PlanId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PlanId = LedgerId
 
 
 class Subscribe(Command):
@@ -214,21 +357,31 @@ class RunBilling(Command):
 class RefundPayment(Command):
     account_id: UUID
     attempt_id: MethodId
-    amount: int = Field(gt=0)
+    amount: Amount
 
 
-class RecordOutOfBandPayment(Command):
-    account_id: UUID
-    invoice_id: MethodId
+class OutOfBandFields(BaseModel):
+    """A payment made at a processor, its reference in that processor's shape."""
+
     processor: Processor
     reference: ProcessorRef
+
+    @model_validator(mode="after")
+    def _reference_shape(self) -> OutOfBandFields:
+        check_reference(self.processor, RefKind.PAYMENT, self.reference)
+        return self
+
+
+class RecordOutOfBandPayment(Command, OutOfBandFields):
+    account_id: UUID
+    invoice_id: MethodId
 
 
 class OpenDispute(Command):
     account_id: UUID
     attempt_id: MethodId
     dispute_id: ProcessorRef
-    amount: int = Field(gt=0)
+    amount: Amount
 
 
 class CloseDispute(Command):
@@ -248,7 +401,7 @@ class RecordProcessorRefund(Command):
     attempt_id: MethodId
     processor_payment_id: ProcessorRef  # the payment the processor refunded
     refund_id: ProcessorRef
-    amount: int = Field(gt=0)
+    amount: Amount
     currency: Currency
 
 
@@ -257,7 +410,7 @@ class RecordDisputeOpened(Command):
     attempt_id: MethodId
     processor_payment_id: ProcessorRef
     dispute_id: ProcessorRef
-    amount: int = Field(gt=0)
+    amount: Amount
     currency: Currency
 
 
@@ -267,12 +420,12 @@ class RecordDisputeClosed(RecordDisputeOpened):
 
 class RecordPayPalRevoked(Command):
     account_id: UUID
-    token: ProcessorRef  # the Braintree payment-method token the customer revoked
+    token: BraintreeToken  # the payment-method token the customer revoked
 
 
 class GrantCredit(Command):
     account_id: UUID
-    amount: int = Field(gt=0)
+    amount: Amount
     currency: Currency
     expires_at: AwareDatetime | None = None
 
@@ -306,11 +459,12 @@ class RepairAction(StrEnum):
     RECORD_DISPUTE = "record-dispute"  # record a dispute, or its close, as the processor has it
 
 
-class RepairReconciliation(Command):
-    """An explicit repair of a reconciliation finding (support, with a reason), recorded as
-    `ReconciliationRepaired` besides whatever events the repair itself records."""
+class RepairFields(BaseModel):
+    """What a repair names (shared with the body). A method reference is checked in the
+    shape of `processor`, where it is detached; a refund or dispute belongs to the
+    attempt's processor (and a refund id may be the ledger's own), so those two have the
+    shape of any reference."""
 
-    account_id: UUID
     action: RepairAction
     processor: Processor = Processor.STRIPE
     method_ref: ProcessorRef | None = None
@@ -318,3 +472,16 @@ class RepairReconciliation(Command):
     attempt_id: MethodId | None = None
     refund_id: ProcessorRef | None = None  # the processor's refund id (record-refund)
     dispute_id: ProcessorRef | None = None  # the processor's dispute id (record-dispute)
+
+    @model_validator(mode="after")
+    def _method_ref_shape(self) -> RepairFields:
+        if self.method_ref is not None:
+            check_reference(self.processor, RefKind.METHOD, self.method_ref)
+        return self
+
+
+class RepairReconciliation(Command, RepairFields):
+    """An explicit repair of a reconciliation finding (support, with a reason), recorded as
+    `ReconciliationRepaired` besides whatever events the repair itself records."""
+
+    account_id: UUID

@@ -840,8 +840,7 @@ class Account(Aggregate):
             raise CurrencyMismatch(
                 f"credit in {amount.currency}, account in {self.profile.currency}"
             )
-        if not amount.is_positive:
-            raise InvalidAmount("a credit must be positive")
+        amount.require_single_amount("a credit")
         if expires_at is not None and expires_at <= meta.occurred_at:
             raise InvalidAmount("a credit cannot expire in the past")
         self._grant_credit(credit_id, amount, expires_at, meta)

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from ledger.errors import DomainError
 from ledger.iso import CURRENCIES, minor_unit_exponent
 
+# The most one payment, refund or credit can move, in minor units: what Stripe accepts in
+# one amount ("up to eight digits", 99,999,999: $999,999.99), and below Braintree's limits.
+# A caller's amount above it is refused before anything is recorded or charged. `Money`
+# itself takes any integer, so an old event with a larger amount still loads.
+MAX_AMOUNT = 99_999_999
+
 
 class CurrencyMismatch(DomainError):
     """Amounts in different currencies cannot be combined."""
@@ -34,6 +40,12 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(0, currency)
+
+    def require_single_amount(self, what: str) -> Money:
+        """Itself if it is one positive amount a processor can move (at most `MAX_AMOUNT`)."""
+        if not 0 < self.amount <= MAX_AMOUNT:
+            raise InvalidAmount(f"{what} must be 1 to {MAX_AMOUNT} minor units, got {self.amount}")
+        return self
 
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + self._same(other).amount, self.currency)

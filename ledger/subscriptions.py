@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from ledger.errors import DomainError
 from ledger.invoices import LineItem
-from ledger.money import Money, prorate
+from ledger.money import MAX_AMOUNT, Money, prorate
 
 
 class SubscriptionStatus(StrEnum):
@@ -59,7 +59,7 @@ class Plan:
     price: Money
 
     def __post_init__(self) -> None:
-        if self.interval_months not in (1, 3, 6, 12) or self.price.amount < 0:
+        if self.interval_months not in (1, 3, 6, 12) or not 0 <= self.price.amount <= MAX_AMOUNT:
             raise ValueError(f"plan {self.plan_id}: bad interval or price")
 
 

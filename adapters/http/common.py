@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 
 from fastapi import Depends, Header, Query, Request
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Principal
@@ -15,7 +15,7 @@ from commands.base import fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
 from commands.handlers import CommandResult, Deps
-from commands.models import CommandContext, Country, Currency, Name, Reason, TaxId
+from commands.models import CommandContext, Country, Currency, Email, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version
 
@@ -28,7 +28,7 @@ def container_of(request: Request) -> Container:
 class OpenAccountBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    email: EmailStr
+    email: Email
     country: Country
     currency: Currency
     tax_id: TaxId | None = None
@@ -37,7 +37,7 @@ class OpenAccountBody(BaseModel):
 class ProfileChangesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     country: Country | None = None
     currency: Currency | None = None
     tax_id: TaxId | None = None

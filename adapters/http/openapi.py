@@ -96,7 +96,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "new_token": "braintree-paypal-token-2",
     "billing_agreement_id": "B-5YM12345AB678901C",
     "customer_id": "cus_Pexample",
-    "reference": "bank transfer 2026-01-31",
+    "reference": "pi_3Pexample",
     "action": "push-customer",
     "account_ids": ["0b0f7e0e-6b7c-4e8a-9d3c-2f1a5e4b7c6d"],
 }

@@ -50,7 +50,9 @@ def paypal_account(container: Container) -> UUID:
         account_id=account_id, processor=Processor.BRAINTREE, customer_id=customer
     )
     methods.link_provider_customer(deps, link, customer_ctx())
-    vaulted = vault.vault_nonce(customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id}")
+    vaulted = vault.vault_nonce(
+        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id.hex[:30]}"
+    )
     assert vaulted.billing_agreement_id is not None
     add = AddPayPal(
         account_id=account_id,

@@ -77,6 +77,11 @@ def migration(
     )
 
 
+def legacy_token(account_id: UUID, index: int) -> str:
+    """A token the old vault path gave: Braintree's shape, at most 36 characters."""
+    return f"lg-{account_id.hex[:24]}-{index}"
+
+
 def legacy_account(
     deps: Deps, vault: BraintreePayPalVault, *, card_default: bool = False, n: int = 1
 ) -> UUID:
@@ -94,7 +99,7 @@ def legacy_account(
         )  # fmt: skip
         methods.add_card(deps, card, customer_ctx())
     for i in range(n):
-        legacy = vault.vault_nonce(customer, FUTURE_NONCE, method_ref=f"lg-{account_id.hex}-{i}")
+        legacy = vault.vault_nonce(customer, FUTURE_NONCE, method_ref=legacy_token(account_id, i))
         assert legacy.billing_agreement_id is None
         add = AddPayPal(
             account_id=account_id, token=legacy.method_ref, payer_email="payer@example.com",
@@ -287,8 +292,8 @@ def test_revoked_and_unknown_tokens_fail_without_stopping_the_batch(
     container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
 ) -> None:
     revoked, unknown, fine = (legacy_account(container.deps, vault) for _ in range(3))
-    bt.revoke(f"lg-{revoked.hex}-0")
-    vault.delete_method(f"lg-{unknown.hex}-0")
+    bt.revoke(legacy_token(revoked, 0))
+    vault.delete_method(legacy_token(unknown, 0))
     report = migration(container, vault).run([revoked, unknown, fine])
     got = {r.plan.account_id: (r.outcome, (r.reason or "").split(":")[0]) for r in report.results}
     assert got == {

@@ -50,7 +50,7 @@ def synced_paypal_account(c: Container) -> tuple[UUID, str, str]:
     sync = SyncProviderCustomer(account_id=account_id, processor=Processor.BRAINTREE)
     customer = sync_customer(deps, sync, customer_ctx()).customer_id
     vaulted = c.paypal.vault_nonce(
-        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id}", make_default=True
+        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id.hex[:30]}", make_default=True
     )
     add = AddPayPal(
         account_id=account_id,
@@ -90,7 +90,10 @@ def test_a_paypal_account_vaulted_behind_the_ledgers_back_and_the_default(
     assert c.paypal is not None
     account_id, customer, token = synced_paypal_account(c)
     stray = c.paypal.vault_nonce(
-        customer, BILLING_AGREEMENT_NONCE, method_ref=f"stray-{account_id}", make_default=True
+        customer,
+        BILLING_AGREEMENT_NONCE,
+        method_ref=f"stray-{account_id.hex[:24]}",
+        make_default=True,
     )
     findings = {f.kind: f for f in reconcile_account(c, account_id).findings}
     assert set(findings) == {FindingKind.METHOD_UNKNOWN_TO_LEDGER, FindingKind.DEFAULT_MISMATCH}

@@ -4,12 +4,14 @@
 import pytest
 
 from ledger import events as ev
+from ledger.account import Account
 from ledger.credits import CreditNotActive, CreditNotFound, CreditStatus
 from ledger.errors import AccountClosed, NothingToChange, ReasonRequired, SupportOnly
 from ledger.invoices import InvoiceStatus
 from ledger.journal import LedgerAccount as L
 from ledger.meta import ActorKind
-from ledger.money import CurrencyMismatch, InvalidAmount, Money
+from ledger.money import MAX_AMOUNT, CurrencyMismatch, InvalidAmount, Money
+from ledger.subscriptions import Plan
 from tests.unit.given import (
     BASIC,
     PRO,
@@ -84,12 +86,33 @@ def test_a_credit_in_another_currency_is_refused() -> None:
     assert account.collect_events() == []
 
 
-@pytest.mark.parametrize("amount", [0, -500])
-def test_a_credit_must_be_positive(amount: int) -> None:
+@pytest.mark.parametrize("amount", [0, -500, MAX_AMOUNT + 1, 2**62])
+def test_a_credit_is_one_positive_amount_a_processor_could_move(amount: int) -> None:
     account = given()
     with pytest.raises(InvalidAmount):
         account.grant_credit("cr-1", gbp(amount), None, support())
     assert account.collect_events() == []
+
+
+def test_the_largest_credit_is_the_processors_limit() -> None:
+    account = given()
+    account.grant_credit("cr-1", gbp(MAX_AMOUNT), None, support())
+    assert account.credit_balance == gbp(99_999_999)
+
+
+def test_an_old_credit_above_the_limit_still_replays_and_can_be_revoked() -> None:
+    def old_grant(account: Account) -> None:  # recorded before the limit existed
+        account._grant_credit("cr-old", gbp(2**63), None, support())
+
+    account = replayed(history(old_grant))
+    assert account.credit_balance == gbp(2**63)
+    account.revoke_credit("cr-old", support(reason="never a real credit"))
+    assert account.credit_balance == gbp(0)
+
+
+def test_a_plan_priced_above_the_processors_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="price"):
+        Plan("huge", "Huge", 1, gbp(MAX_AMOUNT + 1))
 
 
 def test_a_closed_account_is_granted_no_credit() -> None:

@@ -98,7 +98,7 @@ def row_of(state: HealthFacts) -> dict[str, Any]:
         "failed_attempts", "active_subscriptions", "usable_default_method",
         "last_failed_attempt_at", "closed",
     ]  # fmt: skip
-    return {n: getattr(state, n) for n in names} | {"head": None, "tracked": 0}
+    return {n: getattr(state, n) for n in names} | {"head": None, "tracked": 0, "poisoned": False}
 
 
 def test_health_is_not_stuck_while_the_customer_may_still_authenticate() -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
@@ -29,15 +29,27 @@ from commands.errors import AccountNotFound, CommandIdRequired
 from commands.models import (
     AddCard,
     AddPayPal,
+    Amount,
+    BraintreeToken,
     CancelSubscription,
+    CardBrand,
     ChangePlan,
     CommandContext,
     Currency,
+    Email,
+    ExpMonth,
+    ExpYear,
     GrantCredit,
+    Last4,
+    LedgerId,
     LinkProviderCustomer,
     MigrateToken,
+    OutOfBandFields,
     PayBadDebt,
     PayInvoice,
+    PlanId,
+    ProcessorRef,
+    ProviderCustomerFields,
     Reason,
     RecordOutOfBandPayment,
     RefundPayment,
@@ -45,44 +57,48 @@ from commands.models import (
     RevokeCredit,
     RunBilling,
     SetDefaultMethod,
+    StripeMethodRef,
     Subscribe,
     VoidInvoice,
     WriteOffBadDebt,
 )
 from ledger.meta import ActorKind, Surface
-from ledger.payments import Processor
 
 Deps = Annotated[Container, Depends(container_of)]
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Reason | None = None
+    reason: Reason | None = Field(
+        default=None,
+        description="why, for the audit trail: required from support; a customer's request"
+        " with a reason is refused (customer_reason_refused)",
+    )
 
 
 class CardBody(Body):
-    processor_ref: str = Field(min_length=1, max_length=200, description="Stripe pm_...")
-    brand: str = Field(min_length=1, max_length=30)
-    last4: str = Field(pattern=r"^\d{4}$")
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    processor_ref: StripeMethodRef
+    brand: CardBrand
+    last4: Last4
+    exp_month: ExpMonth
+    exp_year: ExpYear
     make_default: bool = True
 
 
 class PayPalBody(Body):
-    token: str = Field(min_length=1, max_length=200, description="Braintree token")
-    billing_agreement_id: str | None = None
-    payer_email: EmailStr
+    token: BraintreeToken
+    billing_agreement_id: ProcessorRef | None = None
+    payer_email: Email
     make_default: bool = True
 
 
 class SubscribeBody(Body):
-    plan_id: str = Field(min_length=1, max_length=100)
+    plan_id: PlanId
     on_session: bool = True
 
 
 class PlanBody(Body):
-    plan_id: str = Field(min_length=1, max_length=100)
+    plan_id: PlanId
     on_session: bool = True
 
 
@@ -91,32 +107,30 @@ class CancelBody(Body):
 
 
 class PayBody(Body):
-    method_id: str | None = None
+    method_id: LedgerId | None = None
 
 
 class CreditBody(Body):
-    amount: int = Field(gt=0, description="minor units")
+    amount: Amount
     currency: Currency
     expires_at: AwareDatetime | None = None
 
 
 class RefundBody(Body):
-    amount: int = Field(gt=0, description="minor units")
+    amount: Amount
 
 
-class ProviderCustomerBody(Body):
-    processor: Processor
-    customer_id: str = Field(min_length=1, max_length=200)
+class ProviderCustomerBody(Body, ProviderCustomerFields):
+    pass
 
 
-class OutOfBandBody(Body):
-    processor: Processor
-    reference: str = Field(min_length=1, max_length=200, description="the payment's reference")
+class OutOfBandBody(Body, OutOfBandFields):
+    pass
 
 
 class MigrateTokenBody(Body):
-    new_token: str = Field(min_length=1, max_length=200)
-    billing_agreement_id: str = Field(min_length=1, max_length=200)
+    new_token: BraintreeToken
+    billing_agreement_id: ProcessorRef
 
 
 class RunBody(Body):

@@ -19,7 +19,7 @@ from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from adapters.http.routers.billing import BillingWritten, Body, Call, _caller, _written
 from commands import checkout, customers, vaulting
@@ -27,16 +27,17 @@ from commands.checkout import Checkout
 from commands.models import (
     AddVaultedCard,
     CompletePaymentSession,
+    Nonce,
+    PaymentMethodId,
     StartCardSetup,
     StartPaymentSession,
     SyncProviderCustomer,
+    TurnstileToken,
     VaultPayPal,
 )
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from ledger.payments import Processor
-
-PM_PATTERN = r"^pm_[A-Za-z0-9_]{1,190}$"
 
 
 class PaymentFlowNotConfigured(DomainError):
@@ -52,18 +53,18 @@ class SessionBody(Body):
 
 
 class CompleteBody(Body):
-    turnstile_token: str = Field(min_length=1, max_length=2048)
-    payment_method: str | None = Field(default=None, pattern=PM_PATTERN, description="pm_...")
-    nonce: str | None = Field(default=None, min_length=1, max_length=500)
+    turnstile_token: TurnstileToken
+    payment_method: PaymentMethodId | None = None
+    nonce: Nonce | None = None
 
 
 class VaultedCardBody(Body):
-    payment_method: str = Field(pattern=PM_PATTERN, description="Stripe pm_...")
+    payment_method: PaymentMethodId
     make_default: bool = True
 
 
 class NonceBody(Body):
-    nonce: str = Field(min_length=1, max_length=500)
+    nonce: Nonce
     make_default: bool = True
 
 

@@ -20,10 +20,9 @@ from adapters.http.common import (
     request_fingerprint,
 )
 from adapters.reconcile import reconcile_account, repair_and_recheck
-from commands.models import MethodId, ProcessorRef, Reason, RepairAction, RepairReconciliation
+from commands.models import Reason, RepairFields, RepairReconciliation
 from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
-from ledger.payments import Processor
 from queries.reconciliation import ReconciliationView, get_reconciliation
 
 Deps = Annotated[Container, Depends(container_of)]
@@ -43,15 +42,8 @@ class NeverReconciled(DomainError):
     http_status = 404
 
 
-class RepairBody(BaseModel):
+class RepairBody(RepairFields):
     model_config = ConfigDict(extra="forbid")
-    action: RepairAction
-    processor: Processor = Processor.STRIPE
-    method_ref: ProcessorRef | None = None
-    method_id: MethodId | None = None
-    attempt_id: MethodId | None = None
-    refund_id: ProcessorRef | None = None
-    dispute_id: ProcessorRef | None = None
     reason: Reason
 
 
