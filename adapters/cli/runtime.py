@@ -59,8 +59,10 @@ def store_feed(container: Container) -> Iterator[None]:
 
 
 def serve_http(container: Container, keys: ApiKeys, host: str, port: int) -> None:
+    """Serves until SIGINT or SIGTERM. uvicorn shuts down gracefully, then raises the signal
+    again (adapters/cli/exits.py turns it into SystemExit, so the caller's cleanup runs)."""
     app = create_app(container, keys)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
 
 
 def run_relay(container: Container) -> None:
