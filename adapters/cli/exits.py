@@ -28,6 +28,8 @@ from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from adapters.bootstrap import SchemaNotMigrated
+from adapters.kafka.relay import DatabaseOutage
+from adapters.kafka.topics import TopicMismatch
 from ledger.errors import DomainError
 
 REFUSED = 2
@@ -48,7 +50,7 @@ class LedgerGroup(TyperGroup):
                 _end(f"invalid input: {describe_validation(error)}", REFUSED)
             except DomainError as error:
                 _end(f"refused {error.code}: {error.detail}", REFUSED)
-            except SchemaNotMigrated as error:
+            except (SchemaNotMigrated, DatabaseOutage, TopicMismatch) as error:
                 _end(f"error: {error}", FAILED)
             except psycopg.OperationalError as error:
                 _end(f"error: database unavailable: {_one_line(str(error))}", FAILED)

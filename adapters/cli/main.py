@@ -123,6 +123,14 @@ def relay(metrics_port: MetricsPort = None) -> None:
         runtime.run_relay(container)
 
 
+@app.command("ensure-topic")
+def ensure_topic() -> None:
+    """Create the event topic with its settings (idempotent; the relay does it at start)."""
+    settings = _settings()
+    outcome = runtime.ensure_event_topic(settings)
+    console.print(f"topic {settings.topic}: {outcome}")
+
+
 @app.command()
 def project(
     metrics_port: MetricsPort = None,
