@@ -22,8 +22,10 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, NoReturn
 
+import eventsourcing.persistence as es
 import psycopg
 import typer
+from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
@@ -52,8 +54,10 @@ class LedgerGroup(TyperGroup):
                 _end(f"refused {error.code}: {error.detail}", REFUSED)
             except (SchemaNotMigrated, DatabaseOutage, TopicMismatch) as error:
                 _end(f"error: {error}", FAILED)
-            except psycopg.OperationalError as error:
+            except (psycopg.OperationalError, es.OperationalError) as error:
                 _end(f"error: database unavailable: {_one_line(str(error))}", FAILED)
+            except KafkaConnectionError as error:
+                _end(f"error: Kafka unavailable: {_one_line(str(error))}", FAILED)
 
 
 def describe_validation(error: ValidationError) -> str:

@@ -151,3 +151,12 @@ def test_help_marks_required_options() -> None:
     missing = runner.invoke(app, ["reconcile", "repair", str(uuid4()), "push-customer"])
     assert missing.exit_code == 2
     assert "Missing option '--reason'" in missing.output
+
+
+def test_an_unreachable_kafka_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEDGER_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    result = runner.invoke(app, ["ensure-topic"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    # aiokafka may log its failed connection first; the ledger's answer is the last line.
+    assert result.stderr.splitlines()[-1].startswith("error: Kafka unavailable: ")
