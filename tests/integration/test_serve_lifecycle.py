@@ -178,7 +178,8 @@ def test_a_killed_serve_leaves_a_server_the_next_run_adopts_and_stops(data_dir: 
     a_later_run_starts_cleanly_and_leaves_nothing(data_dir)
 
 
-def test_a_lock_file_naming_a_reused_pid_is_recovered(data_dir: Path) -> None:
+@pytest.mark.parametrize("pid_in_lock_file", ["dead", "reused"])
+def test_a_lock_file_of_a_dead_server_is_recovered(data_dir: Path, pid_in_lock_file: str) -> None:
     serve = Serve(data_dir)
     serve.wait_answering()
     pgdata = pgdata_of(data_dir)
@@ -188,6 +189,10 @@ def test_a_lock_file_naming_a_reused_pid_is_recovered(data_dir: Path) -> None:
     os.kill(postmaster, signal.SIGKILL)  # power loss: the server dies without cleaning up
     wait_gone([postmaster, *backends])
     lock_file = pgdata / "postmaster.pid"
+    assert lock_file.read_text().splitlines()[0] == str(postmaster)
+    if pid_in_lock_file == "dead":
+        a_later_run_starts_cleanly_and_leaves_nothing(data_dir)
+        return
     lines = lock_file.read_text().splitlines()
     with subprocess.Popen(["sleep", "300"]) as stranger:  # the dead server's pid, reused
         lock_file.write_text("\n".join([str(stranger.pid), *lines[1:]]) + "\n")
