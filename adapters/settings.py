@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,18 @@ class Settings(BaseSettings):
         default=None, description="host:port list; unset = projections read the event store"
     )
     topic: str = "billing.events"
+    topic_partitions: int = Field(
+        default=12, ge=1, description="partitions of the topic the ledger creates (key = account)"
+    )
+    topic_replication_factor: int = Field(
+        default=1, ge=1, description="1 fits one broker; production: 3"
+    )
+    topic_min_insync_replicas: int = Field(
+        default=1, ge=1, description="1 fits one broker; production: 2"
+    )
+    relay_max_outage_s: float = Field(
+        default=300.0, gt=0, description="how long the relay reconnects to PostgreSQL, then exits"
+    )
     redis_url: str | None = Field(
         default=None, description="redis:// URL for shared rate limits; unset = per process"
     )
@@ -106,6 +118,14 @@ class Settings(BaseSettings):
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",
     )
+
+    @model_validator(mode="after")
+    def _topic_can_be_written(self) -> Settings:
+        if self.topic_min_insync_replicas > self.topic_replication_factor:
+            raise ValueError(
+                "topic_min_insync_replicas exceeds topic_replication_factor: no write could succeed"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:

@@ -24,7 +24,6 @@ from commands.models import (
     VoidInvoice,
     WriteOffBadDebt,
 )
-from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from queries.in_flight import accounts_in_flight_since
 
@@ -39,11 +38,6 @@ def _ctx(actor: str, reason: str | None, kind: ActorKind = ActorKind.SUPPORT) ->
     return CommandContext(
         actor_id=actor or "operator", actor_kind=kind, surface=Surface.CLI, reason=reason
     )
-
-
-def _refused(error: DomainError) -> typer.Exit:
-    console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
-    return typer.Exit(code=2)
 
 
 @app.command("resolve-in-flight")
@@ -146,8 +140,5 @@ def refund(
 
 def _do(action: Callable[[Container], int], done: str) -> None:
     with configured_container() as container:
-        try:
-            version = action(container)
-        except DomainError as error:
-            raise _refused(error) from None
+        version = action(container)  # a DomainError ends as one line (adapters/cli/exits.py)
     console.print(f"{done} (account version {version})")

@@ -18,6 +18,7 @@ from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
 from adapters.cli import reconcile as reconcile_cli
 from adapters.cli import runtime
+from adapters.cli.exits import LedgerGroup
 from adapters.http.auth import ApiKeys
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
@@ -26,12 +27,11 @@ from adapters.settings import Settings
 from commands import handlers
 from commands.customers import sync_configured
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
-from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from projections.feed import catch_up
 from queries.accounts import get_account, list_accounts
 
-app = typer.Typer(no_args_is_help=True, help="Event-sourced billing ledger.")
+app = typer.Typer(cls=LedgerGroup, no_args_is_help=True, help="Event-sourced billing ledger.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Billing accounts.")
 app.add_typer(db_app, name="db")
@@ -66,11 +66,6 @@ def _ctx(actor: str, reason: str) -> CommandContext:
         surface=Surface.CLI,
         reason=reason,
     )
-
-
-def _fail(error: DomainError) -> typer.Exit:
-    console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
-    return typer.Exit(code=2)
 
 
 @app.command()
@@ -118,6 +113,14 @@ def relay(metrics_port: MetricsPort = None) -> None:
         runtime.run_relay(container)
 
 
+@app.command("ensure-topic")
+def ensure_topic() -> None:
+    """Create the event topic with its settings (idempotent; the relay does it at start)."""
+    settings = _settings()
+    outcome = runtime.ensure_event_topic(settings)
+    console.print(f"topic {settings.topic}: {outcome}")
+
+
 @app.command()
 def project(
     metrics_port: MetricsPort = None,
@@ -148,13 +151,10 @@ def accounts_open(
     name: str, email: str, country: str, currency: str, reason: Reason, actor: Actor = ""
 ) -> None:
     """Open a billing account."""
+    cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
+    ctx = _ctx(actor, reason)
     with _container() as container:
-        try:
-            cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
-            ctx = _ctx(actor, reason)
-            result = handlers.open_account(container.deps, cmd, ctx)
-        except DomainError as e:
-            raise _fail(e) from None
+        result = handlers.open_account(container.deps, cmd, ctx)
         console.print(f"opened {result.account_id} (position {result.position})")
         _print_sync(sync_configured(container.deps, result.account_id, ctx))
 
@@ -170,15 +170,12 @@ def accounts_update(
     currency: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Change a billing profile."""
+    cmd = UpdateProfile(
+        account_id=account_id, name=name, email=email, country=country, currency=currency
+    )
+    ctx = _ctx(actor, reason)
     with _container() as container:
-        try:
-            cmd = UpdateProfile(
-                account_id=account_id, name=name, email=email, country=country, currency=currency
-            )
-            ctx = _ctx(actor, reason)
-            result = handlers.update_profile(container.deps, cmd, ctx)
-        except DomainError as e:
-            raise _fail(e) from None
+        result = handlers.update_profile(container.deps, cmd, ctx)
         console.print(f"updated {account_id} to version {result.version}")
         _print_sync(sync_configured(container.deps, account_id, ctx))
 
@@ -191,23 +188,19 @@ def _print_sync(outcome: dict[str, str]) -> None:
 @accounts_app.command("close")
 def accounts_close(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
     """Close an account."""
+    cmd = CloseAccount(account_id=account_id)
+    ctx = _ctx(actor, reason)
     with _container() as container:
-        try:
-            cmd = CloseAccount(account_id=account_id)
-            result = handlers.close_account(container.deps, cmd, _ctx(actor, reason))
-        except DomainError as e:
-            raise _fail(e) from None
+        result = handlers.close_account(container.deps, cmd, ctx)
         console.print(f"closed {account_id} at version {result.version}")
 
 
 @accounts_app.command("recompute")
 def accounts_recompute(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
     """Recompute one account's read models from its events (records who and why)."""
+    ctx = _ctx(actor, reason)
     with _container() as container:
-        try:
-            result, changes = recompute(container, account_id, _ctx(actor, reason))
-        except DomainError as e:
-            raise _fail(e) from None
+        result, changes = recompute(container, account_id, ctx)
         console.print(f"recomputed {account_id} at version {result.version}")
         for name, change in changes.items():
             if not change.changed:

@@ -19,7 +19,6 @@ from adapters.cli.runtime import configured_container, open_account_pages
 from adapters.reconcile import RunSummary, reconcile_many, repair_and_recheck
 from commands.models import CommandContext, RepairAction, RepairReconciliation
 from commands.reconcile import AccountCheck
-from ledger.errors import DomainError
 from ledger.meta import ActorKind, Surface
 from ledger.payments import Processor
 from queries.reconciliation import ReconciliationView, get_reconciliation
@@ -128,7 +127,7 @@ def _print_view(view: ReconciliationView) -> None:
 def repair(
     account_id: UUID,
     action: Annotated[RepairAction, typer.Argument(case_sensitive=False)],
-    reason: Annotated[str, typer.Option(help="Why (recorded on the events; required)")] = "",
+    reason: Annotated[str, typer.Option(help="Why (recorded on the events)")],
     processor: Annotated[Processor, typer.Option()] = Processor.STRIPE,
     ref: Annotated[str | None, typer.Option(help="detach-method: the processor's ref")] = None,
     method: Annotated[str | None, typer.Option(help="remove-method: the method id")] = None,
@@ -147,24 +146,20 @@ def repair(
         actor_id=actor or "operator",
         actor_kind=ActorKind.SUPPORT,
         surface=Surface.CLI,
-        reason=reason or None,
+        reason=reason,
+    )
+    cmd = RepairReconciliation(
+        account_id=account_id,
+        action=action,
+        processor=processor,
+        method_ref=ref,
+        method_id=method,
+        attempt_id=attempt,
+        refund_id=refund,
+        dispute_id=dispute,
     )
     with configured_container() as container:
-        try:
-            cmd = RepairReconciliation(
-                account_id=account_id,
-                action=action,
-                processor=processor,
-                method_ref=ref,
-                method_id=method,
-                attempt_id=attempt,
-                refund_id=refund,
-                dispute_id=dispute,
-            )
-            outcome, check = repair_and_recheck(container, cmd, ctx)
-        except DomainError as error:
-            console.print(f"[red]refused[/red] [bold]{error.code}[/bold]: {error.detail}")
-            raise typer.Exit(code=2) from None
+        outcome, check = repair_and_recheck(container, cmd, ctx)
     console.print(
         f"repaired {outcome.subject}: {outcome.detail} (version {outcome.result.version})"
     )

@@ -18,7 +18,8 @@ from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.kafka import projector
-from adapters.kafka.relay import Relay, new_producer
+from adapters.kafka.relay import new_producer, relay_until_stopped
+from adapters.kafka.topics import TopicSpec, ensure_topic
 from adapters.logging import configure_logging
 from adapters.metrics import record_batch
 from adapters.settings import Settings
@@ -64,9 +65,19 @@ def store_feed(container: Container, backoff_s: float = 0.5) -> Iterator[Supervi
 def serve_http(
     container: Container, keys: ApiKeys, host: str, port: int, feed: SupervisedFeed | None = None
 ) -> None:
+    """Serves until SIGINT or SIGTERM. uvicorn shuts down gracefully, then raises the signal
+    again (adapters/cli/exits.py turns it into SystemExit, so the caller's cleanup runs).
+    proxy_headers off: which proxies are trusted is the app's LEDGER_TRUSTED_PROXIES."""
     app = create_app(container, keys, feed=feed)
-    # proxy_headers off: which proxies are trusted is the app's LEDGER_TRUSTED_PROXIES
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 def run_relay(container: Container) -> None:
@@ -75,17 +86,30 @@ def run_relay(container: Container) -> None:
 
 async def _relay(container: Container) -> None:
     bootstrap = _kafka(container)
+    settings = container.settings
     stop = _stop_on_signals()
-    conn = psycopg.connect(container.db.conninfo, autocommit=True)
+    await ensure_topic(bootstrap, TopicSpec.from_settings(settings))
     producer = new_producer(bootstrap)
     await producer.start()
     try:
-        relay = Relay(conn, container.reader.read_after, producer, container.settings.topic)
-        if await relay.wait_for_lock(stop):
-            await relay.run(stop)
+        await relay_until_stopped(
+            lambda: psycopg.connect(container.db.conninfo, autocommit=True, connect_timeout=10),
+            container.reader.read_after,
+            producer,
+            settings.topic,
+            stop,
+            max_outage_s=settings.relay_max_outage_s,
+        )
     finally:
         await producer.stop()
-        conn.close()
+
+
+def ensure_event_topic(settings: Settings) -> str:
+    """Creates the event topic with its settings, or checks the existing one."""
+    bootstrap = settings.kafka_bootstrap
+    if not bootstrap:
+        raise SystemExit("LEDGER_KAFKA_BOOTSTRAP is not set: no topic to create")
+    return asyncio.run(ensure_topic(bootstrap, TopicSpec.from_settings(settings)))
 
 
 def run_projector(container: Container, names: list[str]) -> None:

@@ -4,14 +4,22 @@ Order of work per batch: read notifications after the position, send them all, w
 every acknowledgement (acks=all, idempotent producer), then store the new position. A crash
 anywhere republishes at most one batch; consumers skip what they have already applied. A
 session advisory lock keeps a second relay from running at the same time.
+
+`relay_until_stopped` survives PostgreSQL restarts: a lost connection ends the session, and
+a new one (connect, take the lock again or wait as standby, resume from the stored
+position) is tried with backoff until `max_outage_s` has passed since the first failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import eventsourcing.persistence as es
+import psycopg
+import stamina
 import structlog
 from aiokafka import AIOKafkaProducer
 from psycopg import Connection
@@ -25,8 +33,26 @@ RELAY_NAME = "billing.events"
 _LOCK_KEY = 0x1ED6E7  # advisory lock id reserved for the relay
 
 
+# What a restart, a failover or a terminated backend raises (from psycopg, and from the
+# event store's recorder, which has already retried for about 2 s).
+CONNECTION_LOST = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    es.OperationalError,
+    es.InterfaceError,
+)
+
+
 class RelayAlreadyRunning(RuntimeError):
     pass
+
+
+class DatabaseOutage(RuntimeError):
+    """PostgreSQL stayed unreachable for longer than the relay may wait."""
+
+
+class _SessionLost(Exception):
+    """A session that had made progress lost its connection: a new outage begins."""
 
 
 def new_producer(bootstrap: str) -> AIOKafkaProducer:
@@ -54,6 +80,7 @@ class Relay:
         self._producer = producer
         self._topic = topic
         self._batch_size = batch_size
+        self.progressed = False  # the store answered a read or a standby poll
 
     def acquire_lock(self) -> None:
         row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
@@ -69,6 +96,7 @@ class Relay:
                 self.acquire_lock()
                 return True
             except RelayAlreadyRunning:
+                self.progressed = True
                 if not announced:
                     log.info("relay.standby", reason="another relay holds the lock")
                     announced = True
@@ -94,6 +122,7 @@ class Relay:
     async def publish_once(self, position: int) -> int | None:
         """Publishes one batch after `position`; returns the new position, None if idle."""
         envelopes = await asyncio.to_thread(self._read_after, position, self._batch_size)
+        self.progressed = True
         if not envelopes:
             return None
         await self._send_all(envelopes)
@@ -123,6 +152,76 @@ class Relay:
                 " SET position = EXCLUDED.position, updated_at = now()",
                 (RELAY_NAME, position),
             )
+
+
+async def relay_until_stopped(
+    connect: Callable[[], Connection[Any]],
+    read_after: Callable[[int, int], list[EventEnvelope]],
+    producer: AIOKafkaProducer,
+    topic: str,
+    stop: asyncio.Event,
+    *,
+    max_outage_s: float,
+    wait_max_s: float = 5.0,
+) -> None:
+    """Relays until `stop`, reconnecting after every lost PostgreSQL connection; raises
+    DatabaseOutage when no session got an answer from the store for `max_outage_s`."""
+
+    async def session() -> None:
+        conn = await asyncio.to_thread(connect)
+        relay = Relay(conn, read_after, producer, topic)
+        try:
+            if await relay.wait_for_lock(stop):
+                await relay.run(stop)
+        except CONNECTION_LOST as error:
+            if relay.progressed:
+                raise _SessionLost() from error
+            raise
+        finally:
+            conn.close()
+
+    while not stop.is_set():
+        try:
+            await _through_one_outage(session, stop, _Outage(max_outage_s), wait_max_s)
+            return
+        except _SessionLost as lost:
+            log.warning("relay.connection_lost", error=str(lost.__cause__))
+
+
+class _Outage:
+    """The clock of one outage: it starts at the first failure."""
+
+    def __init__(self, max_s: float) -> None:
+        self.max_s = max_s
+        self._since: float | None = None
+
+    def tolerates(self, error: Exception) -> bool:
+        if not isinstance(error, CONNECTION_LOST):
+            return False
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        return now - self._since < self.max_s
+
+
+async def _through_one_outage(
+    session: Callable[[], Awaitable[None]], stop: asyncio.Event, outage: _Outage, wait_max_s: float
+) -> None:
+    """Runs sessions, with backoff between failed ones, until one ends (stop) or makes
+    progress and then loses its connection (_SessionLost, a new outage for the caller)."""
+    try:
+        async for attempt in stamina.retry_context(
+            on=outage.tolerates, attempts=None, timeout=None, wait_max=wait_max_s
+        ):
+            with attempt:
+                if not stop.is_set():
+                    await session()
+    except CONNECTION_LOST as error:
+        log.error("relay.database_outage", max_outage_s=outage.max_s, error=str(error))
+        raise DatabaseOutage(
+            f"PostgreSQL unreachable for more than {outage.max_s:g} s"
+            f" (LEDGER_RELAY_MAX_OUTAGE_S): {' '.join(str(error).split())}"
+        ) from error
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

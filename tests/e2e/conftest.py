@@ -67,6 +67,7 @@ class LedgerEnv:
             "LEDGER_DATABASE_URL": self.database_url,
             "LEDGER_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "LEDGER_TOPIC": self.topic,
+            "LEDGER_TOPIC_PARTITIONS": str(TOPIC_PARTITIONS),
             "LEDGER_LOG_JSON": "true",
             "LEDGER_DATA_DIR": str(self.work_dir / "data"),
             # Unbuffered, so every log line is in the file before a SIGKILL lands.

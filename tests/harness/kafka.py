@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -118,9 +118,12 @@ def _check_libs(libs: Path) -> None:
         )
 
 
-def _write_config(layout: _Layout, port: int, controller_port: int) -> None:
+def _write_config(
+    layout: _Layout, port: int, controller_port: int, overrides: Mapping[str, str]
+) -> None:
     settings = {
         **BROKER_SETTINGS,
+        **overrides,
         "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
         "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
         "controller.quorum.voters": f"1@{LOOPBACK}:{controller_port}",
@@ -196,8 +199,11 @@ def _wait_for_broker(proc: subprocess.Popen[bytes], port: int, layout: _Layout) 
 
 
 @contextmanager
-def running_kafka(work_dir: Path, libs: Path = DEFAULT_LIBS) -> Iterator[KafkaServer]:
-    """Start a private single-node KRaft Kafka on free 127.0.0.1 ports; stop it on exit."""
+def running_kafka(
+    work_dir: Path, libs: Path = DEFAULT_LIBS, overrides: Mapping[str, str] | None = None
+) -> Iterator[KafkaServer]:
+    """Start a private single-node KRaft Kafka on free 127.0.0.1 ports; stop it on exit.
+    `overrides` replace broker settings (e.g. `auto.create.topics.enable`)."""
     began = time.monotonic()
     _check_libs(libs)
     work_dir = work_dir.resolve()
@@ -205,7 +211,7 @@ def running_kafka(work_dir: Path, libs: Path = DEFAULT_LIBS) -> Iterator[KafkaSe
     layout = _Layout(work_dir, libs.resolve())
     shutil.rmtree(layout.data, ignore_errors=True)
     port, controller_port = free_ports(2)
-    _write_config(layout, port, controller_port)
+    _write_config(layout, port, controller_port, overrides or {})
     _format_storage(layout)
     proc = spawn(
         _java_argv(layout, BROKER_JVM, BROKER_MAIN, str(layout.properties)),

@@ -210,6 +210,20 @@ def running_postgres(data_dir: Path) -> Iterator[PostgresServer]:
 
 
 @contextmanager
+def postgres_stopped(data_dir: Path) -> Iterator[None]:
+    """Stops the server that `running_postgres(data_dir)` started (fast shutdown: every
+    session is cut off) and starts it again, same port and data, when the block ends."""
+    data_dir = data_dir.resolve()
+    layout = _Layout(data_dir, data_dir / "pgdata", data_dir / "postgres.log", _service_account())
+    pg_ctl = ("pg_ctl", "-D", str(layout.pgdata))
+    _run_checked(layout, *pg_ctl, "-m", "fast", "-w", "stop")
+    try:
+        yield
+    finally:
+        _start(layout)
+
+
+@contextmanager
 def outside_pytest_tmp(prefix: str = "ledger-pg-") -> Iterator[Path]:
     """A work directory for a server that runs as another user, outside pytest's basetemp:
     every pytest session re-locks `/tmp/pytest-of-<user>` to mode 0700, and a concurrent

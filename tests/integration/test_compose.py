@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+
+from adapters.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = "compose.yaml"
@@ -25,6 +28,7 @@ BINARY_NAMES = frozenset({"docker-compose", "docker-compose.exe"})
 ONE_SHOT_SERVICES = frozenset({"migrate", "kafka-init"})
 LONG_RUNNING_SERVICES = frozenset({"postgres", "kafka", "redis", "api", "relay", "projector"})
 APP_SERVICES = ("api", "relay", "projector")
+EXAMPLE_ENV_FILE = REPO_ROOT / "deploy" / "ledger.env.example"
 
 
 def _is_native_executable(path: Path) -> bool:
@@ -72,11 +76,17 @@ def find_compose_binary() -> Path:
     )
 
 
-def run_compose(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+def run_compose(
+    *args: str, home: Path, env_file: Path | None = EXAMPLE_ENV_FILE
+) -> subprocess.CompletedProcess[str]:
     binary = find_compose_binary()
     # A minimal environment: no LEDGER_*/KAFKA_* overrides leak in from the developer's shell,
     # so every variable must have a default in compose.yaml (a missing one warns on stderr).
+    # The one exception is the env file, required, which a clone does not have: the
+    # committed example stands in for it.
     env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(home)}
+    if env_file is not None:
+        env["LEDGER_ENV_FILE"] = str(env_file)
     return subprocess.run(
         [str(binary), "-f", COMPOSE_FILE, *args],
         cwd=REPO_ROOT,
@@ -183,12 +193,106 @@ def test_relay_and_projector_serve_metrics(compose_config: dict[str, Any]) -> No
 
 
 def test_kafka_init_creates_billing_events_topic(compose_config: dict[str, Any]) -> None:
-    kafka_init = compose_config["services"]["kafka-init"]
-    args = [*kafka_init.get("entrypoint", []), *kafka_init["command"]]
-    assert args[args.index("--topic") + 1] == "billing.events"
-    assert args[args.index("--partitions") + 1] == "12"
-    assert "--if-not-exists" in args
+    services = compose_config["services"]
+    kafka_init = services["kafka-init"]
+    # The ledger's own `ensure-topic`, same image and settings as the relay.
+    assert kafka_init["image"] == services["relay"]["image"]
+    assert kafka_init.get("entrypoint") is None
+    assert kafka_init["command"] == ["ensure-topic"]
     assert kafka_init["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert kafka_init["environment"]["LEDGER_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    broker = services["kafka"]["environment"]
+    assert broker["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_the_image_entrypoint_is_the_ledger_command() -> None:
+    """So `docker compose run --rm <service> keys new ...` runs `ledger keys new ...`."""
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["ledger"]' in dockerfile.splitlines()
+
+
+FROM_ENV_FILE = {
+    "LEDGER_STRIPE_API_KEY": "sk_test_from_env_file",
+    "LEDGER_STRIPE_WEBHOOK_SECRET": "whsec_from_env_file",
+    "LEDGER_BRAINTREE_MERCHANT_ID": "merchant-from-env-file",
+    "LEDGER_BRAINTREE_PUBLIC_KEY": "public-from-env-file",
+    "LEDGER_BRAINTREE_PRIVATE_KEY": "private-from-env-file",
+    "LEDGER_TURNSTILE_SITE_KEY": "site-from-env-file",
+    "LEDGER_TURNSTILE_SECRET": "turnstile-from-env-file",
+    "LEDGER_CURSOR_SECRET": "cursor-from-env-file",
+    "LEDGER_TOPIC_REPLICATION_FACTOR": "3",
+}
+
+
+def test_secrets_reach_every_app_service_from_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "ledger.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in FROM_ENV_FILE.items()))
+    result = run_compose(
+        "--profile", "tools", "config", "--format", "json", home=tmp_path, env_file=env_file
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in ("migrate", "kafka-init", *APP_SERVICES, "cli"):
+        env = services[name]["environment"]
+        assert {k: env.get(k) for k in FROM_ENV_FILE} == FROM_ENV_FILE, name
+
+
+def test_compose_yaml_itself_holds_no_secret() -> None:
+    text = (REPO_ROOT / COMPOSE_FILE).read_text()
+    for name in FROM_ENV_FILE:
+        assert name not in text, f"{name} is set in {COMPOSE_FILE}; it belongs in the env file"
+
+
+def test_without_its_env_file_the_stack_does_not_start(tmp_path: Path) -> None:
+    missing = tmp_path / "ledger.env"
+    result = run_compose("config", "-q", home=tmp_path, env_file=missing)
+    assert result.returncode != 0
+    assert str(missing) in result.stderr
+
+
+def _example_names() -> set[str]:
+    names = set()
+    for line in EXAMPLE_ENV_FILE.read_text().splitlines():
+        assignment = line.lstrip("# ").split("=", 1)
+        if len(assignment) == 2 and assignment[0].startswith("LEDGER_"):
+            names.add(assignment[0])
+    return names
+
+
+def test_the_example_env_file_names_every_secret_setting() -> None:
+    fields = Settings.model_fields
+    secret_fields = {
+        name for name, field in fields.items() if field.annotation in (SecretStr, SecretStr | None)
+    }
+    expected = {f"LEDGER_{name.upper()}" for name in secret_fields} | set(FROM_ENV_FILE)
+    assert expected <= _example_names()
+    assert {f"LEDGER_{name.upper()}" for name in fields} >= _example_names()  # no typos
+
+
+def test_the_real_env_file_is_git_ignored() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "deploy/ledger.env"], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 0
+    tracked = subprocess.run(
+        ["git", "check-ignore", "-q", "deploy/ledger.env.example"], cwd=REPO_ROOT, check=False
+    )
+    assert tracked.returncode == 1
+
+
+def test_the_cli_service_runs_ledger_commands_only_on_demand(tmp_path: Path) -> None:
+    result = run_compose("--profile", "tools", "config", "--format", "json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    cli = json.loads(result.stdout)["services"]["cli"]
+    assert cli["profiles"] == ["tools"]  # `up` leaves it alone; `run --rm cli ...` starts it
+    assert cli.get("entrypoint") is None
+    assert cli["restart"] == "no"
+    assert cli["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert cli["environment"]["LEDGER_DATABASE_URL"].startswith("postgresql://")
+
+
+def test_up_does_not_start_the_cli_service(compose_config: dict[str, Any]) -> None:
+    assert "cli" not in compose_config["services"]
 
 
 def test_example_api_keys_file_is_an_empty_json_array() -> None:

@@ -486,7 +486,7 @@ def test_the_cli_reconciles_shows_and_repairs_with_a_reason(
     assert "customer_drifted" in run("reconcile", "show", str(account_id))
 
     refused = run("reconcile", "repair", str(account_id), "push-customer", code=2)
-    assert "reason_required" in refused
+    assert "Missing option '--reason'" in refused
     out = run(
         "reconcile", "repair", str(account_id), "push-customer", "--reason", "ticket 7",
         "--actor", "agent-3",
