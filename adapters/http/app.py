@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.bootstrap import Container
 from adapters.http import problems
 from adapters.http.auth import ApiKeys
+from adapters.http.guards import RefuseControlCharacters
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import (
     accounts,
@@ -54,6 +55,7 @@ def create_app(
         app.include_router(router)
     for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
         app.include_router(router)
+    app.add_middleware(RefuseControlCharacters)  # inside _correlate: counted and correlated
     app.middleware("http")(_correlate)
     app.add_api_route("/healthz", _health(container), methods=["GET"], tags=["ops"])
     app.add_api_route("/metrics", _metrics, methods=["GET"], tags=["ops"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
-from adapters.http.auth import Principal
+from adapters.http.auth import Allow, Principal
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
 from commands.handlers import CommandResult, Deps
@@ -82,6 +83,23 @@ def written(result: CommandResult, customer_sync: dict[str, str] | None = None) 
 def written_and_synced(deps: Deps, result: CommandResult, ctx: CommandContext) -> AccountWritten:
     """An account write whose billing identity then goes to the processors' customers."""
     return written(result, sync_configured(deps, result.account_id, ctx))
+
+
+def owned_by(allow: Allow) -> Callable[..., Principal]:
+    """A dependency for customer routes: the principal `allow` admits, once the path's
+    `account_id` is its own account. Any other account answers 404, exactly as one that
+    does not exist, and first: FastAPI runs dependencies before it validates the body, the
+    query or the headers, and the route itself runs after (so no configuration check, no
+    command and no processor call can answer before it). Only a body that is not JSON at
+    all is refused (422) earlier."""
+
+    # `who` by default value: the module's postponed annotations cannot see `allow`
+    def owner(account_id: UUID, who: Principal = Depends(allow)) -> Principal:
+        if who.account_id != account_id:
+            raise AccountNotFound()
+        return who
+
+    return owner
 
 
 def correlation_of(request: Request) -> UUID:

@@ -1,0 +1,197 @@
+"""The edge refuses what the commands refuse: 422 problems, never a 500; a customer on another
+account's path gets 404 before anything else (issue 10, item 2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from adapters.bootstrap import Container
+from adapters.http.app import create_app
+from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from commands import handlers
+from ledger.meta import ActorKind
+from tests.fakes.builders import open_cmd, service_ctx
+from tests.fakes.gateway import FakeGateway
+
+SURFACES = {"customer": "/v1", "service": "/internal", "support": "/support"}
+TOO_LONG = "x" * 101
+
+
+@pytest.fixture
+def own(container: Container) -> UUID:
+    container.deps = dataclasses.replace(container.deps, gateway=FakeGateway())
+    return handlers.open_account(container.deps, open_cmd(currency="USD"), service_ctx()).account_id
+
+
+@pytest.fixture
+def other(container: Container, own: UUID) -> UUID:
+    return handlers.open_account(container.deps, open_cmd("Someone"), service_ctx()).account_id
+
+
+@pytest.fixture
+def app(container: Container, own: UUID) -> FastAPI:
+    keys = ApiKeys(
+        [
+            ApiKeyEntry(
+                sha256=hash_key(f"{kind.value}-key"),
+                id=kind.value,
+                kind=kind,
+                scopes=frozenset(SCOPES),
+                account_id=own if kind is ActorKind.CUSTOMER else None,
+            )
+            for kind in (ActorKind.CUSTOMER, ActorKind.SERVICE, ActorKind.SUPPORT)
+        ]
+    )
+    return create_app(container, keys)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def as_(who: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {who}-key", **headers}
+
+
+def assert_problem(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+
+
+@pytest.mark.parametrize("who", SURFACES)
+@pytest.mark.parametrize("route", ["invoices/inv-1/pay", "pay-bad-debt"])
+def test_a_method_id_the_command_refuses_is_a_422_on_every_surface(
+    client: TestClient, own: UUID, who: str, route: str
+) -> None:
+    response = client.post(
+        f"{SURFACES[who]}/accounts/{own}/{route}",
+        json={"method_id": "", "reason": "checking the edge"},
+        headers=as_(who, **{"Idempotency-Key": str(uuid4())}),
+    )
+    assert_problem(response, 422, "invalid_request")
+    assert ["method_id"] in [e["loc"][-1:] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "invoices/{id}/pay",
+        "invoices/{id}/void",
+        "payment-methods/{id}/default",
+        "payment-methods/{id}/remove",
+        "subscriptions/{id}/cancel",
+        "payments/{id}/refunds",
+        "credits/{id}/revoke",
+        "invoices/{id}/write-off",
+    ],
+)
+def test_a_path_id_longer_than_the_commands_allow_is_a_422(
+    client: TestClient, own: UUID, route: str
+) -> None:
+    body = {"reason": "checking the edge", "amount": 100}
+    if route.endswith(("cancel", "pay", "void", "default", "remove", "revoke", "write-off")):
+        body.pop("amount")
+    response = client.post(
+        f"/support/accounts/{own}/{route.format(id=TOO_LONG)}", json=body, headers=as_("support")
+    )
+    assert_problem(response, 422, "invalid_request")
+    assert response.json()["errors"][0]["loc"][0] == "path"
+
+
+def test_an_invoice_path_id_longer_than_the_commands_allow_is_a_422_on_reads(
+    client: TestClient, own: UUID
+) -> None:
+    response = client.get(f"/internal/accounts/{own}/invoices/{TOO_LONG}", headers=as_("service"))
+    assert_problem(response, 422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/internal/accounts/{own}/invoices?status=open%00",
+        "/internal/accounts/{own}/invoices?limit=5&cursor=a%1fb",
+        "/internal/accounts/{own}/invoices?st%00atus=open",
+        "/internal/accounts/{own}/invoices/a%00b",
+        "/internal/accounts/{own}/invoices/a%7Fb/pdf",
+        "/support/accounts?status=open%C2%85",
+        "/healthz?x=%00",
+    ],
+)
+def test_a_control_character_in_the_path_or_query_is_a_422(
+    client: TestClient, own: UUID, target: str
+) -> None:
+    response = client.get(target.format(own=own), headers=as_(target.split("/")[1]))
+    assert_problem(response, 422, "invalid_request")
+
+
+def test_ordinary_text_in_the_path_and_query_passes(client: TestClient, own: UUID) -> None:
+    response = client.get(
+        f"/internal/accounts/{own}/invoices/caf%C3%A9-%E2%82%AC-1?min_version=1",
+        headers=as_("service"),
+    )
+    assert_problem(response, 404, "invoice_not_found")
+
+
+def _customer_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every customer operation, from the OpenAPI document (the app's own route list)."""
+    return sorted(
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/v1/accounts/{account_id}")
+        for method in operations
+    )
+
+
+def test_every_customer_route_is_checked(app: FastAPI) -> None:
+    paths = {path for _, path in _customer_routes(app)}
+    assert "/v1/accounts/{account_id}/payment-sessions" in paths
+    assert "/v1/accounts/{account_id}/invoices/{invoice_id}/pay" in paths
+    assert "/v1/accounts/{account_id}/invoices" in paths
+    assert len(paths) >= 12
+
+
+@pytest.mark.parametrize("body", [{}, {"method_id": "", "unknown": 1}, {"reason": 7}])
+def test_another_accounts_path_is_a_404_before_any_other_check(
+    app: FastAPI, client: TestClient, other: UUID, body: dict[str, Any]
+) -> None:
+    """Payment sessions are not configured here (no Turnstile): 404 still comes first, and
+    neither a bad body, a bad Idempotency-Key, a too long id nor a bad query hides it."""
+    headers = as_("customer", **{"Idempotency-Key": "not-a-uuid"})
+    for method, path in _customer_routes(app):
+        url = re.sub(r"\{(?!account_id)\w+\}", TOO_LONG, path).format(account_id=other)
+        response = client.request(
+            method, url, json=body, headers=headers, params={"min_version": "zero", "limit": 0}
+        )
+        assert (method, path, response.status_code) == (method, path, 404), response.text
+        assert response.json()["code"] == "account_not_found"
+
+
+def test_the_own_accounts_path_with_the_same_bad_request_is_a_422(
+    client: TestClient, own: UUID
+) -> None:
+    response = client.post(
+        f"/v1/accounts/{own}/invoices/inv-1/pay",
+        json={},
+        headers=as_("customer", **{"Idempotency-Key": "not-a-uuid"}),
+    )
+    assert_problem(response, 422, "invalid_request")
+
+
+def test_the_own_payment_session_without_turnstile_is_still_503(
+    client: TestClient, own: UUID
+) -> None:
+    response = client.post(
+        f"/v1/accounts/{own}/payment-sessions", json={"method": "card"}, headers=as_("customer")
+    )
+    assert_problem(response, 503, "payment_flow_not_configured")
