@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
@@ -18,6 +21,7 @@ from commands.handlers import CommandResult, Deps
 from commands.models import CommandContext, Country, Currency, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version
+from queries.ranges import InvertedRange, check_ordered
 
 
 def container_of(request: Request) -> Container:
@@ -127,6 +131,38 @@ def context(
         correlation_id=correlation_id,
         command_id=command_id,
     )
+
+
+# ISO 8601 / RFC 3339 date and time, seconds and offset optional. Pydantic alone would also
+# read a number ("0.5", "1700000000") as a Unix time, which nobody means in a query.
+ISO_8601 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+
+
+def _iso_8601_only(value: object) -> object:
+    if isinstance(value, str) and not ISO_8601.fullmatch(value):
+        raise ValueError("an ISO 8601 date and time is expected, e.g. 2026-01-31T09:30:00Z")
+    return value
+
+
+def _utc_when_naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# The one type of a moment in a query: ISO 8601 only; without an offset it is read as UTC.
+Instant = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_utc_when_naive)]
+
+
+def ordered(start_name: str, start: datetime | None, end_name: str, end: datetime | None) -> None:
+    """A query range that starts after it ends is a 422 naming its parameters."""
+    try:
+        check_ordered(start, end)
+    except InvertedRange as inverted:
+        msg = f"{start_name} is after {end_name}: {inverted}"
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", start_name), "msg": msg, "input": None}]
+        ) from inverted
 
 
 MinVersion = Annotated[

@@ -63,6 +63,11 @@ def as_(who: str, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {who}-key", **headers}
 
 
+def as_caller_of(target: str) -> dict[str, str]:
+    prefix = "/" + target.split("/")[1]
+    return as_(next((who for who, p in SURFACES.items() if p == prefix), "service"))
+
+
 def assert_problem(response: Any, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -131,7 +136,7 @@ def test_an_invoice_path_id_longer_than_the_commands_allow_is_a_422_on_reads(
 def test_a_control_character_in_the_path_or_query_is_a_422(
     client: TestClient, own: UUID, target: str
 ) -> None:
-    response = client.get(target.format(own=own), headers=as_(target.split("/")[1]))
+    response = client.get(target.format(own=own), headers=as_caller_of(target))
     assert_problem(response, 422, "invalid_request")
 
 
@@ -195,3 +200,63 @@ def test_the_own_payment_session_without_turnstile_is_still_503(
         f"/v1/accounts/{own}/payment-sessions", json={"method": "card"}, headers=as_("customer")
     )
     assert_problem(response, 503, "payment_flow_not_configured")
+
+
+@pytest.mark.parametrize("field", ["issued", "due", "paid"])
+def test_an_inverted_invoice_date_range_is_a_422(client: TestClient, own: UUID, field: str) -> None:
+    params = {f"{field}_from": "2026-03-01T00:00:00Z", f"{field}_to": "2026-02-01T00:00:00Z"}
+    response = client.get(f"/v1/accounts/{own}/invoices", params=params, headers=as_("customer"))
+    assert_problem(response, 422, "invalid_request")
+    assert response.json()["errors"][0]["loc"] == ["query", f"{field}_from"]
+
+
+@pytest.mark.parametrize("who", ["service", "support"])
+def test_an_inverted_history_range_is_a_422(client: TestClient, own: UUID, who: str) -> None:
+    params = {"from": "2026-03-01T00:00:00+01:00", "to": "2026-02-01T00:00:00"}
+    response = client.get(
+        f"{SURFACES[who]}/accounts/{own}/history", params=params, headers=as_(who)
+    )
+    assert_problem(response, 422, "invalid_request")
+    assert response.json()["errors"][0]["loc"] == ["query", "from"]
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1700000000", "0", "2026-01-31", "yesterday", ""])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/internal/accounts/{own}/invoices?paid_to={m}",
+        "/support/accounts/{own}/invoices?issued_from={m}",
+        "/internal/accounts/{own}/history?from={m}",
+        "/support/accounts/{own}/history?to={m}",
+        "/support/accounts/{own}/as-of?at={m}",
+    ],
+)
+def test_a_moment_in_a_query_is_iso_8601_only(
+    client: TestClient, own: UUID, target: str, moment: str
+) -> None:
+    response = client.get(target.format(own=own, m=moment), headers=as_caller_of(target))
+    assert_problem(response, 422, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2026-01-31T09:30:00Z",
+        "2026-01-31T09:30:00.123456+05:30",
+        "2026-01-31T09:30",
+        "2026-01-31 09:30:00-0800",
+    ],
+)
+def test_iso_8601_moments_with_or_without_an_offset_are_read(
+    client: TestClient, own: UUID, moment: str
+) -> None:
+    invoices = client.get(
+        f"/internal/accounts/{own}/invoices",
+        params={"issued_from": moment, "issued_to": moment},
+        headers=as_("service"),
+    )
+    assert (invoices.status_code, invoices.json()["items"]) == (200, [])
+    history = client.get(
+        f"/internal/accounts/{own}/history", params={"to": moment}, headers=as_("service")
+    )
+    assert history.status_code == 200, history.text

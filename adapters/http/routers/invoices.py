@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import MinVersion, container_of, owned_by, wait_for
+from adapters.http.common import Instant, MinVersion, container_of, ordered, owned_by, wait_for
 from adapters.pdf.invoice import invoice_pdf
 from commands.models import MethodId
 from ledger.invoices import DisplayStatus, InvoiceNotFound
@@ -37,7 +36,9 @@ CustomerReader = Annotated[
 ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
 SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
 InvoiceId = MethodId  # the commands' type for an invoice id
-When = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")]
+When = Annotated[
+    Instant | None, Query(description="ISO 8601 date and time; without an offset, UTC")
+]
 
 
 def invoice_filters(
@@ -49,7 +50,10 @@ def invoice_filters(
     paid_from: When = None,
     paid_to: When = None,
 ) -> InvoiceFilters:
-    """Date ranges are [from, to): from inclusive, to exclusive."""
+    """Date ranges are [from, to): from inclusive, to exclusive; from after to is a 422."""
+    ordered("issued_from", issued_from, "issued_to", issued_to)
+    ordered("due_from", due_from, "due_to", due_to)
+    ordered("paid_from", paid_from, "paid_to", paid_to)
     return InvoiceFilters(
         status=status,
         issued=DateRange(start=issued_from, end=issued_to),
