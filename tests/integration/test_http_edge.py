@@ -260,3 +260,19 @@ def test_iso_8601_moments_with_or_without_an_offset_are_read(
         f"/internal/accounts/{own}/history", params={"to": moment}, headers=as_("service")
     )
     assert history.status_code == 200, history.text
+
+
+@pytest.mark.parametrize("event_type", ["0.0", "", "payment succeeded", "A" * 101])
+def test_a_history_event_type_is_an_event_class_name(
+    client: TestClient, own: UUID, event_type: str
+) -> None:
+    response = client.get(
+        f"/internal/accounts/{own}/history", params={"type": event_type}, headers=as_("service")
+    )
+    assert_problem(response, 422, "invalid_request")
+    named = client.get(
+        f"/internal/accounts/{own}/history",
+        params={"type": "AccountOpened"},
+        headers=as_("service"),
+    )
+    assert [e["event_type"] for e in named.json()["entries"]] == ["AccountOpened"]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import StringConstraints
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
@@ -19,7 +20,9 @@ from queries.audit import HistoryFilter, HistoryPage, account_history, state_as_
 Deps = Annotated[Container, Depends(container_of)]
 SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
 ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
-Types = Annotated[list[str] | None, Query(alias="type", description="event types to keep")]
+# An event type is a class name (ledger.envelope.event_type_of), e.g. PaymentSucceeded.
+EventType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,99}$")]
+Types = Annotated[list[EventType] | None, Query(alias="type", description="event types to keep")]
 # ISO 8601 only (common.Instant); a moment without an offset is read as UTC.
 From = Annotated[Instant | None, Query(alias="from", description="occurred at or after")]
 To = Annotated[Instant | None, Query(alias="to", description="occurred at or before")]
