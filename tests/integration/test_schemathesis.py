@@ -5,7 +5,7 @@ Checks: no server error, responses match their schema, data outside the schema i
 
 Bounded for the suite: LEDGER_SCHEMATHESIS_EXAMPLES examples per operation, principal and
 mode (default 2), and as many stateful scenarios. A longer run is the same test with more
-(docs/operations.md "Fuzzing the API"), e.g. LEDGER_SCHEMATHESIS_EXAMPLES=40 (>= 5,000 cases).
+(docs/operations.md "Fuzzing the API"), e.g. LEDGER_SCHEMATHESIS_EXAMPLES=12 (>= 5,000 cases).
 """
 
 from __future__ import annotations
