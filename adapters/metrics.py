@@ -54,6 +54,12 @@ CONSUMER_MEMBERS = Gauge(
 HTTP_REQUESTS = Counter(
     "billing_http_requests_total", "HTTP requests served", ["surface", "method", "status"]
 )
+WEBHOOKS_REJECTED = Counter(
+    "billing_webhooks_rejected_total",
+    "Processor deliveries refused with a 400: invalid_signature, malformed_webhook (signed"
+    " but unreadable) or stale_webhook (older than the accepted window)",
+    ["provider", "reason"],
+)
 HTTP_LATENCY = Histogram(
     "billing_http_request_duration_seconds", "HTTP request latency", ["surface"]
 )

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     braintree_host: str = Field(default="127.0.0.1", description="local environment only")
     braintree_port: int | None = Field(default=None, description="local environment only")
     braintree_timeout_s: float = 10.0
+    braintree_webhook_max_age_s: float = Field(
+        default=26 * 3600,
+        gt=0,
+        description="Braintree notifications whose timestamp is older are refused (400"
+        " stale_webhook); Braintree redelivers hourly for up to 24 hours in production",
+    )
     braintree_default_currency: str = Field(
         default="USD", description="the currency of the default merchant account"
     )

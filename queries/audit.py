@@ -13,11 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ledger.account import Account
 from ledger.envelope import EventEnvelope
 from ledger.money import Money
+from queries.ranges import check_ordered
 
 # originator_id, originator_version, topic, state, notification_id
 StoredRow = tuple[UUID, int, str, bytes, int]
@@ -65,6 +66,11 @@ class HistoryFilter(BaseModel):
     types: frozenset[str] = frozenset()
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # inclusive
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HistoryFilter:
+        check_ordered(self.since, self.until)
+        return self
 
     def admits(self, envelope: EventEnvelope) -> bool:
         at = envelope.occurred_at

@@ -15,10 +15,11 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import Connection
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from ledger.errors import DomainError
 from ledger.invoices import DisplayStatus, Invoice, InvoiceStatus, display_status
+from queries.ranges import check_ordered
 
 _COLUMNS = (
     "invoice_id, number, status, created_at, finalized_at, due_at, paid_at,"
@@ -86,6 +87,11 @@ class DateRange(BaseModel):
 
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        check_ordered(self.start, self.end)
+        return self
 
 
 class InvoiceFilters(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from adapters.bootstrap import Container
 from adapters.http import openapi, problems, security
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
+from adapters.http.guards import RefuseControlCharacters
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import (
     accounts,
@@ -65,6 +66,7 @@ def create_app(
         app.include_router(router)
     for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
         app.include_router(router)
+    app.add_middleware(RefuseControlCharacters)  # inside _correlate: counted and correlated
     app.middleware("http")(_correlate)
     app.add_api_route(
         "/healthz", _health(container, app.state.rate_limiter, feed), methods=["GET"], tags=["ops"]

@@ -94,11 +94,13 @@ class ApiKeys:
         directory: KeyDirectory | None = None,
         cache_s: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._by_hash = {e.sha256: e.principal() for e in entries}
         self._directory = directory
         self._cache_s = cache_s
         self._monotonic = monotonic
+        self._now = now
         self._cache: dict[str, tuple[float, StoredKey | None]] = {}
 
     @classmethod
@@ -123,7 +125,7 @@ class ApiKeys:
             cached = (now, self._directory.find(digest))
             self._cache[digest] = cached
         stored = cached[1]
-        if stored is None or stored.state(datetime.now(UTC)) != "active":
+        if stored is None or stored.state(self._now()) != "active":
             return None
         return stored.principal()
 

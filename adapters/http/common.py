@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from psycopg import Connection
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from adapters.bootstrap import Container
-from adapters.http.auth import Principal
+from adapters.http.auth import Allow, Principal
 from commands.base import fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
@@ -18,6 +22,7 @@ from commands.handlers import CommandResult, Deps
 from commands.models import CommandContext, Country, Currency, Email, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version
+from queries.ranges import InvertedRange, check_ordered
 
 
 def container_of(request: Request) -> Container:
@@ -85,6 +90,23 @@ def written_and_synced(deps: Deps, result: CommandResult, ctx: CommandContext) -
     return written(result, sync_configured(deps, result.account_id, ctx))
 
 
+def owned_by(allow: Allow) -> Callable[..., Principal]:
+    """A dependency for customer routes: the principal `allow` admits, once the path's
+    `account_id` is its own account. Any other account answers 404, exactly as one that
+    does not exist, and first: FastAPI runs dependencies before it validates the body, the
+    query or the headers, and the route itself runs after (so no configuration check, no
+    command and no processor call can answer before it). Only a body that is not JSON at
+    all is refused (422) earlier."""
+
+    # `who` by default value: the module's postponed annotations cannot see `allow`
+    def owner(account_id: UUID, who: Principal = Depends(allow)) -> Principal:
+        if who.account_id != account_id:
+            raise AccountNotFound()
+        return who
+
+    return owner
+
+
 def correlation_of(request: Request) -> UUID:
     """The request's correlation id, as bound by the middleware for its log lines."""
     correlation_id: UUID = request.state.correlation_id
@@ -148,6 +170,38 @@ def context(
         command_id=command_id,
         fingerprint=request if command_id is not None else None,
     )
+
+
+# ISO 8601 / RFC 3339 date and time, seconds and offset optional. Pydantic alone would also
+# read a number ("0.5", "1700000000") as a Unix time, which nobody means in a query.
+ISO_8601 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+
+
+def _iso_8601_only(value: object) -> object:
+    if isinstance(value, str) and not ISO_8601.fullmatch(value):
+        raise ValueError("an ISO 8601 date and time is expected, e.g. 2026-01-31T09:30:00Z")
+    return value
+
+
+def _utc_when_naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# The one type of a moment in a query: ISO 8601 only; without an offset it is read as UTC.
+Instant = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_utc_when_naive)]
+
+
+def ordered(start_name: str, start: datetime | None, end_name: str, end: datetime | None) -> None:
+    """A query range that starts after it ends is a 422 naming its parameters."""
+    try:
+        check_ordered(start, end)
+    except InvertedRange as inverted:
+        msg = f"{start_name} is after {end_name}: {inverted}"
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", start_name), "msg": msg, "input": None}]
+        ) from inverted
 
 
 MinVersion = Annotated[

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from ledger.errors import DomainError
@@ -43,6 +44,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid_request", "the request is not valid", errors=errors)
 
 
+async def _command_validation(_: Request, exc: Exception) -> JSONResponse:
+    """A command (or query filter) a route built from valid-looking input that its own model
+    refuses: the request is what is wrong, never the server. A safety net: routes type their
+    parameters with the command models' types so FastAPI refuses most of this first."""
+    assert isinstance(exc, ValidationError)
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    return problem(422, "invalid_request", "the request is not valid", errors=errors)
+
+
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -57,5 +67,6 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ValidationError, _command_validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

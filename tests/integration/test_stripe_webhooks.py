@@ -130,7 +130,12 @@ def test_localstripes_signed_delivery_settles_an_attempt_a_crash_left_pending(
 
 def test_bad_signatures_are_refused_and_unknown_types_acknowledged(hooked: Container) -> None:
     with TestClient(create_app(hooked, ApiKeys([]))) as client:
-        event = {"id": "evt_1", "object": "event", "type": "customer.created", "data": {}}
+        event = {
+            "id": "evt_1",
+            "object": "event",
+            "type": "customer.created",
+            "data": {"object": {"id": "cus_1", "object": "customer"}},
+        }
         body, headers = signed(event, secret="whsec_someone_else")
         refused = client.post("/webhooks/stripe", content=body, headers=headers)
         assert (refused.status_code, refused.json()["code"]) == (400, "invalid_signature")

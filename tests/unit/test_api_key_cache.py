@@ -61,11 +61,12 @@ def test_a_revocation_is_seen_once_the_cache_time_has_passed() -> None:
 
 
 def test_an_expired_key_is_refused_without_a_new_lookup() -> None:
-    directory = Directory()
-    directory.add("k2", expires_at=datetime.now(UTC) + timedelta(milliseconds=1))
-    keys = ApiKeys([], directory, cache_s=3600)
-    while directory.keys[hash_key("k2")].state(datetime.now(UTC)) == "active":
-        keys.authenticate("k2")
+    directory, start = Directory(), datetime.now(UTC)
+    directory.add("k2", expires_at=start + timedelta(hours=1))
+    wall = [start]
+    keys = ApiKeys([], directory, cache_s=3600, now=lambda: wall[0])
+    assert keys.authenticate("k2").id == "svc"
+    wall[0] = start + timedelta(hours=1)
     with pytest.raises(Unauthenticated):
         keys.authenticate("k2")
     assert directory.lookups == 1

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import StringConstraints
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import container_of
+from adapters.http.common import Instant, container_of, ordered
 from commands.errors import AccountNotFound
 from ledger.account import Account
 from ledger.meta import ActorKind
@@ -19,9 +20,12 @@ from queries.audit import HistoryFilter, HistoryPage, account_history, state_as_
 Deps = Annotated[Container, Depends(container_of)]
 SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
 ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
-Types = Annotated[list[str] | None, Query(alias="type", description="event types to keep")]
-From = Annotated[datetime | None, Query(alias="from", description="occurred at or after")]
-To = Annotated[datetime | None, Query(alias="to", description="occurred at or before")]
+# An event type is a class name (ledger.envelope.event_type_of), e.g. PaymentSucceeded.
+EventType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,99}$")]
+Types = Annotated[list[EventType] | None, Query(alias="type", description="event types to keep")]
+# ISO 8601 only (common.Instant); a moment without an offset is read as UTC.
+From = Annotated[Instant | None, Query(alias="from", description="occurred at or after")]
+To = Annotated[Instant | None, Query(alias="to", description="occurred at or before")]
 AfterVersion = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -30,15 +34,11 @@ service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
 router = APIRouter()  # both surfaces, included by the app in one line
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """A moment without an offset is read as UTC (comparing it with event times would fail)."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
 def _filter(
     types: list[str] | None, since: datetime | None, until: datetime | None
 ) -> HistoryFilter:
-    return HistoryFilter(types=frozenset(types or ()), since=_utc(since), until=_utc(until))
+    ordered("from", since, "to", until)
+    return HistoryFilter(types=frozenset(types or ()), since=since, until=until)
 
 
 def _history(
@@ -88,14 +88,14 @@ def service_history(
 
 @support.get("/{account_id}/as-of")
 def support_as_of(
-    account_id: UUID, who: SupportReader, c: Deps, at: Annotated[datetime, Query()]
+    account_id: UUID, who: SupportReader, c: Deps, at: Annotated[Instant, Query()]
 ) -> dict[str, Any]:
     def load(stream_id: UUID, version: int) -> Account:
         account: Account = c.app.repository.get(stream_id, version=version)
         return account
 
     with c.connection() as conn:
-        state = state_as_of(conn, account_id, _utc(at) or at, c.reader.decode_rows, load)
+        state = state_as_of(conn, account_id, at, c.reader.decode_rows, load)
     if state is None:
         raise AccountNotFound()
     return state

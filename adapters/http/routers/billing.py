@@ -18,6 +18,7 @@ from adapters.http.common import (
     IdempotencyKey,
     container_of,
     context,
+    owned_by,
     request_fingerprint,
 )
 from commands import billing, methods, money, vaulting
@@ -25,7 +26,7 @@ from commands.base import CommandResult
 from commands.base import Deps as CommandDeps
 from commands.billing import BillingResult
 from commands.collect import PaymentOutcome
-from commands.errors import AccountNotFound, CommandIdRequired
+from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
     AddPayPal,
@@ -43,6 +44,7 @@ from commands.models import (
     Last4,
     LedgerId,
     LinkProviderCustomer,
+    MethodId,
     MigrateToken,
     OutOfBandFields,
     PayBadDebt,
@@ -65,6 +67,9 @@ from commands.models import (
 from ledger.meta import ActorKind, Surface
 
 Deps = Annotated[Container, Depends(container_of)]
+# Path ids have the commands' own type, so FastAPI refuses what the command would (a 422
+# naming the parameter, never a 500 from building the command).
+EntityId = MethodId
 
 
 class Body(BaseModel):
@@ -223,38 +228,42 @@ class Surfaces:
 
 @dataclass(frozen=True)
 class Call:
-    """Everything a billing route needs besides its own path and body."""
+    """Everything a billing route needs besides its own path and body. Made by the route's
+    dependency, which has already checked that the principal may reach `account_id`."""
 
     who: Principal
     container: Container
     correlation_id: UUID
     key: str | None
     surface: Surface
-    own_only: bool
+    account_id: UUID
     request: Request
 
     @property
     def deps(self) -> CommandDeps:
         return self.container.deps
 
-    def ctx(self, account_id: UUID, body: Body) -> CommandContext:
-        if self.own_only and self.who.account_id != account_id:
-            raise AccountNotFound()
+    def ctx(self, body: Body) -> CommandContext:
         keyed = request_fingerprint(self.request, body) if self.key is not None else None
         return context(self.who, self.surface, self.correlation_id, self.key, body.reason, keyed)
 
 
 def _caller(surface: Surface, kinds: list[ActorKind]) -> Callable[..., Call]:
+    """The route's dependency. A customer's path must name its own account: any other
+    answers 404 first, before the body, the Idempotency-Key or any configuration is looked
+    at (adapters/http/common.py `owned_by`)."""
     allow = Allow(kinds, ["billing:write"])
+    principal = owned_by(allow) if kinds == [ActorKind.CUSTOMER] else allow
 
     def call(
-        who: Annotated[Principal, Depends(allow)],
+        account_id: UUID,
+        who: Annotated[Principal, Depends(principal)],
         container: Deps,
         cid: CorrelationId,
         request: Request,
         key: IdempotencyKey = None,
     ) -> Call:
-        return Call(who, container, cid, key, surface, kinds == [ActorKind.CUSTOMER], request)
+        return Call(who, container, cid, key, surface, account_id, request)
 
     return call
 
@@ -268,17 +277,17 @@ def billing_router(
 
     @router.post("/{account_id}/payment-methods/{method_id}/default")
     def set_default(
-        account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
+        account_id: UUID, method_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = SetDefaultMethod(account_id=account_id, method_id=method_id)
-        return _written(vaulting.set_default_method(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.set_default_method(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/payment-methods/{method_id}/remove")
     def remove(
-        account_id: UUID, method_id: str, body: Body, call: Call = Depends(caller)
+        account_id: UUID, method_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RemoveMethod(account_id=account_id, method_id=method_id)
-        return _written(vaulting.remove_method(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.remove_method(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/subscriptions", status_code=201)
     def subscribe(
@@ -287,11 +296,11 @@ def billing_router(
         cmd = Subscribe(
             account_id=account_id, plan_id=body.plan_id, on_session=body.on_session or customer
         )
-        return _from_billing(billing.subscribe(call.deps, cmd, call.ctx(account_id, body)))
+        return _from_billing(billing.subscribe(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/subscriptions/{subscription_id}/plan")
     def change_plan(
-        account_id: UUID, subscription_id: str, body: PlanBody, call: Call = Depends(caller)
+        account_id: UUID, subscription_id: EntityId, body: PlanBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = ChangePlan(
             account_id=account_id,
@@ -299,20 +308,20 @@ def billing_router(
             plan_id=body.plan_id,
             on_session=body.on_session or customer,
         )
-        return _from_billing(billing.change_plan(call.deps, cmd, call.ctx(account_id, body)))
+        return _from_billing(billing.change_plan(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/subscriptions/{subscription_id}/cancel")
     def cancel(
-        account_id: UUID, subscription_id: str, body: CancelBody, call: Call = Depends(caller)
+        account_id: UUID, subscription_id: EntityId, body: CancelBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = CancelSubscription(
             account_id=account_id, subscription_id=subscription_id, at_period_end=body.at_period_end
         )
-        return _written(billing.cancel_subscription(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(billing.cancel_subscription(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/invoices/{invoice_id}/pay")
     def pay(
-        account_id: UUID, invoice_id: str, body: PayBody, call: Call = Depends(caller)
+        account_id: UUID, invoice_id: EntityId, body: PayBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = PayInvoice(
             account_id=account_id,
@@ -320,14 +329,14 @@ def billing_router(
             method_id=body.method_id,
             on_session=customer,
         )
-        return _from_payment(billing.pay_invoice(call.deps, cmd, call.ctx(account_id, body)))
+        return _from_payment(billing.pay_invoice(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/pay-bad-debt")
     def pay_bad_debt(account_id: UUID, body: PayBody, call: Call = Depends(caller)) -> BadDebtPaid:
         if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
         cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
-        report = money.pay_bad_debt(call.deps, cmd, call.ctx(account_id, body))
+        report = money.pay_bad_debt(call.deps, cmd, call.ctx(body))
         return BadDebtPaid(
             account_id=report.account_id,
             payments=[p for p in map(_payment, report.payments) if p],
@@ -350,28 +359,28 @@ def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/payment-methods/cards", status_code=201)
     def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
         cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_card(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(methods.add_card(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/payment-methods/paypal", status_code=201)
     def add_paypal(
         account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_paypal(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(methods.add_paypal(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/invoices/{invoice_id}/void")
     def void(
-        account_id: UUID, invoice_id: str, body: Body, call: Call = Depends(caller)
+        account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = VoidInvoice(account_id=account_id, invoice_id=invoice_id)
-        return _written(billing.void_invoice(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(billing.void_invoice(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/payments/{attempt_id}/refunds", status_code=201)
     def refund(
-        account_id: UUID, attempt_id: str, body: RefundBody, call: Call = Depends(caller)
+        account_id: UUID, attempt_id: EntityId, body: RefundBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
-        return _written(money.refund_payment(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(money.refund_payment(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/provider-customers")
     def link(
@@ -380,11 +389,11 @@ def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
         cmd = LinkProviderCustomer(
             account_id=account_id, processor=body.processor, customer_id=body.customer_id
         )
-        return _written(methods.link_provider_customer(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(methods.link_provider_customer(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/payment-methods/{method_id}/migrate-token")
     def migrate(
-        account_id: UUID, method_id: str, body: MigrateTokenBody, call: Call = Depends(caller)
+        account_id: UUID, method_id: EntityId, body: MigrateTokenBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = MigrateToken(
             account_id=account_id,
@@ -392,25 +401,25 @@ def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
             new_token=body.new_token,
             billing_agreement_id=body.billing_agreement_id,
         )
-        return _written(methods.migrate_token(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(methods.migrate_token(call.deps, cmd, call.ctx(body)))
 
 
 def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/credits", status_code=201)
     def grant(account_id: UUID, body: CreditBody, call: Call = Depends(caller)) -> BillingWritten:
         cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(money.grant_credit(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(money.grant_credit(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/credits/{credit_id}/revoke")
     def revoke(
-        account_id: UUID, credit_id: str, body: Body, call: Call = Depends(caller)
+        account_id: UUID, credit_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
-        return _written(money.revoke_credit(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(money.revoke_credit(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/invoices/{invoice_id}/paid-out-of-band")
     def paid_out_of_band(
-        account_id: UUID, invoice_id: str, body: OutOfBandBody, call: Call = Depends(caller)
+        account_id: UUID, invoice_id: EntityId, body: OutOfBandBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RecordOutOfBandPayment(
             account_id=account_id,
@@ -418,15 +427,15 @@ def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
             processor=body.processor,
             reference=body.reference,
         )
-        context = call.ctx(account_id, body)
+        context = call.ctx(body)
         return _written(money.record_out_of_band_payment(call.deps, cmd, context))
 
     @router.post("/{account_id}/invoices/{invoice_id}/write-off")
     def write_off(
-        account_id: UUID, invoice_id: str, body: Body, call: Call = Depends(caller)
+        account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
-        return _written(money.write_off_bad_debt(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(money.write_off_bad_debt(call.deps, cmd, call.ctx(body)))
 
 
 def billing_run_router() -> APIRouter:

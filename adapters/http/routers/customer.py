@@ -16,26 +16,21 @@ from adapters.http.common import (
     ProfileChangesBody,
     container_of,
     context,
+    owned_by,
     read_account,
     written,
     written_and_synced,
 )
 from commands import handlers
-from commands.errors import AccountNotFound
 from commands.models import CloseAccount, UpdateProfile
 from ledger.meta import ActorKind, Surface
 from queries.accounts import AccountView
 
 router = APIRouter(prefix="/v1/accounts", tags=["customer (Dashboard)"])
 Deps = Annotated[Container, Depends(container_of)]
-Reader = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:read"]))]
-Writer = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:write"]))]
-
-
-def _own(principal: Principal, account_id: UUID) -> UUID:
-    if principal.account_id != account_id:
-        raise AccountNotFound()
-    return account_id
+# Both check, first, that the path's account is the customer's own (common.owned_by).
+Reader = Annotated[Principal, Depends(owned_by(Allow([ActorKind.CUSTOMER], ["accounts:read"])))]
+Writer = Annotated[Principal, Depends(owned_by(Allow([ActorKind.CUSTOMER], ["accounts:write"])))]
 
 
 @router.get("/{account_id}")
@@ -45,20 +40,20 @@ def get_own_account(
     c: Deps,
     min_version: Annotated[int | None, Query(ge=1)] = None,
 ) -> AccountView:
-    return read_account(c, _own(who, account_id), min_version)
+    return read_account(c, account_id, min_version)
 
 
 @router.patch("/{account_id}")
 def update_own_profile(
     account_id: UUID, body: ProfileChangesBody, who: Writer, c: Deps, cid: CorrelationId
 ) -> AccountWritten:
-    cmd = UpdateProfile(account_id=_own(who, account_id), **body.model_dump())
+    cmd = UpdateProfile(account_id=account_id, **body.model_dump())
     ctx = context(who, Surface.DASHBOARD, cid, None)
     return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @router.post("/{account_id}/close")
 def close_own_account(account_id: UUID, who: Writer, c: Deps, cid: CorrelationId) -> AccountWritten:
-    cmd = CloseAccount(account_id=_own(who, account_id))
+    cmd = CloseAccount(account_id=account_id)
     ctx = context(who, Surface.DASHBOARD, cid, None)
     return written(handlers.close_account(c.deps, cmd, ctx))

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from adapters.http.common import MinVersion, container_of, wait_for
+from adapters.http.common import Instant, MinVersion, container_of, ordered, owned_by, wait_for
 from adapters.pdf.invoice import invoice_pdf
-from commands.errors import AccountNotFound
+from commands.models import MethodId
 from ledger.invoices import DisplayStatus, InvoiceNotFound
 from ledger.meta import ActorKind
 from queries.accounts import get_account
@@ -31,10 +30,15 @@ service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
 support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])
 
 Deps = Annotated[Container, Depends(container_of)]
-CustomerReader = Annotated[Principal, Depends(Allow([ActorKind.CUSTOMER], ["accounts:read"]))]
+CustomerReader = Annotated[
+    Principal, Depends(owned_by(Allow([ActorKind.CUSTOMER], ["accounts:read"])))
+]
 ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
 SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
-When = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")]
+InvoiceId = MethodId  # the commands' type for an invoice id
+When = Annotated[
+    Instant | None, Query(description="ISO 8601 date and time; without an offset, UTC")
+]
 
 
 def invoice_filters(
@@ -46,7 +50,10 @@ def invoice_filters(
     paid_from: When = None,
     paid_to: When = None,
 ) -> InvoiceFilters:
-    """Date ranges are [from, to): from inclusive, to exclusive."""
+    """Date ranges are [from, to): from inclusive, to exclusive; from after to is a 422."""
+    ordered("issued_from", issued_from, "issued_to", issued_to)
+    ordered("due_from", due_from, "due_to", due_to)
+    ordered("paid_from", paid_from, "paid_to", paid_to)
     return InvoiceFilters(
         status=status,
         issued=DateRange(start=issued_from, end=issued_to),
@@ -100,12 +107,6 @@ def _pdf(c: Container, account_id: UUID, invoice_id: str, min_version: int | Non
     )
 
 
-def _own(principal: Principal, account_id: UUID) -> UUID:
-    if principal.account_id != account_id:
-        raise AccountNotFound()
-    return account_id
-
-
 @customer.get("/{account_id}/invoices")
 def customer_list(
     account_id: UUID,
@@ -116,21 +117,29 @@ def customer_list(
     cursor: str | None = None,
     min_version: MinVersion = None,
 ) -> InvoicePage:
-    return _page(c, _own(who, account_id), f, limit, cursor, min_version)
+    return _page(c, account_id, f, limit, cursor, min_version)
 
 
 @customer.get("/{account_id}/invoices/{invoice_id}")
 def customer_detail(
-    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: CustomerReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> InvoiceDetail:
-    return _detail(c, _own(who, account_id), invoice_id, min_version)
+    return _detail(c, account_id, invoice_id, min_version)
 
 
 @customer.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
 def customer_pdf(
-    account_id: UUID, invoice_id: str, who: CustomerReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: CustomerReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> Response:
-    return _pdf(c, _own(who, account_id), invoice_id, min_version)
+    return _pdf(c, account_id, invoice_id, min_version)
 
 
 @service.get("/{account_id}/invoices")
@@ -148,14 +157,22 @@ def service_list(
 
 @service.get("/{account_id}/invoices/{invoice_id}")
 def service_detail(
-    account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: ServiceReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> InvoiceDetail:
     return _detail(c, account_id, invoice_id, min_version)
 
 
 @service.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
 def service_pdf(
-    account_id: UUID, invoice_id: str, who: ServiceReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: ServiceReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> Response:
     return _pdf(c, account_id, invoice_id, min_version)
 
@@ -175,13 +192,21 @@ def support_list(
 
 @support.get("/{account_id}/invoices/{invoice_id}")
 def support_detail(
-    account_id: UUID, invoice_id: str, who: SupportReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: SupportReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> InvoiceDetail:
     return _detail(c, account_id, invoice_id, min_version)
 
 
 @support.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
 def support_pdf(
-    account_id: UUID, invoice_id: str, who: SupportReader, c: Deps, min_version: MinVersion = None
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    who: SupportReader,
+    c: Deps,
+    min_version: MinVersion = None,
 ) -> Response:
     return _pdf(c, account_id, invoice_id, min_version)

@@ -27,6 +27,7 @@ from commands.checkout import Checkout
 from commands.models import (
     AddVaultedCard,
     CompletePaymentSession,
+    MethodId,
     Nonce,
     PaymentMethodId,
     StartCardSetup,
@@ -140,13 +141,13 @@ def _sessions(router: APIRouter, caller: Callable[..., Call]) -> None:
         cmd = StartPaymentSession(
             account_id=account_id, method=body.method, pay_open_invoices=body.pay_open_invoices
         )
-        started = checkout.start_session(_checkout(call), cmd, call.ctx(account_id, body))
+        started = checkout.start_session(_checkout(call), cmd, call.ctx(body))
         return SessionStarted.model_validate(started, from_attributes=True)
 
     @router.post("/{account_id}/payment-sessions/{session_id}/complete")
     def complete(
         account_id: UUID,
-        session_id: str,
+        session_id: MethodId,
         body: CompleteBody,
         request: Request,
         call: Call = Depends(caller),
@@ -157,7 +158,7 @@ def _sessions(router: APIRouter, caller: Callable[..., Call]) -> None:
             **body.model_dump(exclude={"reason"}),
         )
         ip = request.client.host if request.client else None
-        done = checkout.complete_session(_checkout(call), cmd, call.ctx(account_id, body), ip)
+        done = checkout.complete_session(_checkout(call), cmd, call.ctx(body), ip)
         return SessionCompleted.model_validate(done, from_attributes=True)
 
 
@@ -165,7 +166,7 @@ def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/payment-methods/cards/setup", status_code=201)
     def card_setup(account_id: UUID, body: Body, call: Call = Depends(caller)) -> CardSetupStarted:
         cmd = StartCardSetup(account_id=account_id)
-        started = vaulting.start_card_setup(call.deps, cmd, call.ctx(account_id, body))
+        started = vaulting.start_card_setup(call.deps, cmd, call.ctx(body))
         return CardSetupStarted(
             setup_id=started.setup.setup_id,
             client_secret=started.setup.client_secret,
@@ -177,11 +178,11 @@ def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
         account_id: UUID, body: VaultedCardBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = AddVaultedCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/payment-methods/paypal/client-token")
     def paypal_token(account_id: UUID, body: Body, call: Call = Depends(caller)) -> ClientToken:
-        token = vaulting.paypal_client_token(call.deps, account_id, call.ctx(account_id, body))
+        token = vaulting.paypal_client_token(call.deps, account_id, call.ctx(body))
         return ClientToken(client_token=token)
 
     @router.post("/{account_id}/payment-methods/paypal/vaulted", status_code=201)
@@ -189,7 +190,7 @@ def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
         account_id: UUID, body: NonceBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = VaultPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(vaulting.vault_paypal(call.deps, cmd, call.ctx(account_id, body)))
+        return _written(vaulting.vault_paypal(call.deps, cmd, call.ctx(body)))
 
 
 def _sync(router: APIRouter, caller: Callable[..., Call]) -> None:
@@ -198,7 +199,7 @@ def _sync(router: APIRouter, caller: Callable[..., Call]) -> None:
         cmd = SyncProviderCustomer(
             account_id=account_id, processor=body.processor, force=body.force
         )
-        out = customers.sync_customer(call.deps, cmd, call.ctx(account_id, body))
+        out = customers.sync_customer(call.deps, cmd, call.ctx(body))
         return CustomerSynced(
             customer_id=out.customer_id, action=out.action, version=out.result.version
         )

@@ -19,8 +19,14 @@ PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
 * Every other type, events for attempts the ledger does not know, and events the domain
   refuses (`refused`) are acknowledged (200) and logged: Stripe would only retry them.
 * A bad signature (or a timestamp older than the SDK's 5-minute tolerance) is 400
-  `invalid_signature`. Nothing is recorded, and Stripe delivers again later (it retries
-  every non-2xx answer), when the outcome cannot be recorded yet: 503
+  `invalid_signature`. A signed delivery the ledger cannot read is 400 `malformed_webhook`:
+  not a JSON object with `id`, `type` and `data.object`, or a field a translation needs
+  missing or of the wrong type (a metadata id that is not a UUID, an amount that is not a
+  number). A Braintree notification older than `LEDGER_BRAINTREE_WEBHOOK_MAX_AGE_S`
+  (default 26 h: Braintree redelivers for 24 h) is 400 `stale_webhook`. Each of these
+  400s is counted in `billing_webhooks_rejected_total{provider, reason}` and logged.
+* Nothing is recorded, and Stripe delivers again later (it retries every non-2xx
+  answer), when the outcome cannot be recorded yet: 503
   `processor_unavailable` when Stripe cannot be asked to cancel a waiting payment (or
   still shows it waiting), 409 `concurrency_conflict` when the account kept changing under
   the recording, 500 `internal_error` for anything unexpected.
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -37,10 +45,12 @@ from uuid import UUID
 import stripe
 import structlog
 from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.bootstrap import Container
-from adapters.braintree.webhooks import BadNotification
+from adapters.braintree.webhooks import UNREADABLE, BadNotification, MalformedNotification
 from adapters.http.common import container_of
+from adapters.metrics import WEBHOOKS_REJECTED
 from adapters.reconcile import on_customer_updated
 from adapters.stripe.declines import decline_of
 from adapters.webhooks import braintree as braintree_events
@@ -72,6 +82,52 @@ class InvalidSignature(DomainError):
     http_status = 400
 
 
+class MalformedWebhook(DomainError):
+    """The delivery is signed, but it is not a notification the ledger can read."""
+
+    code = "malformed_webhook"
+    http_status = 400
+
+
+class StaleWebhook(DomainError):
+    """The notification is older than this deployment accepts (a replay, or one Braintree
+    stopped redelivering long ago; reconciliation finds what it would have told)."""
+
+    code = "stale_webhook"
+    http_status = 400
+
+
+class StripeEventData(BaseModel):
+    object: dict[str, Any]
+
+
+class StripeEvent(BaseModel):
+    """The envelope every Stripe event has; the translations read the rest."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    data: StripeEventData
+
+
+def rejected(provider: str, refusal: DomainError, **why: Any) -> DomainError:
+    """The 400 to raise for a delivery, counted and logged."""
+    WEBHOOKS_REJECTED.labels(provider, refusal.code).inc()
+    log.warning("webhook.rejected", provider=provider, code=refusal.code, **why)
+    return refusal
+
+
+async def translated(provider: str, translate: Callable[[], str]) -> str:
+    """The translation's outcome; a field it cannot read (missing, of the wrong type, an id
+    that is not a UUID, refused by a command model) makes the delivery malformed. Domain
+    errors (refusals, transient failures) are not caught here."""
+    try:
+        return await asyncio.to_thread(translate)
+    except (*UNREADABLE, MalformedNotification) as error:
+        detail = f"{type(error).__name__}: {error}"
+        raise rejected(provider, MalformedWebhook(), error=detail) from error
+
+
 @router.post("/stripe")
 async def stripe_webhook(
     request: Request,
@@ -86,10 +142,14 @@ async def stripe_webhook(
         stripe.WebhookSignature.verify_header(
             payload, stripe_signature, secret.get_secret_value(), stripe.Webhook.DEFAULT_TOLERANCE
         )
-        event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError) as error:
-        raise InvalidSignature() from error
-    outcome = await asyncio.to_thread(handle, c, event)
+        raise rejected("stripe", InvalidSignature(), error=str(error)) from error
+    try:
+        event = json.loads(payload)
+        StripeEvent.model_validate(event)
+    except (ValueError, ValidationError) as error:
+        raise rejected("stripe", MalformedWebhook(), error=str(error)) from error
+    outcome = await translated("stripe", lambda: handle(c, event))
     log.info("webhook.stripe", event_id=event.get("id"), type=event.get("type"), outcome=outcome)
     return {"received": str(event.get("id")), "outcome": outcome}
 
@@ -153,8 +213,17 @@ async def braintree_webhook(request: Request, c: Deps) -> dict[str, str]:
     try:
         notification = webhooks.parse(_field(form, "bt_signature"), _field(form, "bt_payload"))
     except BadNotification as error:
-        raise InvalidSignature() from error
-    outcome = await asyncio.to_thread(braintree_events.handle, c, webhooks, notification)
+        raise rejected("braintree", InvalidSignature(), error=str(error)) from error
+    except MalformedNotification as error:
+        raise rejected("braintree", MalformedWebhook(), error=str(error)) from error
+    sent_at = webhooks.sent_at(notification)
+    max_age = timedelta(seconds=c.settings.braintree_webhook_max_age_s)
+    if c.deps.clock.now() - sent_at > max_age:
+        stale = StaleWebhook(f"sent at {sent_at.isoformat()}, older than {max_age}")
+        raise rejected("braintree", stale, kind=str(notification.kind), sent_at=sent_at)
+    outcome = await translated(
+        "braintree", lambda: braintree_events.handle(c, webhooks, notification)
+    )
     log.info("webhook.braintree", kind=notification.kind, outcome=outcome)
     return {"received": str(notification.kind), "outcome": outcome}
 
@@ -162,5 +231,5 @@ async def braintree_webhook(request: Request, c: Deps) -> dict[str, str]:
 def _field(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name)
     if not values:
-        raise InvalidSignature(f"{name} is missing")
+        raise rejected("braintree", InvalidSignature(f"{name} is missing"))
     return values[0]
