@@ -92,10 +92,10 @@ class Soak:
 
     def _steps(self, count: int) -> list[str]:
         """The next account's operations after opening it: `count` rules, then winding down
-        and closing; fewer when the run ends sooner."""
-        remaining = self.target - self.tally.ops - 1
-        rules = self.rng.choices(self._kinds, self._weights, k=min(count, max(remaining - 1, 0)))
-        return [*rules, WIND_DOWN] if remaining > 0 else rules
+        and closing. A shorter run takes a prefix of the same operations (all `count` are
+        drawn even so), so `--ops N` replays the first N operations of a longer run."""
+        rules = self.rng.choices(self._kinds, self._weights, k=count)
+        return [*rules, WIND_DOWN][: max(self.target - self.tally.ops - 1, 0)]
 
     def _operate(self, kind: str, action: Callable[[], Any]) -> Any:
         index = self.tally.ops
