@@ -39,6 +39,7 @@ class Tally:
     ops: int = 0
     accounts: int = 0
     events: int = 0
+    events_by_type: Counter[str] = field(default_factory=Counter)
     ops_by_kind: Counter[str] = field(default_factory=Counter)
     commands: Counter[str] = field(default_factory=Counter)
     checks: Counter[str] = field(default_factory=Counter)
@@ -88,7 +89,8 @@ class Soak:
                 progress()
         self.tally.accounts += 1
         self.tally.commands.update(model.commands)
-        self.tally.events += folds.position
+        self.tally.events += len(folds.envelopes)
+        self.tally.events_by_type.update(e.event_type for e in folds.envelopes)
 
     def _steps(self, count: int) -> list[str]:
         """The next account's operations after opening it: `count` rules, then winding down
@@ -157,6 +159,7 @@ def summary(soak: Soak, seconds: float) -> dict[str, Any]:
         "accounts": tally.accounts,
         "events": tally.events,
         "ops_by_kind": dict(tally.ops_by_kind.most_common()),
+        "events_by_type": dict(tally.events_by_type.most_common()),
         "commands": dict(sorted(tally.commands.items())),
         "invariant_checks": dict(tally.checks),
         "machine": {**describe_host(), "load_average": os.getloadavg()},

@@ -45,6 +45,14 @@ def test_a_few_thousand_operations_exercise_every_rule_and_check_every_invariant
         "close_account",
     }
     assert summary["accounts"] == summary["ops_by_kind"][WIND_DOWN]
+    assert summary["events"] == sum(summary["events_by_type"].values())
+    assert {
+        "PaymentSucceeded",
+        "PaymentFailed",
+        "PaymentActionRequired",
+        "InvoiceMarkedUncollectible",
+        "AccountClosed",
+    } <= set(summary["events_by_type"])
     assert summary["machine"]["cores"] >= 1
 
 
