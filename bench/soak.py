@@ -37,8 +37,8 @@ OPEN, WIND_DOWN = "open_account", "wind_down_and_close"
 @dataclass
 class Tally:
     ops: int = 0
-    accounts: int = 0
-    events: int = 0
+    accounts: int = 0  # lived their life: wound down and closed, or cut short by the end
+    events: int = 0  # of those accounts
     events_by_type: Counter[str] = field(default_factory=Counter)
     ops_by_kind: Counter[str] = field(default_factory=Counter)
     commands: Counter[str] = field(default_factory=Counter)
@@ -133,7 +133,7 @@ class Progress:
         eta = (target - tally.ops) / rate if rate else 0.0
         print(
             f"{tally.ops:>10,} / {target:,} ops  {rate:,.1f} ops/s"
-            f"  {tally.accounts:,} accounts closed  elapsed {elapsed:,.0f}s  eta {eta:,.0f}s",
+            f"  {tally.accounts:,} accounts  elapsed {elapsed:,.0f}s  eta {eta:,.0f}s",
             file=sys.stderr,
             flush=True,
         )

@@ -44,7 +44,7 @@ def test_a_few_thousand_operations_exercise_every_rule_and_check_every_invariant
         "void_invoice",
         "close_account",
     }
-    assert summary["accounts"] == summary["ops_by_kind"][WIND_DOWN]
+    assert summary["accounts"] == summary["ops_by_kind"][OPEN]  # the last one cut short
     assert summary["events"] == sum(summary["events_by_type"].values())
     assert {
         "PaymentSucceeded",
