@@ -108,6 +108,9 @@ def corrupt(container: Container, account_id: UUID) -> None:
             (account_id,),
         )
         conn.execute(
+            "UPDATE account_health SET outstanding = 31337 WHERE account_id = %s", (account_id,)
+        )
+        conn.execute(
             "UPDATE projection_streams SET version = 1 WHERE stream_id = %s", (account_id,)
         )
 
@@ -344,6 +347,8 @@ def test_support_recomputes_over_http(
     assert body["projections"]["accounts"]["before"]["email"] == "wrong@example.com"
     assert body["projections"]["accounts"]["after"]["email"] == "ada@example.com"
     assert body["projections"]["invoices"]["changed"]
+    health = body["projections"]["health"]
+    assert (health["before"]["outstanding"], health["after"]["outstanding"]) == (31337, 0)
     with psycopg.connect(database_url) as holder, holder.transaction():
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(own),))
         busy = client.post(url, json={"reason": "double click"}, headers=support)
