@@ -63,16 +63,23 @@ def _postgres(dsn: str) -> dict[str, str]:
     return info
 
 
-def describe(dsn: str) -> dict[str, Any]:
+def describe_host() -> dict[str, Any]:
+    """The machine and interpreter, for runs that need no services."""
     return {
         "cpu_model": _cpu_model(),
         "cores": os.cpu_count(),
         "ram_gib": _ram_gib(),
         "kernel": platform.release(),
         "python": sys.version.split()[0],
+        "code": _code(),
+    }
+
+
+def describe(dsn: str) -> dict[str, Any]:
+    return {
+        **describe_host(),
         "postgres": _postgres(dsn),
         "kafka": _kafka_version(),
         "java": _java_version(),
         "libraries": {name: version(name) for name in LIBRARIES},
-        "code": _code(),
     }

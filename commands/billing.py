@@ -152,6 +152,15 @@ def _payable(deps: Deps, account_id: UUID, invoice_id: str) -> bool:
     return bool(invoice and invoice.status is InvoiceStatus.OPEN and invoice.amount_due.is_positive)
 
 
+@dataclass(frozen=True)
+class Reached:
+    """Where the run left one account: its stream version, to read with `min_version`, and
+    the global position of the last event the run recorded on it (None if none)."""
+
+    version: int
+    position: int | None
+
+
 @dataclass
 class RunReport:
     accounts: int = 0
@@ -160,6 +169,16 @@ class RunReport:
     attempts: list[PaymentOutcome] = field(default_factory=list)
     exhausted: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    reached: dict[str, Reached] = field(default_factory=dict)  # by account id
+
+    def saw(self, result: CommandResult) -> None:
+        """Keeps the furthest version and position this run's writes reached."""
+        key = str(result.account_id)
+        seen = self.reached.get(key, Reached(0, None))
+        positions = [p for p in (seen.position, result.position) if p is not None]
+        self.reached[key] = Reached(
+            max(seen.version, result.version), max(positions) if positions else None
+        )
 
 
 def run_billing(deps: Deps, cmd: RunBilling, ctx: CommandContext) -> RunReport:
@@ -192,7 +211,8 @@ def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: Run
                 renewed += account.renew(sub.subscription_id, plan, inv_id, meta)
         return renewed, expired
 
-    counts, _ = acting(deps, account_id, step, renew_and_expire)
+    counts, result = acting(deps, account_id, step, renew_and_expire)
+    report.saw(result)
     if counts:
         report.renewed += counts[0]
         report.credits_expired += counts[1]
@@ -216,24 +236,24 @@ def _dun(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunReport) -
         if decision.step is Step.ATTEMPT and decision.method_id:
             n = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
             attempt_id = str(uuid5(_RUN_NAMESPACE, f"{invoice.invoice_id}:attempt:{n + 1}"))
-            report.attempts.append(
-                collect(
-                    deps,
-                    account_id,
-                    invoice.invoice_id,
-                    decision.method_id,
-                    AttemptPurpose.COLLECTION,
-                    attempt_id,
-                    ctx,
-                )
+            outcome = collect(
+                deps,
+                account_id,
+                invoice.invoice_id,
+                decision.method_id,
+                AttemptPurpose.COLLECTION,
+                attempt_id,
+                ctx,
             )
+            report.attempts.append(outcome)
+            report.saw(outcome.result)
         elif decision.step is Step.EXHAUSTED:
-            _exhaust(deps, account_id, invoice.invoice_id, ctx)
+            report.saw(_exhaust(deps, account_id, invoice.invoice_id, ctx))
             report.exhausted.append(invoice.invoice_id)
 
 
-def _exhaust(deps: Deps, account_id: UUID, invoice_id: str, ctx: CommandContext) -> None:
+def _exhaust(deps: Deps, account_id: UUID, invoice_id: str, ctx: CommandContext) -> CommandResult:
     def act(account: Account) -> None:
         account.mark_uncollectible(invoice_id, meta_of(deps, ctx))
 
-    load_act_save(deps, account_id, ctx, act)
+    return load_act_save(deps, account_id, ctx, act)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 from uuid import UUID
 
-from psycopg import Connection, Cursor
+from psycopg import Connection, Cursor, sql
 
 from ledger.envelope import EventEnvelope
 from ledger.errors import DomainError
@@ -45,8 +45,9 @@ class StreamMovedOn(DomainError):
 
 @dataclass(frozen=True)
 class Change:
-    """Whether a projection's rows for the stream changed, and only the fields that did
-    (dotted paths, e.g. `invoices.<id>.status`), before and after."""
+    """Whether a projection's stored rows for the stream changed, and every column that
+    did (dotted paths: `status` for a one-row table, `<invoice id>.status`, and into JSON
+    columns, `detail.invoices.<id>.status`), before and after."""
 
     changed: bool
     before: dict[str, Any]
@@ -90,14 +91,15 @@ def recompute_stream(
             raise StreamMovedOn(f"{stream_id}: version {tracked[0]} applied, read up to {head}")
         changes = {}
         for projection in projections:
-            before = projection.load(cur, [stream_id]).get(stream_id)
+            before = stored_rows(cur, projection.tables, stream_id)
             projection.delete(cur, [stream_id])
             state = None
             for env in ordered:
                 state = projection.fold(state, env)
             projection.save(cur, {stream_id: state})
-            after = projection.load(cur, [stream_id]).get(stream_id)
-            changes[projection.name] = change_of(before, after)
+            changes[projection.name] = change_of(
+                before, stored_rows(cur, projection.tables, stream_id)
+            )
         _track(cur, names, stream_id, head)
     return changes
 
@@ -141,6 +143,35 @@ def _track(cur: Cursor[Any], names: list[str], stream_id: UUID, head: int) -> No
         " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
         [(name, stream_id, head) for name in names],
     )
+
+
+def stored_rows(cur: Cursor[Any], tables: Sequence[str], stream_id: UUID) -> dict[str, Any]:
+    """The stream's rows exactly as stored, every column (not the fold state a projection
+    loads back, which leaves out derived columns): one table's rows, or `{table: rows}`.
+    A table with one row per stream gives its columns; others key rows by the rest of
+    their primary key (an invoice's id)."""
+    rows = {table: _rows_of(cur, table, stream_id) for table in tables}
+    return rows[tables[0]] if len(tables) == 1 else rows
+
+
+def _rows_of(cur: Cursor[Any], table: str, stream_id: UUID) -> dict[str, Any]:
+    keys = [k for k in _primary_key(cur, table) if k != "account_id"]
+    query = sql.SQL("SELECT to_jsonb(t) - 'account_id' FROM {} t WHERE account_id = %s")
+    cur.execute(query.format(sql.Identifier(table)), (stream_id,))
+    found: list[dict[str, Any]] = [r[0] for r in cur.fetchall()]
+    if not keys:
+        return found[0] if found else {}
+    return {".".join(str(row[k]) for k in keys): row for row in found}
+
+
+def _primary_key(cur: Cursor[Any], table: str) -> list[str]:
+    cur.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+        " WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY a.attnum",
+        (table,),
+    )
+    return [r[0] for r in cur.fetchall()]
 
 
 def change_of(before: object, after: object) -> Change:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Container
+from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from commands import handlers
@@ -177,6 +178,47 @@ def test_the_billing_run_collects_renewals(
     assert (summary["renewed"], len(summary["attempts"])) == (1, 1)
     assert summary["attempts"][0]["status"] == "succeeded"
     assert len(gateway.charges) == 2
+
+
+@pytest.fixture
+def fed_client(client: TestClient, container: Container) -> Iterator[TestClient]:
+    """The same client with the embedded projector running, so `min_version` reads wait."""
+    with store_feed(container):
+        yield client
+
+
+def test_the_billing_run_answers_the_version_each_account_reached_to_read_its_writes(
+    fed_client: TestClient, container: Container, account_id: UUID, clock: FixedClock
+) -> None:
+    base = f"/internal/accounts/{account_id}"
+    fed_client.post(f"{base}/payment-methods/cards", json=CARD, headers=as_("service"))
+    fed_client.post(
+        f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("service")
+    )
+    idle = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
+    clock.advance(days=32)
+    run = fed_client.post(
+        "/internal/billing/run",
+        json={"account_ids": [str(account_id), str(idle)]},
+        headers=as_("service"),
+    )
+    assert run.status_code == 200
+    reached = run.json()["reached"]
+    account = handlers.load_account(container.deps.app, account_id)
+    assert reached[str(account_id)] == {
+        "version": account.version,
+        "position": container.reader.head(),
+    }
+    assert reached[str(idle)] == {"version": 1, "position": None}  # nothing to do: no write
+
+    version = reached[str(account_id)]["version"]
+    page = fed_client.get(
+        f"{base}/invoices", params={"min_version": version}, headers=as_("service")
+    )
+    assert page.status_code == 200
+    assert sorted(i["status"] for i in page.json()["items"]) == ["paid", "paid"]
+    view = fed_client.get(base, params={"min_version": version}, headers=as_("service"))
+    assert view.json()["version"] == version
 
 
 def test_an_unreachable_processor_is_a_503_problem(

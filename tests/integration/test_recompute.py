@@ -29,10 +29,12 @@ from ledger.errors import SupportOnly
 from ledger.meta import ActorKind
 from projections.feed import catch_up, reset
 from projections.recompute import (
+    Change,
     RecomputeInProgress,
     StreamMovedOn,
     recompute_lock_key,
     recompute_stream,
+    stored_rows,
 )
 from projections.runtime import apply_batch
 from tests.fakes.billing import PLAN, usd_account
@@ -106,6 +108,9 @@ def corrupt(container: Container, account_id: UUID) -> None:
             (account_id,),
         )
         conn.execute(
+            "UPDATE account_health SET outstanding = 31337 WHERE account_id = %s", (account_id,)
+        )
+        conn.execute(
             "UPDATE projection_streams SET version = 1 WHERE stream_id = %s", (account_id,)
         )
 
@@ -142,6 +147,67 @@ def test_a_corrupted_account_is_repaired_to_what_a_full_rebuild_gives(
     repaired = snapshot(container)
     assert {r[2] for r in snapshot(container, own)["projection_streams"]} == {result.version}
     assert rebuilt(container) == repaired
+
+
+def rows_of(container: Container, account_id: UUID) -> dict[str, dict[str, Any]]:
+    with container.connection() as conn, conn.cursor() as cur:
+        return {
+            name: stored_rows(cur, projection.tables, account_id)
+            for name, projection in container.projections.items()
+        }
+
+
+def test_the_answer_lists_every_corrupted_column_of_every_read_model_before_and_after(
+    container: Container, accounts: tuple[UUID, UUID]
+) -> None:
+    own, _ = accounts
+    good = rows_of(container, own)
+    invoice_id = sorted(good["invoices"])[0]
+    with container.connection() as conn, conn.transaction():
+        conn.execute("UPDATE accounts SET name = 'Mallory' WHERE account_id = %s", (own,))
+        conn.execute(
+            "UPDATE invoices SET total = 7 WHERE account_id = %s AND invoice_id = %s",
+            (own, invoice_id),
+        )
+        # columns derived from the fold, not part of `detail`
+        conn.execute(
+            "UPDATE account_health SET outstanding = 424242, failed_attempts = 9,"
+            " collection_path = 'send_invoice' WHERE account_id = %s",
+            (own,),
+        )
+    result, changes = recompute(container, own, support_ctx("ticket 78: health is wrong"))
+
+    v = result.version  # the request event is in the stream: version columns move by one
+    health = good["health"]
+    assert changes["health"] == Change(
+        changed=True,
+        before={
+            "outstanding": 424242,
+            "failed_attempts": 9,
+            "collection_path": "send_invoice",
+            "version": v - 1,
+        },
+        after={
+            "outstanding": health["outstanding"],
+            "failed_attempts": health["failed_attempts"],
+            "collection_path": health["collection_path"],
+            "version": v,
+        },
+    )
+    name = good["accounts"]["name"]
+    assert changes["accounts"] == Change(
+        changed=True,
+        before={"name": "Mallory", "version": v - 1, "events_applied": v - 1},
+        after={"name": name, "version": v, "events_applied": v},
+    )
+    total = good["invoices"][invoice_id]["total"]
+    assert changes["invoices"] == Change(
+        changed=True, before={f"{invoice_id}.total": 7}, after={f"{invoice_id}.total": total}
+    )
+    repaired = rows_of(container, own)
+    assert repaired["invoices"] == good["invoices"]
+    assert repaired["accounts"] == {**good["accounts"], "version": v, "events_applied": v}
+    assert repaired["health"] == {**good["health"], "version": v}
 
 
 def test_an_untouched_account_reports_no_change(
@@ -281,6 +347,8 @@ def test_support_recomputes_over_http(
     assert body["projections"]["accounts"]["before"]["email"] == "wrong@example.com"
     assert body["projections"]["accounts"]["after"]["email"] == "ada@example.com"
     assert body["projections"]["invoices"]["changed"]
+    health = body["projections"]["health"]
+    assert (health["before"]["outstanding"], health["after"]["outstanding"]) == (31337, 0)
     with psycopg.connect(database_url) as holder, holder.transaction():
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(own),))
         busy = client.post(url, json={"reason": "double click"}, headers=support)

@@ -174,6 +174,13 @@ class BadDebtPaid(BaseModel):
     bad_debt: bool
 
 
+class Reached(BaseModel):
+    version: int = Field(description="the account's stream version after the run's writes")
+    position: int | None = Field(
+        description="global position of the last event the run recorded on it (null: none)"
+    )
+
+
 class RunSummary(BaseModel):
     accounts: int
     renewed: int
@@ -181,6 +188,11 @@ class RunSummary(BaseModel):
     attempts: list[Payment]
     exhausted: list[str]
     errors: dict[str, str]
+    reached: dict[str, Reached] = Field(
+        description="per account id, where the run left it: read with"
+        " `min_version=<version>` to see the run's effects (an account whose run failed"
+        " before any write is only in `errors`)"
+    )
 
 
 def _payment(outcome: PaymentOutcome | None) -> Payment | None:
@@ -460,6 +472,10 @@ def billing_run_router() -> APIRouter:
             attempts=[p for p in map(_payment, report.attempts) if p],
             exhausted=report.exhausted,
             errors=report.errors,
+            reached={
+                account: Reached(version=r.version, position=r.position)
+                for account, r in report.reached.items()
+            },
         )
 
     return router
