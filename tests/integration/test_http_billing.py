@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -13,9 +12,8 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
-from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from commands import handlers
-from ledger.meta import ActorKind
+from tests.fakes.api_keys import three_principals
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
@@ -44,18 +42,7 @@ def account_id(container: Container) -> UUID:
 
 @pytest.fixture
 def client(container: Container, gateway: FakeGateway, account_id: UUID) -> Iterator[TestClient]:
-    def key(name: str, kind: ActorKind, **extra: Any) -> ApiKeyEntry:
-        return ApiKeyEntry(
-            sha256=hash_key(name), id=name, kind=kind, scopes=frozenset(SCOPES), **extra
-        )
-
-    keys = ApiKeys(
-        [
-            key("customer-key", ActorKind.CUSTOMER, account_id=account_id),
-            key("service-key", ActorKind.SERVICE),
-            key("support-key", ActorKind.SUPPORT),
-        ]
-    )
+    keys = three_principals(account_id)
     with TestClient(create_app(container, keys)) as test_client:
         yield test_client
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -18,11 +17,10 @@ from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
-from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from commands import billing, handlers
 from commands.base import load_account
 from commands.models import RunBilling
-from ledger.meta import ActorKind
+from tests.fakes.api_keys import three_principals
 from tests.fakes.billing import CARD as CARD_REF
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import open_cmd, service_ctx, system_ctx
@@ -55,18 +53,7 @@ def account_id(container: Container) -> UUID:
 
 @pytest.fixture
 def client(container: Container, gateway: FakeGateway, account_id: UUID) -> Iterator[TestClient]:
-    def key(name: str, kind: ActorKind, **extra: Any) -> ApiKeyEntry:
-        return ApiKeyEntry(
-            sha256=hash_key(name), id=name, kind=kind, scopes=frozenset(SCOPES), **extra
-        )
-
-    keys = ApiKeys(
-        [
-            key("customer-key", ActorKind.CUSTOMER, account_id=account_id),
-            key("service-key", ActorKind.SERVICE),
-            key("support-key", ActorKind.SUPPORT),
-        ]
-    )
+    keys = three_principals(account_id)
     with TestClient(create_app(container, keys)) as test_client:
         yield test_client
 

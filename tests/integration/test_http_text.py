@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -17,10 +16,9 @@ from httpx import Response
 from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
-from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from commands import handlers
-from ledger.meta import ActorKind
 from queries.accounts import get_account
+from tests.fakes.api_keys import three_principals
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.gateway import FakeGateway
 
@@ -42,18 +40,7 @@ def account_id(container: Container) -> UUID:
 
 @pytest.fixture
 def client(container: Container, gateway: FakeGateway, account_id: UUID) -> Iterator[TestClient]:
-    def key(name: str, kind: ActorKind, **extra: Any) -> ApiKeyEntry:
-        return ApiKeyEntry(
-            sha256=hash_key(name), id=name, kind=kind, scopes=frozenset(SCOPES), **extra
-        )
-
-    keys = ApiKeys(
-        [
-            key("customer-key", ActorKind.CUSTOMER, account_id=account_id),
-            key("service-key", ActorKind.SERVICE),
-            key("support-key", ActorKind.SUPPORT),
-        ]
-    )
+    keys = three_principals(account_id)
     with store_feed(container), TestClient(create_app(container, keys)) as test_client:
         yield test_client
 
