@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -19,13 +20,31 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
-        self._hints = typing.get_type_hints(cls)
+        # Decided once per field, not per value: most fields come back as they are.
+        hints = typing.get_type_hints(cls)
+        self._revivers = {name: _reviver(hint) for name, hint in hints.items()}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.type(**{k: _revive(self._hints[k], v) for k, v in data.items()})
+        return self.type(**{k: self._revived(k, v) for k, v in data.items()})
+
+    def _revived(self, name: str, value: Any) -> Any:
+        reviver = self._revivers[name]
+        return value if reviver is None or value is None else reviver(value)
+
+
+def _reviver(hint: Any) -> Callable[[Any], Any] | None:
+    """How a field's JSON value becomes its typed value; None when it is used as it is."""
+    if not any(_needs_revival(candidate) for candidate in _alternatives(hint)):
+        return None
+    return lambda value: _revive(hint, value)
+
+
+def _needs_revival(candidate: Any) -> bool:
+    is_enum = isinstance(candidate, type) and issubclass(candidate, Enum)
+    return is_enum or typing.get_origin(candidate) is tuple
 
 
 def _revive(hint: Any, value: Any) -> Any:
