@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import stamina
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
 
 from adapters.settings import Settings
 
@@ -93,7 +94,18 @@ async def _create(admin: AIOKafkaAdminClient, spec: TopicSpec) -> bool:
     return True
 
 
-async def describe(admin: AIOKafkaAdminClient, name: str) -> TopicState:
+async def describe(admin: AIOKafkaAdminClient, name: str, wait_s: float = 10.0) -> TopicState:
+    """The topic as the brokers have it. Just after it was created (by us, another relay or
+    an operator) a broker's metadata may not know it yet: asked again, for `wait_s`."""
+    async for attempt in stamina.retry_context(
+        on=UnknownTopicOrPartitionError, timeout=wait_s, wait_initial=0.05, wait_max=1.0
+    ):
+        with attempt:
+            return await _describe_once(admin, name)
+    raise AssertionError("unreachable: retry_context raises once it gives up")
+
+
+async def _describe_once(admin: AIOKafkaAdminClient, name: str) -> TopicState:
     [topic] = await admin.describe_topics([name])
     if topic["error_code"]:
         raise for_code(topic["error_code"])(f"describing topic {name}")
