@@ -24,6 +24,7 @@ from tests.braintree_gateway import (
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd
 from tests.fakes.clock import FixedClock
+from tests.fakes.tokens import token_of
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def paypal_account(container: Container) -> UUID:
     )
     methods.link_provider_customer(deps, link, customer_ctx())
     vaulted = vault.vault_nonce(
-        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id.hex[:30]}"
+        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{token_of(account_id, 30)}"
     )
     assert vaulted.billing_agreement_id is not None
     add = AddPayPal(

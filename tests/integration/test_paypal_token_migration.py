@@ -39,6 +39,7 @@ from tests.braintree_gateway import (
     running_braintree_gateway,
 )
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
+from tests.fakes.tokens import token_of
 from tests.integration.kill_after_revault import revault_and_die
 from tests.integration.test_braintree_gateway import config_for
 
@@ -79,7 +80,7 @@ def migration(
 
 def legacy_token(account_id: UUID, index: int) -> str:
     """A token the old vault path gave: Braintree's shape, at most 36 characters."""
-    return f"lg-{account_id.hex[:24]}-{index}"
+    return f"lg-{token_of(account_id, 24)}-{index}"
 
 
 def legacy_account(

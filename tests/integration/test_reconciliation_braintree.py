@@ -37,6 +37,7 @@ from ledger.payments import AttemptStatus, DisputeStatus, Processor
 from tests.braintree_gateway import BILLING_AGREEMENT_NONCE, LocalBraintreeGateway
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
+from tests.fakes.tokens import token_of
 from tests.integration.test_http import KEYS, auth, entry
 from tests.integration.test_paypal_collection import paypal_container  # noqa: F401 - fixture
 from tests.integration.test_reconciliation import events_of, fix
@@ -50,7 +51,10 @@ def synced_paypal_account(c: Container) -> tuple[UUID, str, str]:
     sync = SyncProviderCustomer(account_id=account_id, processor=Processor.BRAINTREE)
     customer = sync_customer(deps, sync, customer_ctx()).customer_id
     vaulted = c.paypal.vault_nonce(
-        customer, BILLING_AGREEMENT_NONCE, method_ref=f"pp-{account_id.hex[:30]}", make_default=True
+        customer,
+        BILLING_AGREEMENT_NONCE,
+        method_ref=f"pp-{token_of(account_id, 30)}",
+        make_default=True,
     )
     add = AddPayPal(
         account_id=account_id,
@@ -92,7 +96,7 @@ def test_a_paypal_account_vaulted_behind_the_ledgers_back_and_the_default(
     stray = c.paypal.vault_nonce(
         customer,
         BILLING_AGREEMENT_NONCE,
-        method_ref=f"stray-{account_id.hex[:24]}",
+        method_ref=f"stray-{token_of(account_id, 24)}",
         make_default=True,
     )
     findings = {f.kind: f for f in reconcile_account(c, account_id).findings}
