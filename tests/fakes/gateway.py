@@ -123,12 +123,11 @@ class FakeGateway:
         return result
 
 
-class BlockingGateway(FakeGateway):
-    """A gateway whose charges wait until the test releases them (bounded), to hold a
-    request in flight while another arrives: `entered` is set once a charge is waiting."""
+class ChargeHold:
+    """Charges wait here until the test releases them (bounded): `entered` is set once a
+    charge is waiting. Holds a request in flight while another arrives."""
 
-    def __init__(self, timeout_s: float = 10.0) -> None:
-        super().__init__()
+    def __init__(self, timeout_s: float) -> None:
         self.entered = threading.Event()
         self._released = threading.Event()
         self._timeout_s = timeout_s
@@ -136,30 +135,33 @@ class BlockingGateway(FakeGateway):
     def release(self) -> None:
         self._released.set()
 
-    def charge(self, request: ChargeRequest) -> ChargeResult:
+    def wait(self) -> None:
         self.entered.set()
         if not self._released.wait(self._timeout_s):
             raise ProcessorUnavailable("the test never released the charge")
+
+
+class BlockingGateway(FakeGateway, ChargeHold):
+    """The scripted fake gateway, its charges held (ChargeHold)."""
+
+    def __init__(self, timeout_s: float = 10.0) -> None:
+        FakeGateway.__init__(self)
+        ChargeHold.__init__(self, timeout_s)
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.wait()
         return super().charge(request)
 
 
-class HeldCharges:
-    """Any gateway whose charges wait until the test releases them (bounded): `entered` is
-    set once a charge is waiting. Everything else goes straight to the gateway."""
+class HeldCharges(ChargeHold):
+    """Any gateway, its charges held (ChargeHold); everything else goes straight to it."""
 
     def __init__(self, inner: PaymentGateway, timeout_s: float = 30.0) -> None:
+        super().__init__(timeout_s)
         self.inner = inner
-        self.entered = threading.Event()
-        self._released = threading.Event()
-        self._timeout_s = timeout_s
-
-    def release(self) -> None:
-        self._released.set()
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
-        self.entered.set()
-        if not self._released.wait(self._timeout_s):
-            raise ProcessorUnavailable("the test never released the charge")
+        self.wait()
         return self.inner.charge(request)
 
     def refund(self, request: RefundRequest) -> str:

@@ -6,6 +6,7 @@ this module, so stopping it disturbs no other test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -180,7 +181,7 @@ def wait_relayed(database_url: str, relay: RelayProcess) -> None:
     deadline = time.monotonic() + WAIT_S
     while True:
         assert relay.running(), relay.tail()
-        try:
+        with contextlib.suppress(psycopg.OperationalError):  # PostgreSQL may be restarting
             with psycopg.connect(database_url, connect_timeout=5) as conn:
                 row = conn.execute(
                     "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events),"
@@ -188,8 +189,6 @@ def wait_relayed(database_url: str, relay: RelayProcess) -> None:
                 ).fetchone()
             if row and row[0] == row[1]:
                 return
-        except psycopg.OperationalError:
-            pass
         assert time.monotonic() < deadline, relay.tail()
         time.sleep(0.2)
 

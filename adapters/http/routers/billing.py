@@ -126,11 +126,11 @@ class RefundBody(Body):
 
 
 class ProviderCustomerBody(Body, ProviderCustomerFields):
-    pass
+    """LinkProviderCustomer's fields, with the surface's reason."""
 
 
 class OutOfBandBody(Body, OutOfBandFields):
-    pass
+    """RecordOutOfBandPayment's fields, with the surface's reason."""
 
 
 class MigrateTokenBody(Body):
