@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from uuid import UUID
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF))
@@ -32,6 +31,9 @@ TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufe
 CARD_DIGITS = range(13, 20)
 _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _GROUP = re.compile(r"\d+")
+_LEDGER_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-[a-z]+)*", re.IGNORECASE
+)
 
 
 def refuse_unsafe_text(value: str) -> str:
@@ -51,9 +53,10 @@ def refuse_unsafe_input(value: object) -> object:
 
 
 def refuse_unsafe_id(value: str) -> str:
-    """As `refuse_unsafe_text`, except that a canonical UUID (the ledger's own ids) is never
-    taken for a card number, whatever digits its groups happen to hold."""
-    if _is_uuid(value):
+    """As `refuse_unsafe_text`, except that an id the ledger issues (a canonical UUID, maybe
+    with word suffixes: a downgrade's credit is `<invoice id>-credit`) is never taken for a
+    card number, whatever digits its groups happen to hold."""
+    if _LEDGER_ID.fullmatch(value):
         return value
     return refuse_unsafe_text(value)
 
@@ -113,10 +116,3 @@ def luhn_valid(digits: str) -> bool:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
     return total % 10 == 0
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        return str(UUID(value)) == value.lower()
-    except ValueError:
-        return False

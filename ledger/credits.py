@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from ledger.errors import DomainError
 from ledger.money import Money
+from ledger.values import Immutable
 
 
 class CreditStatus(StrEnum):
@@ -33,7 +34,7 @@ class CreditNotActive(DomainError):
 
 
 @dataclass(frozen=True)
-class Credit:
+class Credit(Immutable):
     credit_id: str
     granted: Money
     remaining: int

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from ledger.errors import DomainError
 from ledger.money import Money
+from ledger.values import Immutable
 
 
 class InvoiceStatus(StrEnum):
@@ -64,7 +65,7 @@ _ALLOWED = {
 
 
 @dataclass(frozen=True)
-class LineItem:
+class LineItem(Immutable):
     description: str
     amount: Money  # may be negative: a proration credit line
     subscription_id: str | None = None
@@ -73,7 +74,7 @@ class LineItem:
 
 
 @dataclass(frozen=True)
-class Invoice:
+class Invoice(Immutable):
     invoice_id: str
     currency: str
     lines: tuple[LineItem, ...]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger.errors import DomainError
 from ledger.money import Money
+from ledger.values import Immutable
 
 
 class LedgerAccount(StrEnum):
@@ -33,13 +34,13 @@ class UnbalancedEntry(DomainError):
 
 
 @dataclass(frozen=True)
-class Posting:
+class Posting(Immutable):
     account: LedgerAccount
     amount: Money  # debit > 0, credit < 0
 
 
 @dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(Immutable):
     postings: tuple[Posting, ...]
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.errors import ReasonRequired
+from ledger.values import Immutable
 
 
 class ActorKind(StrEnum):
@@ -28,13 +29,13 @@ class Surface(StrEnum):
 
 
 @dataclass(frozen=True)
-class Actor:
+class Actor(Immutable):
     id: str
     kind: ActorKind
 
 
 @dataclass(frozen=True)
-class EventMeta:
+class EventMeta(Immutable):
     """The audit context of one event.
 
     A support action without a reason is refused here, so no event can ever be recorded

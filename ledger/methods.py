@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ledger.errors import DomainError
+from ledger.values import Immutable
 
 
 class MethodKind(StrEnum):
@@ -69,7 +70,7 @@ class InvalidMethod(DomainError):
 
 
 @dataclass(frozen=True)
-class PaymentMethod:
+class PaymentMethod(Immutable):
     method_id: str
     kind: MethodKind
     processor_ref: str  # Stripe pm_..., or the Braintree payment-method token

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ledger.errors import DomainError
 from ledger.iso import CURRENCIES, minor_unit_exponent
+from ledger.values import Immutable
 
 # The most one payment, refund or credit can move, in minor units: what Stripe accepts in
 # one amount ("up to eight digits", 99,999,999: $999,999.99), and below Braintree's limits.
@@ -27,7 +28,7 @@ class InvalidAmount(DomainError):
 
 
 @dataclass(frozen=True, order=False)
-class Money:
+class Money(Immutable):
     amount: int
     currency: str
 

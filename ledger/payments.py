@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from ledger.errors import DomainError
 from ledger.money import Money
+from ledger.values import Immutable
 
 
 class Processor(StrEnum):
@@ -144,7 +145,7 @@ _FUNDS_WITHDRAWN = frozenset(
 
 
 @dataclass(frozen=True)
-class PaymentAttempt:
+class PaymentAttempt(Immutable):
     attempt_id: str
     invoice_id: str
     method_id: str

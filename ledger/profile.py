@@ -8,6 +8,7 @@ from typing import Any
 
 from ledger.errors import InvalidProfile
 from ledger.iso import COUNTRIES, CURRENCIES
+from ledger.values import Immutable
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail
 # system's job; the edges validate with a full RFC parser before we get here.
@@ -34,7 +35,7 @@ _ANY_TAX_ID = r"[A-Z0-9-]{4,20}"
 
 
 @dataclass(frozen=True)
-class BillingProfile:
+class BillingProfile(Immutable):
     name: str
     email: str
     country: str

@@ -10,6 +10,7 @@ from enum import StrEnum
 from ledger.errors import DomainError
 from ledger.invoices import LineItem
 from ledger.money import MAX_AMOUNT, Money, prorate
+from ledger.values import Immutable
 
 
 class SubscriptionStatus(StrEnum):
@@ -52,7 +53,7 @@ class SamePlan(DomainError):
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Immutable):
     plan_id: str
     product: str
     interval_months: int
@@ -64,7 +65,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(Immutable):
     subscription_id: str
     plan_id: str
     period_start: datetime

@@ -12,8 +12,17 @@ from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
 
-def in_memory_deps(clock: FixedClock | None = None, gateway: FakeGateway | None = None) -> Deps:
-    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+def in_memory_deps(
+    clock: FixedClock | None = None,
+    gateway: FakeGateway | None = None,
+    cached_aggregates: int = 0,
+) -> Deps:
+    """`cached_aggregates` > 0 keeps that many accounts in the repository's cache (loads
+    fast-forward a cached copy instead of decoding a snapshot and the events after it)."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if cached_aggregates:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(cached_aggregates)
+    app = LedgerApplication(env=env)
     return Deps(
         app=app, clock=clock or FixedClock(), new_id=uuid4, gateway=gateway or FakeGateway()
     )

@@ -95,7 +95,8 @@ class AccountModel:
         self.clock = FixedClock()
         self.gateway = FakeGateway()
         self.new_id = new_id
-        self.deps: Deps = replace(in_memory_deps(self.clock, self.gateway), new_id=new_id)
+        deps = in_memory_deps(self.clock, self.gateway, cached_aggregates=1)
+        self.deps: Deps = replace(deps, new_id=new_id)
         self.commands: Counter[str] = Counter()
         self.refs = 0
         self._loaded: tuple[int, Account] | None = None

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from commands.models import RevokeCredit
 from commands.references import RefKind, check_reference
 from commands.text import (
     contains_card_number,
@@ -123,6 +126,24 @@ def test_a_canonical_uuid_is_an_id_whatever_its_digits_but_not_in_free_text() ->
     assert refuse_unsafe_id(str(uuid4())) is not None
     with pytest.raises(ValueError, match="card number"):
         refuse_unsafe_id("4242424242424242")
+
+
+def test_an_id_the_ledger_derives_is_an_id_whatever_its_digits() -> None:
+    # The soak (seed 20261204, account 1517) downgraded a plan: the credit it was given,
+    # `<invoice id>-credit`, holds the Luhn-valid run 57-9688-4996446 and could not be
+    # revoked.
+    credit_id = "db8f2e47-3fbf-4a57-9688-4996446b2d71-credit"
+    assert contains_card_number(credit_id)
+    assert RevokeCredit(account_id=uuid4(), credit_id=credit_id).credit_id == credit_id
+    with pytest.raises(ValueError, match="card number"):
+        refuse_unsafe_id("note-4242424242424242")
+
+
+@given(st.uuids(), st.sampled_from(["", "-credit"]))
+def test_every_id_the_ledger_issues_is_accepted_back(uuid: UUID, suffix: str) -> None:
+    """Ids are uuid4 or uuid5 values (`new_id_for`), and a downgrade's credit adds
+    `-credit` to its invoice's id: each must be accepted where an id is taken."""
+    assert refuse_unsafe_id(f"{uuid}{suffix}") == f"{uuid}{suffix}"
 
 
 @pytest.mark.parametrize(
