@@ -22,7 +22,7 @@ PROBLEM = "application/problem+json"
 
 # Each kind's status, and the few codes of that kind HTTP answers otherwise: both are about
 # the HTTP request's own form (a cursor the edge issued, a header the route requires), which
-# the domain does not know of. docs/http.md, "Problems", lists them.
+# the domain does not know of. docs/errors.md lists them, with every code and its answer.
 STATUSES: Final[dict[ErrorKind, tuple[int, dict[str, int]]]] = {
     ErrorKind.INVALID: (422, {"invalid_cursor": 400, "idempotency_key_required": 428}),
     ErrorKind.NOT_FOUND: (404, {}),
