@@ -33,7 +33,7 @@ from commands.models import (
     StartPaymentSession,
     VaultPayPal,
 )
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.invoices import InvoiceStatus
 from ledger.payments import AttemptInFlight
 
@@ -47,7 +47,7 @@ class PaymentSessionNotFound(DomainError):
     """No such payment session for this account (unknown, or expired)."""
 
     code = "payment_session_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class HumanCheckFailed(DomainError):
@@ -55,7 +55,7 @@ class HumanCheckFailed(DomainError):
     vaulted or charged."""
 
     code = "human_check_failed"
-    http_status = 403
+    kind = ErrorKind.FORBIDDEN
 
     def __init__(self, detail: str | None = None, error_codes: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
@@ -67,7 +67,7 @@ class CardNotConfirmed(DomainError):
     SetupIntent was not confirmed): nothing was vaulted."""
 
     code = "card_setup_not_confirmed"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class SessionResultMismatch(DomainError):
@@ -75,7 +75,7 @@ class SessionResultMismatch(DomainError):
     needs `payment_method`, a PayPal session a `nonce`)."""
 
     code = "payment_session_result_mismatch"
-    http_status = 422
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)

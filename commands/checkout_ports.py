@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class HumanCheckUnavailable(DomainError):
     """The bot check could not be verified right now; nothing was started."""
 
     code = "human_check_unavailable"
-    http_status = 503
+    kind = ErrorKind.UNAVAILABLE
 
 
 class HumanCheck(Protocol):
@@ -42,7 +42,7 @@ class SessionStoreUnavailable(DomainError):
     """The payment-session store (Redis) could not be reached; try again."""
 
     code = "session_store_unavailable"
-    http_status = 503
+    kind = ErrorKind.UNAVAILABLE
 
 
 class SessionStore(Protocol):

@@ -1,6 +1,6 @@
 """Errors of the application layer (the domain's own are in ledger.errors)."""
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.payments import AttemptInFlight
 
 
@@ -8,21 +8,21 @@ class AccountNotFound(DomainError):
     """No such account."""
 
     code = "account_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class ConcurrencyConflict(DomainError):
     """The account kept changing under this command; try again."""
 
     code = "concurrency_conflict"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class CommandIdReused(DomainError):
     """This idempotency key was already used for a different request."""
 
     code = "idempotency_key_reused"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class CommandInFlight(AttemptInFlight):
@@ -30,7 +30,7 @@ class CommandInFlight(AttemptInFlight):
     outcome is not known yet); retry after `retry_after_s` seconds for its answer."""
 
     code = "idempotency_key_in_use"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
     retry_after_s = 2
 
 
@@ -38,21 +38,21 @@ class CommandIdRequired(DomainError):
     """This operation must carry an idempotency key (command id)."""
 
     code = "idempotency_key_required"
-    http_status = 428
+    kind = ErrorKind.INVALID
 
 
 class NoBadDebt(DomainError):
     """The account has no uncollectible invoice to pay."""
 
     code = "no_bad_debt"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class ProcessorNotConfigured(DomainError):
     """This deployment has no such payment processor configured."""
 
     code = "processor_not_configured"
-    http_status = 503
+    kind = ErrorKind.UNAVAILABLE
 
 
 class ProviderCustomerDrifted(DomainError):
@@ -60,7 +60,7 @@ class ProviderCustomerDrifted(DomainError):
     was overwritten (reconcile, then repair explicitly)."""
 
     code = "provider_customer_drifted"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, detail: str | None = None, fields: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
@@ -71,3 +71,4 @@ class CustomerReasonRefused(DomainError):
     """A customer cannot give a reason: the reason on events is the audit trail's."""
 
     code = "customer_reason_refused"
+    kind = ErrorKind.INVALID

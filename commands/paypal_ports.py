@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class PayPalVaultRefused(DomainError):
     """Braintree refused to vault the PayPal account (unknown or used nonce, and so on)."""
 
     code = "paypal_vault_refused"
-    http_status = 402
+    kind = ErrorKind.DECLINED
 
     def __init__(self, detail: str | None = None, processor_codes: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
@@ -57,14 +57,14 @@ class PayPalCustomerNotFound(DomainError):
     """Braintree has no such customer."""
 
     code = "paypal_customer_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class PayPalMethodNotFound(DomainError):
     """Braintree has no such payment method."""
 
     code = "paypal_method_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class PayPalAccountRevoked(DomainError):
@@ -72,14 +72,14 @@ class PayPalAccountRevoked(DomainError):
     re-vaulted until they approve PayPal again."""
 
     code = "paypal_account_revoked"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class RefundRefused(DomainError):
     """The processor refused the refund (already refunded, more than captured, ...)."""
 
     code = "refund_refused"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class PayPalVault(Protocol):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.payments import Processor
 from ledger.subscriptions import Plan
@@ -61,7 +61,7 @@ class ProcessorUnavailable(DomainError):
     """The payment processor did not answer; the outcome is unknown and will be resolved."""
 
     code = "processor_unavailable"
-    http_status = 503
+    kind = ErrorKind.UNAVAILABLE
 
 
 class PaymentGateway(Protocol):
@@ -132,7 +132,7 @@ class MethodDeclined(DomainError):
     """The processor refused to vault this payment method."""
 
     code = "payment_method_declined"
-    http_status = 402
+    kind = ErrorKind.DECLINED
 
     def __init__(self, detail: str | None = None, decline_code: str | None = None) -> None:
         super().__init__(detail)
@@ -144,13 +144,14 @@ class ProcessorRefused(DomainError):
     refundable): the ledger and the processor disagree, and nothing was done there."""
 
     code = "processor_refused"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class CurrencyNotSupportedByProcessor(DomainError):
     """The payment processor does not take this currency: nothing was sent to it."""
 
     code = "currency_not_supported_by_processor"
+    kind = ErrorKind.INVALID
 
 
 class AmountNotRepresentable(DomainError):
@@ -158,13 +159,14 @@ class AmountNotRepresentable(DomainError):
     (e.g. 123.45 MGA at Stripe, which takes whole ariary): nothing was sent, never rounded."""
 
     code = "amount_not_representable"
+    kind = ErrorKind.INVALID
 
 
 class ProviderCustomerNotFound(DomainError):
     """The processor has no such customer."""
 
     code = "provider_customer_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class CustomerDirectory(Protocol):

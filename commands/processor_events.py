@@ -35,7 +35,7 @@ from commands.models import (
     RecordProcessorRefund,
 )
 from ledger.account import Account
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.meta import EventMeta
 from ledger.methods import MethodKind, MethodNotFound, MethodState
 from ledger.money import Money
@@ -54,7 +54,7 @@ class ProcessorPaymentMismatch(DomainError):
     attempt."""
 
     code = "processor_payment_mismatch"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 def record_refund(deps: Deps, cmd: RecordProcessorRefund, ctx: CommandContext) -> Outcome:

@@ -57,6 +57,7 @@ from commands.vaulting import card_vault, paypal_vault
 from ledger.account import Account
 from ledger.errors import (
     DomainError,
+    ErrorKind,
     InvalidProfile,
     NothingToChange,
     ProviderCustomerNotLinked,
@@ -74,7 +75,7 @@ class RepairNotApplicable(DomainError):
     nothing was changed. Reconcile the account again to see what is there now."""
 
     code = "repair_not_applicable"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 @dataclass(frozen=True)

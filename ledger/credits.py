@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.values import Immutable
 
@@ -23,14 +23,14 @@ class CreditNotFound(DomainError):
     """No such credit on this account."""
 
     code = "credit_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class CreditNotActive(DomainError):
     """The credit is already revoked or expired."""
 
     code = "credit_not_active"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.values import Immutable
 
@@ -39,20 +39,21 @@ class InvalidTransition(DomainError):
     """The invoice cannot make this transition from its current status."""
 
     code = "invalid_invoice_transition"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class InvoiceNotFound(DomainError):
     """No such invoice on this account."""
 
     code = "invoice_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class EmptyInvoice(DomainError):
     """An invoice needs at least one line item."""
 
     code = "empty_invoice"
+    kind = ErrorKind.INVALID
 
 
 _ALLOWED = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.values import Immutable
 
@@ -31,6 +31,7 @@ class UnbalancedEntry(DomainError):
     """A journal entry must balance to zero in every currency."""
 
     code = "unbalanced_entry"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)

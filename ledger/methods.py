@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.values import Immutable
 
 
@@ -46,27 +46,28 @@ class MethodNotFound(DomainError):
     """No such payment method on this account."""
 
     code = "payment_method_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class MethodNotUsable(DomainError):
     """The payment method is expired, revoked or removed."""
 
     code = "payment_method_not_usable"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class MethodAlreadyAdded(DomainError):
     """This processor reference is already on the account."""
 
     code = "payment_method_already_added"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class InvalidMethod(DomainError):
     """The payment method details are not valid."""
 
     code = "invalid_payment_method"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)

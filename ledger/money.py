@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.iso import CURRENCIES, minor_unit_exponent
 from ledger.values import Immutable
 
@@ -19,12 +19,14 @@ class CurrencyMismatch(DomainError):
     """Amounts in different currencies cannot be combined."""
 
     code = "currency_mismatch"
+    kind = ErrorKind.INVALID
 
 
 class InvalidAmount(DomainError):
     """The amount is not valid."""
 
     code = "invalid_amount"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True, order=False)

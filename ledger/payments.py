@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.values import Immutable
 
@@ -102,41 +102,42 @@ class AttemptInFlight(DomainError):
     """A payment attempt for this invoice is already in flight."""
 
     code = "payment_attempt_in_flight"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class AttemptNotFound(DomainError):
     """No such payment attempt."""
 
     code = "payment_attempt_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class AttemptNotPending(DomainError):
     """The payment attempt already has an outcome."""
 
     code = "payment_attempt_settled"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class ActionNotExpired(DomainError):
     """The attempt is not waiting for the customer, or its wait has not expired yet."""
 
     code = "payment_action_not_expired"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class RefundTooLarge(DomainError):
     """A refund cannot exceed what was captured and not yet refunded."""
 
     code = "refund_exceeds_captured"
+    kind = ErrorKind.INVALID
 
 
 class InvalidDisputeTransition(DomainError):
     """The dispute cannot move this way."""
 
     code = "invalid_dispute_transition"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 _FUNDS_WITHDRAWN = frozenset(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.invoices import LineItem
 from ledger.money import MAX_AMOUNT, Money, prorate
 from ledger.values import Immutable
@@ -22,34 +22,35 @@ class PlanNotFound(DomainError):
     """No such plan in the catalogue."""
 
     code = "plan_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class SubscriptionNotFound(DomainError):
     """No such subscription on this account."""
 
     code = "subscription_not_found"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class SubscriptionNotActive(DomainError):
     """The subscription is canceled."""
 
     code = "subscription_not_active"
-    http_status = 409
+    kind = ErrorKind.REFUSED
 
 
 class PlanMismatch(DomainError):
     """The plan given is not the plan the subscription is on."""
 
     code = "plan_mismatch"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class SamePlan(DomainError):
     """The subscription is already on this plan."""
 
     code = "same_plan"
+    kind = ErrorKind.INVALID
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from uuid import UUID
 from psycopg import Connection, Cursor, sql
 from psycopg.pq import TransactionStatus
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from projections.base import EventSource, Projection
 from projections.feed import ConnectionFactory, Progress, catch_up, feed_position
 from projections.recompute import Change, change_of
@@ -47,7 +47,7 @@ class RebuildInProgress(DomainError):
     """Another rebuild of this projection is running."""
 
     code = "rebuild_in_progress"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class DifferenceKind(StrEnum):

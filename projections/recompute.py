@@ -24,7 +24,7 @@ from uuid import UUID
 from psycopg import Connection, Cursor, sql
 
 from ledger.envelope import EventEnvelope
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from projections.base import Projection
 from projections.runtime import hold_projection
 
@@ -33,14 +33,14 @@ class RecomputeInProgress(DomainError):
     """Another recompute of this account is running; try again when it has finished."""
 
     code = "recompute_in_progress"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 class StreamMovedOn(DomainError):
     """The stream moved on while it was being read: read it again and recompute."""
 
     code = "account_busy"
-    http_status = 409
+    kind = ErrorKind.CONFLICT
 
 
 @dataclass(frozen=True)

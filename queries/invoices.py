@@ -17,7 +17,7 @@ from uuid import UUID
 from psycopg import Connection
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.invoices import DisplayStatus, Invoice, InvoiceStatus, display_status
 from queries.ranges import check_ordered
 
@@ -43,7 +43,7 @@ class InvalidCursor(DomainError):
     """The page cursor is not one this service issued for this account."""
 
     code = "invalid_cursor"
-    http_status = 400
+    kind = ErrorKind.INVALID
 
 
 class InvoiceSummary(BaseModel):

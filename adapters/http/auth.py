@@ -27,22 +27,22 @@ from uuid import UUID
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from adapters.http.problems import EdgeError
 from adapters.http.security import address_key, client_address
-from ledger.errors import DomainError
 from ledger.meta import ActorKind
 
 SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run")
 CACHE_MAX = 10_000
 
 
-class Unauthenticated(DomainError):
+class Unauthenticated(EdgeError):
     """A valid API key is required."""
 
     code = "unauthenticated"
     http_status = 401
 
 
-class Forbidden(DomainError):
+class Forbidden(EdgeError):
     """This principal may not call this route."""
 
     code = "forbidden"

@@ -1,8 +1,12 @@
-"""Errors as problem+json (RFC 9457) with a stable `code`."""
+"""Errors as problem+json (RFC 9457) with a stable `code`.
+
+A domain error's status comes from its kind, in STATUSES, the one table of them; an edge
+error (authentication, rate limits, webhook deliveries: refusals of the HTTP request
+itself, never of a command) carries its own."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Final
 
 import structlog
 from fastapi import FastAPI, Request
@@ -11,10 +15,41 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 
 log = structlog.get_logger("http")
 PROBLEM = "application/problem+json"
+
+# Each kind's status, and the few codes of that kind HTTP answers otherwise: both are about
+# the HTTP request's own form (a cursor the edge issued, a header the route requires), which
+# the domain does not know of. docs/errors.md lists them, with every code and its answer.
+STATUSES: Final[dict[ErrorKind, tuple[int, dict[str, int]]]] = {
+    ErrorKind.INVALID: (422, {"invalid_cursor": 400, "idempotency_key_required": 428}),
+    ErrorKind.NOT_FOUND: (404, {}),
+    ErrorKind.CONFLICT: (409, {}),
+    ErrorKind.REFUSED: (409, {}),
+    ErrorKind.FORBIDDEN: (403, {}),
+    ErrorKind.DECLINED: (402, {}),
+    ErrorKind.UNAVAILABLE: (503, {}),
+}
+
+
+def status_of(error: DomainError) -> int:
+    usual, by_code = STATUSES[error.kind]
+    return by_code.get(error.code, usual)
+
+
+class EdgeError(Exception):
+    """The HTTP edge refuses the request before any command: who is calling (401, 403), how
+    often (429), a webhook delivery it cannot trust or read (400). Never a DomainError."""
+
+    code: ClassVar[str]
+    http_status: ClassVar[int]
+    retry_after_s: int | None = None
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or (self.__doc__ or self.code).strip()
+        super().__init__(self.detail)
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
@@ -31,7 +66,15 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    response = problem(exc.http_status, exc.code, exc.detail)
+    return _with_retry_after(problem(status_of(exc), exc.code, exc.detail), exc)
+
+
+async def _edge(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EdgeError)
+    return _with_retry_after(problem(exc.http_status, exc.code, exc.detail), exc)
+
+
+def _with_retry_after(response: JSONResponse, exc: Exception) -> JSONResponse:
     retry_after_s = getattr(exc, "retry_after_s", None)  # rate limits, requests in flight
     if retry_after_s is not None:
         response.headers["Retry-After"] = str(retry_after_s)
@@ -66,6 +109,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(EdgeError, _edge)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ValidationError, _command_validation)
     app.add_exception_handler(HTTPException, _http)

@@ -19,8 +19,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from adapters.http.problems import EdgeError
 from adapters.metrics import RATE_LIMIT_UNAVAILABLE
-from ledger.errors import DomainError
 
 log = structlog.get_logger("http")
 REDIS_TIMEOUT_S = 0.5  # a limiter that waits longer than this is worse than none
@@ -28,7 +28,7 @@ BREAKER_FAIL_MAX = 3
 BREAKER_RESET_S = 5.0
 
 
-class RateLimited(DomainError):
+class RateLimited(EdgeError):
     """Too many requests; slow down and retry after the given number of seconds."""
 
     code = "rate_limited"

@@ -93,7 +93,7 @@ class AddressRateLimit:
             try:
                 self.limiter.check(address_key(client_address(scope)))
             except RateLimited as limited:
-                response = problem(429, limited.code, limited.detail)
+                response = problem(limited.http_status, limited.code, limited.detail)
                 response.headers["Retry-After"] = str(limited.retry_after_s)
                 await response(scope, receive, send)
                 return

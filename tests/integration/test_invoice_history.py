@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from adapters.bootstrap import Container
+from adapters.http.problems import status_of
 from commands import billing, money
 from commands.base import Deps
 from commands.models import PayBadDebt, RefundPayment, RunBilling, Subscribe
@@ -104,7 +105,7 @@ def test_a_tampered_or_foreign_cursor_is_refused(
         ]:
             with pytest.raises(InvalidCursor) as refused:
                 list_invoices(conn, account, key, clock.now(), cursor=bad)
-            assert (refused.value.code, refused.value.http_status) == ("invalid_cursor", 400)
+            assert (refused.value.code, status_of(refused.value)) == ("invalid_cursor", 400)
 
 
 def test_date_filters_include_from_and_exclude_to(

@@ -20,6 +20,7 @@ from adapters.bootstrap import Container
 from adapters.cli.main import app as cli
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from adapters.http.problems import status_of
 from adapters.recompute import recompute
 from commands import billing, handlers
 from commands.base import Deps
@@ -283,7 +284,7 @@ def test_a_second_recompute_of_the_same_account_is_refused(
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(own),))
         with pytest.raises(RecomputeInProgress) as refused:
             recompute(container, own, support_ctx("second click"))
-        assert (refused.value.code, refused.value.http_status) == ("recompute_in_progress", 409)
+        assert (refused.value.code, status_of(refused.value)) == ("recompute_in_progress", 409)
         assert snapshot(container, own) == corrupted  # rolled back, nothing half done
         assert len(container.reader.stream_between(own, 0, None)) == events_before  # no request
         _, changes = recompute(container, other, support_ctx("another account"))  # not blocked

@@ -15,6 +15,7 @@ from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from adapters.http import common
+from adapters.http.problems import status_of
 from adapters.http.routers import billing, payment_flow, reconciliation
 from commands import models
 from commands.errors import CustomerReasonRefused
@@ -255,7 +256,7 @@ def test_a_customer_context_cannot_carry_a_reason() -> None:
             reason="Refund approved by support (ticket 123)",
         )
     assert refused.value.code == "customer_reason_refused"
-    assert refused.value.http_status == 422
+    assert status_of(refused.value) == 422
     plain = CommandContext(actor_id="c-1", actor_kind="customer", surface="dashboard")
     assert plain.reason is None
 

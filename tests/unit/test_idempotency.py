@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import BaseModel
 
+from adapters.http.problems import status_of
 from commands import billing, methods, money
 from commands.base import CommandResult, Deps, fingerprint, load_account
 from commands.collect import PaymentOutcome
@@ -165,7 +166,7 @@ def test_a_repeat_while_the_first_is_charging_is_told_to_retry_then_gets_its_ans
     assert blocked.entered.wait(10)
     with pytest.raises(CommandInFlight) as in_flight:
         pay(deps, account_id, invoice_id, key)
-    assert (in_flight.value.code, in_flight.value.http_status) == ("idempotency_key_in_use", 409)
+    assert (in_flight.value.code, status_of(in_flight.value)) == ("idempotency_key_in_use", 409)
     assert in_flight.value.retry_after_s > 0
     blocked.release()
     first.join(10)

@@ -36,7 +36,7 @@ from commands.models import (
     TurnstileToken,
     VaultPayPal,
 )
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.meta import ActorKind, Surface
 from ledger.payments import Processor
 
@@ -45,7 +45,7 @@ class PaymentFlowNotConfigured(DomainError):
     """Payment sessions need Turnstile (LEDGER_TURNSTILE_SITE_KEY and _SECRET)."""
 
     code = "payment_flow_not_configured"
-    http_status = 503
+    kind = ErrorKind.UNAVAILABLE
 
 
 class SessionBody(Body):

@@ -21,7 +21,7 @@ from adapters.http.common import (
 )
 from adapters.reconcile import reconcile_account, repair_and_recheck
 from commands.models import Reason, RepairFields, RepairReconciliation
-from ledger.errors import DomainError
+from ledger.errors import DomainError, ErrorKind
 from ledger.meta import ActorKind, Surface
 from queries.reconciliation import ReconciliationView, get_reconciliation
 
@@ -39,7 +39,7 @@ class NeverReconciled(DomainError):
     """This account has not been reconciled yet."""
 
     code = "never_reconciled"
-    http_status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 class RepairBody(RepairFields):

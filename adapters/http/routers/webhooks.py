@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from adapters.bootstrap import Container
 from adapters.braintree.webhooks import UNREADABLE, BadNotification, MalformedNotification
 from adapters.http.common import container_of
+from adapters.http.problems import EdgeError
 from adapters.metrics import WEBHOOKS_REJECTED
 from adapters.reconcile import on_customer_updated
 from adapters.stripe.declines import decline_of
@@ -60,14 +61,13 @@ from commands.errors import AccountNotFound
 from commands.janitor import record_if_in_flight
 from commands.models import CommandContext
 from commands.ports import ChargeResult, ProcessorUnavailable
-from ledger.errors import DomainError
 
 log = structlog.get_logger("webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Deps = Annotated[Container, Depends(container_of)]
 
 
-class WebhooksNotConfigured(DomainError):
+class WebhooksNotConfigured(EdgeError):
     """This deployment has no webhook configuration for this processor (Stripe: no signing
     secret; Braintree: no credentials)."""
 
@@ -75,21 +75,21 @@ class WebhooksNotConfigured(DomainError):
     http_status = 404
 
 
-class InvalidSignature(DomainError):
+class InvalidSignature(EdgeError):
     """The delivery's signature does not match its payload."""
 
     code = "invalid_signature"
     http_status = 400
 
 
-class MalformedWebhook(DomainError):
+class MalformedWebhook(EdgeError):
     """The delivery is signed, but it is not a notification the ledger can read."""
 
     code = "malformed_webhook"
     http_status = 400
 
 
-class StaleWebhook(DomainError):
+class StaleWebhook(EdgeError):
     """The notification is older than this deployment accepts (a replay, or one Braintree
     stopped redelivering long ago; reconciliation finds what it would have told)."""
 
@@ -110,7 +110,7 @@ class StripeEvent(BaseModel):
     data: StripeEventData
 
 
-def rejected(provider: str, refusal: DomainError, **why: Any) -> DomainError:
+def rejected(provider: str, refusal: EdgeError, **why: Any) -> EdgeError:
     """The 400 to raise for a delivery, counted and logged."""
     WEBHOOKS_REJECTED.labels(provider, refusal.code).inc()
     log.warning("webhook.rejected", provider=provider, code=refusal.code, **why)
