@@ -125,3 +125,15 @@ def test_the_account_package_and_the_events_module_import_each_other_in_no_circl
         "import ledger.events; from ledger.account import registry"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("entry", PUBLIC_EVENTS, ids=lambda e: e.name)
+def test_a_stored_topic_resolves_first_thing_in_a_fresh_interpreter(entry: Any) -> None:
+    # Before anything of ours is imported: the topic alone must lead to the class.
+    code = (
+        "from eventsourcing.utils import resolve_topic; "
+        f"cls = resolve_topic({entry.event_class.TOPIC!r}); "
+        "from ledger.account.registry import public_name; "
+        f"assert public_name(cls) == {entry.name!r}, cls"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
