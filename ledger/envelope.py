@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID, uuid5
 
+from ledger.account.registry import public_name
 from ledger.meta import EventMeta
 
 ENVELOPE_SCHEMA = "billing.event/1"
@@ -70,7 +71,8 @@ def event_id_for(stream_id: UUID, version: int) -> UUID:
 
 
 def event_type_of(event: object) -> str:
-    return type(event).__qualname__.replace(".", "")
+    """The event's public name, from the registry (never from where its class is defined)."""
+    return public_name(type(event))
 
 
 def envelope_of(event: Any, position: int) -> EventEnvelope:

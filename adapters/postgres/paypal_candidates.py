@@ -14,13 +14,14 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from commands.application import LedgerApplication
 from ledger.events import PaymentMethodAdded
 from ledger.methods import MethodKind, VaultPath
 
-METHOD_ADDED_TOPIC = f"{PaymentMethodAdded.__module__}:{PaymentMethodAdded.__qualname__}"
+METHOD_ADDED_TOPIC = get_topic(PaymentMethodAdded)  # the pinned stored topic, not its module
 PAGE = 1000
 _QUERY = sql.SQL(
     "SELECT originator_id, originator_version, topic, state, notification_id"

@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 
 from ledger.account import Account, AccountStatus
+from ledger.account.identity import Closed, ProfileUpdated
 from ledger.errors import AccountClosed, NothingToChange, ReasonRequired
 from ledger.meta import Actor, ActorKind, EventMeta, Surface
 from ledger.profile import BillingProfile
@@ -50,7 +51,7 @@ def test_updating_the_profile_records_the_new_profile() -> None:
     account = opened()
     account.update_profile(PROFILE.with_changes(email="ada@lovelace.org"), meta())
     [event] = account.collect_events()
-    assert isinstance(event, Account.ProfileUpdated)
+    assert isinstance(event, ProfileUpdated)
     assert event.email == "ada@lovelace.org"
     assert account.profile.email == "ada@lovelace.org"
 
@@ -66,7 +67,7 @@ def test_closing_records_when() -> None:
     account = opened()
     account.close(meta())
     [event] = account.collect_events()
-    assert isinstance(event, Account.Closed)
+    assert isinstance(event, Closed)
     assert account.status is AccountStatus.CLOSED
     assert account.closed_at == AT
 

@@ -7,6 +7,7 @@ from commands import handlers
 from commands.errors import AccountNotFound, CommandIdReused, ConcurrencyConflict
 from commands.models import CloseAccount, UpdateProfile
 from ledger.account import Account
+from ledger.account.identity import Closed, ProfileUpdated
 from ledger.errors import AccountClosed, NothingToChange
 from ledger.meta import ActorKind, EventMeta
 from tests.fakes.builders import in_memory_deps, open_cmd, service_ctx, support_ctx
@@ -56,9 +57,9 @@ def test_update_and_close_append_to_the_stream() -> None:
     closed = handlers.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
     assert (updated.version, closed.version) == (2, 3)
     events = stream(deps, opened.account_id)
-    assert isinstance(events[1], Account.ProfileUpdated)
+    assert isinstance(events[1], ProfileUpdated)
     assert events[1].meta.reason == "customer asked by phone"
-    assert isinstance(events[2], Account.Closed)
+    assert isinstance(events[2], Closed)
 
 
 def test_refusals_record_nothing() -> None:

@@ -20,7 +20,7 @@ from commands.models import RepairAction, RepairReconciliation, SyncProviderCust
 from commands.ports import ProcessorPayment, ProcessorRefund, ProcessorUnavailable
 from commands.reconcile_repairs import repair
 from ledger import events as ev
-from ledger.account import Account
+from ledger.account.identity import ProfileUpdated
 from ledger.errors import InvalidProfile, ReasonRequired, SupportOnly
 from ledger.payments import AttemptStatus, Processor
 from tests.fakes.billing import CARD, subscribe, usd_account
@@ -269,7 +269,7 @@ def test_an_adopt_customer_interrupted_at_its_record_changes_nothing_until_the_r
     assert account.provider_synced["stripe"]["email"] == "ada@analytical.org"
     *_, updated, synced, record = deps.app.repository.event_store.get(account_id)
     assert (type(updated), type(synced), type(record)) == (
-        Account.ProfileUpdated,
+        ProfileUpdated,
         ev.ProviderCustomerSynced,
         ev.ReconciliationRepaired,
     )
