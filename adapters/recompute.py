@@ -12,8 +12,8 @@ from psycopg import Connection
 
 from adapters.bootstrap import Container
 from commands.base import CommandResult
-from commands.models import CommandContext
-from commands.recompute import RecomputeAccount, recompute_account
+from commands.models import CommandContext, RecomputeAccount
+from commands.recompute import recompute_account
 from projections.base import Projection
 from projections.recompute import (
     Change,

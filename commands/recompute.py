@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from commands.base import CommandResult, Deps, load_act_save, meta_of
-from commands.models import Command, CommandContext
-
-
-class RecomputeAccount(Command):
-    account_id: UUID
+from commands.models import CommandContext, RecomputeAccount
 
 
 def recompute_account(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from commands import handlers
-from commands.models import CloseAccount
-from commands.recompute import RecomputeAccount, recompute_account
+from commands import accounts, base
+from commands.models import CloseAccount, RecomputeAccount
+from commands.recompute import recompute_account
 from ledger import events as ev
 from ledger.errors import SupportOnly
 from projections.invoices import AccountInvoices
@@ -16,20 +16,20 @@ from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, service
 
 def test_only_support_records_a_recompute_request_even_on_a_closed_account() -> None:
     deps = in_memory_deps()
-    account_id = handlers.open_account(deps, open_cmd(), service_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(), service_ctx()).account_id
     cmd = RecomputeAccount(account_id=account_id)
     for ctx in (service_ctx(), customer_ctx()):
         with pytest.raises(SupportOnly):
             recompute_account(deps, cmd, ctx, ["accounts"])
-    handlers.close_account(deps, CloseAccount(account_id=account_id), service_ctx())
-    before = handlers.load_account(deps.app, account_id)
+    accounts.close_account(deps, CloseAccount(account_id=account_id), service_ctx())
+    before = base.load_account(deps.app, account_id)
     result = recompute_account(deps, cmd, support_ctx("ticket 5"), ["accounts", "invoices"])
     assert result.version == 3
     event = list(deps.app.events.get(account_id))[-1]
     assert isinstance(event, ev.AccountRecomputeRequested)
     assert event.projections == ["accounts", "invoices"]
     assert (event.meta.actor.kind.value, event.meta.reason) == ("support", "ticket 5")
-    after = handlers.load_account(deps.app, account_id)
+    after = base.load_account(deps.app, account_id)
     assert (after.status, after.profile, after.receivable) == (
         before.status,
         before.profile,

@@ -1,61 +1,19 @@
-"""Money after the fact: refunds, disputes, credits, and paying or writing off bad debt."""
+"""Support's ways with unpaid invoices and bad debt: paying every uncollectible invoice
+(the guarded path out of bad debt), recording money that arrived outside the ledger, and
+writing an uncollectible invoice off."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-from commands.base import (
-    CommandResult,
-    Deps,
-    load_account,
-    load_act_save,
-    meta_of,
-    new_id_for,
-)
+from commands.base import CommandResult, Deps, load_account, load_act_save, meta_of
 from commands.collect import PaymentOutcome, collect
 from commands.errors import CommandIdRequired, NoBadDebt
-from commands.models import (
-    CloseDispute,
-    CommandContext,
-    GrantCredit,
-    OpenDispute,
-    PayBadDebt,
-    RecordOutOfBandPayment,
-    RefundPayment,
-    RevokeCredit,
-    WriteOffBadDebt,
-)
-from commands.ports import RefundRequest
+from commands.models import CommandContext, PayBadDebt, RecordOutOfBandPayment, WriteOffBadDebt
 from ledger.account import Account
 from ledger.invoices import InvoiceStatus
-from ledger.money import Money
 from ledger.payments import AttemptPurpose, AttemptStatus
-
-
-def refund_payment(deps: Deps, cmd: RefundPayment, ctx: CommandContext) -> CommandResult:
-    """Checks the refund against the ledger first, then asks the processor, then records.
-    The refund id (the processor's idempotency key) comes from the command id, so a retried
-    request can never refund twice."""
-    if ctx.command_id is None:
-        raise CommandIdRequired("a refund needs an idempotency key")
-    refund_id = new_id_for(deps, ctx, "refund")
-    account = load_account(deps.app, cmd.account_id)
-    attempt = account.attempts.get(cmd.attempt_id)
-    if attempt is not None and refund_id not in account.refund_ids:
-        amount = Money(cmd.amount, attempt.amount.currency)
-        attempt.refund(amount)  # refuses more than captured before the processor is asked
-        deps.gateway.refund(
-            RefundRequest(refund_id, attempt.processor, attempt.processor_payment_id or "", amount)
-        )
-
-    def act(acc: Account) -> None:
-        if refund_id in acc.refund_ids:
-            return  # Stripe's refund webhook recorded it between the refund and this save
-        currency = _currency_of(acc, cmd.attempt_id)
-        acc.refund(cmd.attempt_id, refund_id, Money(cmd.amount, currency), meta_of(deps, ctx))
-
-    return load_act_save(deps, cmd.account_id, ctx, act)
 
 
 def record_out_of_band_payment(
@@ -68,44 +26,6 @@ def record_out_of_band_payment(
         account.pay_out_of_band(cmd.invoice_id, cmd.processor, cmd.reference, meta_of(deps, ctx))
 
     return load_act_save(deps, cmd.account_id, ctx, act)
-
-
-def open_dispute(deps: Deps, cmd: OpenDispute, ctx: CommandContext) -> CommandResult:
-    def act(account: Account) -> None:
-        amount = Money(cmd.amount, _currency_of(account, cmd.attempt_id))
-        account.open_dispute(cmd.attempt_id, cmd.dispute_id, amount, meta_of(deps, ctx))
-
-    return load_act_save(deps, cmd.account_id, ctx, act)
-
-
-def _currency_of(account: Account, attempt_id: str) -> str:
-    attempt = account.attempts.get(attempt_id)
-    return attempt.amount.currency if attempt else account.profile.currency
-
-
-def close_dispute(deps: Deps, cmd: CloseDispute, ctx: CommandContext) -> CommandResult:
-    return load_act_save(
-        deps,
-        cmd.account_id,
-        ctx,
-        lambda a: a.close_dispute(cmd.attempt_id, cmd.won, meta_of(deps, ctx)),
-    )
-
-
-def grant_credit(deps: Deps, cmd: GrantCredit, ctx: CommandContext) -> CommandResult:
-    credit_id = new_id_for(deps, ctx, "credit")
-
-    def act(account: Account) -> None:
-        amount = Money(cmd.amount, cmd.currency)
-        account.grant_credit(credit_id, amount, cmd.expires_at, meta_of(deps, ctx))
-
-    return load_act_save(deps, cmd.account_id, ctx, act)
-
-
-def revoke_credit(deps: Deps, cmd: RevokeCredit, ctx: CommandContext) -> CommandResult:
-    return load_act_save(
-        deps, cmd.account_id, ctx, lambda a: a.revoke_credit(cmd.credit_id, meta_of(deps, ctx))
-    )
 
 
 def write_off_bad_debt(deps: Deps, cmd: WriteOffBadDebt, ctx: CommandContext) -> CommandResult:
