@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid5
 
 from commands.base import CommandResult, Deps, load_account, load_act_save, meta_of
-from commands.collect import PaymentOutcome, collect
+from commands.collect import PaymentOutcome, collect_on
 from commands.errors import CommandIdRequired, NoBadDebt
 from commands.models import CommandContext, PayBadDebt, RecordOutOfBandPayment, WriteOffBadDebt
 from ledger.account import Account
@@ -54,34 +54,30 @@ _BAD_DEBT_NAMESPACE = UUID("e5b8a1c4-9d2f-4e6a-8b7c-1f0a3d5e9c21")
 def pay_bad_debt(deps: Deps, cmd: PayBadDebt, ctx: CommandContext) -> BadDebtReport:
     """The guarded path out of bad debt: charges every uncollectible invoice with an attempt
     whose id comes from the command id and the invoice, so repeating the request never
-    charges twice. The flag (derived) clears only when nothing uncollectible remains."""
+    charges twice. The flag (derived) clears only when nothing uncollectible remains. The
+    account is loaded once: each payment acts on the account the payment before saved."""
     if ctx.command_id is None:
         raise CommandIdRequired("PayBadDebt needs an idempotency key")
     account = load_account(deps.app, cmd.account_id)
     targets = _bad_debt_targets(account, ctx.command_id)
     if not targets:
         raise NoBadDebt()
-    payments = [
-        collect(
-            deps,
-            cmd.account_id,
-            invoice_id,
-            cmd.method_id,
-            AttemptPurpose.BAD_DEBT,
-            attempt_id,
-            ctx,
+    payments = []
+    for invoice_id, attempt_id in targets:
+        payment, account = collect_on(
+            deps, account, invoice_id, cmd.method_id, AttemptPurpose.BAD_DEBT, attempt_id, ctx
         )
-        for invoice_id, attempt_id in targets
-    ]
-    after = load_account(deps.app, cmd.account_id)
+        payments.append(payment)
     return BadDebtReport(
         account_id=cmd.account_id,
         payments=payments,
         recovered=[p.invoice_id for p in payments if p.status is AttemptStatus.SUCCEEDED],
         still_uncollectible=[
-            i.invoice_id for i in after.invoices.values() if i.status is InvoiceStatus.UNCOLLECTIBLE
+            i.invoice_id
+            for i in account.invoices.values()
+            if i.status is InvoiceStatus.UNCOLLECTIBLE
         ],
-        bad_debt=after.bad_debt,
+        bad_debt=account.bad_debt,
     )
 
 

@@ -4,18 +4,16 @@ run (renewals, dunning, credit expiry) is commands/dunning.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
 
 from commands.base import (
     CommandResult,
     Deps,
-    acting,
-    load_account,
+    acted,
     load_act_save,
     meta_of,
     new_id_for,
 )
-from commands.collect import PaymentOutcome, collect
+from commands.collect import PaymentOutcome, collect, collect_on
 from commands.models import (
     CancelSubscription,
     ChangePlan,
@@ -46,12 +44,10 @@ def subscribe(deps: Deps, cmd: Subscribe, ctx: CommandContext) -> BillingResult:
         account.subscribe(sub_id, plan, inv_id, cmd.on_session, meta_of(deps, ctx))
         return account.collection_path
 
-    path, result = acting(deps, cmd.account_id, ctx, act)
+    path, result, account = acted(deps, cmd.account_id, ctx, act)
     if result.replayed:
-        return BillingResult(
-            result, sub_id, inv_id, _payment_again(deps, cmd.account_id, ctx, result)
-        )
-    payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
+        return BillingResult(result, sub_id, inv_id, _payment_again(deps, account, ctx))
+    payment = _collect_new(deps, account, inv_id, cmd.on_session, path, ctx)
     return BillingResult(_answered(result, payment), sub_id, inv_id, payment)
 
 
@@ -70,12 +66,12 @@ def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResu
         )
         return account.collection_path if net.is_positive else None
 
-    path, result = acting(deps, cmd.account_id, ctx, act)
+    path, result, account = acted(deps, cmd.account_id, ctx, act)
     if result.replayed:
-        again = _payment_again(deps, cmd.account_id, ctx, result)
+        again = _payment_again(deps, account, ctx)
         invoice_id = again.invoice_id if again else None
         return BillingResult(result, cmd.subscription_id, invoice_id, again)
-    payment = _collect_new(deps, cmd.account_id, inv_id, cmd.on_session, path, ctx)
+    payment = _collect_new(deps, account, inv_id, cmd.on_session, path, ctx)
     invoice_id = inv_id if path else None
     return BillingResult(_answered(result, payment), cmd.subscription_id, invoice_id, payment)
 
@@ -101,15 +97,16 @@ def pay_invoice(deps: Deps, cmd: PayInvoice, ctx: CommandContext) -> PaymentOutc
 
 def _collect_new(
     deps: Deps,
-    account_id: UUID,
+    account: Account,
     invoice_id: str,
     on_session: bool,
     path: CollectionPath | None,
     ctx: CommandContext,
 ) -> PaymentOutcome | None:
     """A new invoice is charged at once when the customer is present or the path is
-    automatic; a PayPal send-invoice waits for its due date (the billing run collects it)."""
-    if path is None or not _payable(deps, account_id, invoice_id):
+    automatic; a PayPal send-invoice waits for its due date (the billing run collects it).
+    `account` is as the purchase saved it."""
+    if path is None or not _payable(account, invoice_id):
         return None
     if on_session:
         purpose = AttemptPurpose.ON_SESSION
@@ -118,7 +115,7 @@ def _collect_new(
     else:
         return None
     attempt_id = new_id_for(deps, ctx, "attempt")
-    return collect(deps, account_id, invoice_id, None, purpose, attempt_id, ctx)
+    return collect_on(deps, account, invoice_id, None, purpose, attempt_id, ctx)[0]
 
 
 def _answered(result: CommandResult, payment: PaymentOutcome | None) -> CommandResult:
@@ -127,22 +124,20 @@ def _answered(result: CommandResult, payment: PaymentOutcome | None) -> CommandR
     return payment.result if payment is not None else result
 
 
-def _payment_again(
-    deps: Deps, account_id: UUID, ctx: CommandContext, replay: CommandResult
-) -> PaymentOutcome | None:
+def _payment_again(deps: Deps, account: Account, ctx: CommandContext) -> PaymentOutcome | None:
     """A repeated purchase reports the payment its first run made, through `collect`, which
     charges nothing again: a payment waiting for the customer gets its client secret again
     (3-D Secure); a payment whose outcome is still unknown is refused with a time to retry
     after (`CommandInFlight`)."""
     attempt_id = new_id_for(deps, ctx, "attempt")
-    attempt = load_account(deps.app, account_id).attempts.get(attempt_id)
+    attempt = account.attempts.get(attempt_id)
     if attempt is None:
         return None
-    return collect(
-        deps, account_id, attempt.invoice_id, attempt.method_id, attempt.purpose, attempt_id, ctx
-    )
+    return collect_on(
+        deps, account, attempt.invoice_id, attempt.method_id, attempt.purpose, attempt_id, ctx
+    )[0]
 
 
-def _payable(deps: Deps, account_id: UUID, invoice_id: str) -> bool:
-    invoice = load_account(deps.app, account_id).invoices.get(invoice_id)
+def _payable(account: Account, invoice_id: str) -> bool:
+    invoice = account.invoices.get(invoice_id)
     return bool(invoice and invoice.status is InvoiceStatus.OPEN and invoice.amount_due.is_positive)

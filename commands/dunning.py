@@ -5,16 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID, uuid5
 
-from commands.base import (
-    CommandResult,
-    Deps,
-    acting,
-    follow_up,
-    load_account,
-    load_act_save,
-    meta_of,
-)
-from commands.collect import PaymentOutcome, collect
+from commands.base import CommandResult, Deps, acted, follow_up, meta_of
+from commands.collect import PaymentOutcome, collect_on
 from commands.models import CommandContext, RunBilling
 from ledger.account import Account
 from ledger.dunning import Step, decide
@@ -82,34 +74,29 @@ def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: Run
                 renewed += account.renew(sub.subscription_id, plan, inv_id, meta)
         return renewed, expired
 
-    counts, result = acting(deps, account_id, step, renew_and_expire)
+    counts, result, account = acted(deps, account_id, step, renew_and_expire)
     report.saw(result)
     if counts:
         report.renewed += counts[0]
         report.credits_expired += counts[1]
-    _dun(deps, account_id, step, report)
+    _dun(deps, account, step, report)
 
 
-def _dun(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunReport) -> None:
-    account = load_account(deps.app, account_id)
+def _dun(deps: Deps, account: Account, ctx: CommandContext, report: RunReport) -> None:
+    """Decides every invoice on the account as renewing left it; each step (a collection,
+    exhausting an invoice) acts on the account the step before saved."""
     now = deps.clock.now()
     attempts = list(account.attempts.values())
+    methods, default_id = dict(account.methods), account.default_method_id
+    path = account.collection_path
     for invoice in list(account.invoices.values()):
-        decision = decide(
-            deps.dunning,
-            invoice,
-            attempts,
-            account.methods,
-            account.default_method_id,
-            account.collection_path,
-            now,
-        )
+        decision = decide(deps.dunning, invoice, attempts, methods, default_id, path, now)
         if decision.step is Step.ATTEMPT and decision.method_id:
             n = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
             attempt_id = str(uuid5(_RUN_NAMESPACE, f"{invoice.invoice_id}:attempt:{n + 1}"))
-            outcome = collect(
+            outcome, account = collect_on(
                 deps,
-                account_id,
+                account,
                 invoice.invoice_id,
                 decision.method_id,
                 AttemptPurpose.COLLECTION,
@@ -119,12 +106,16 @@ def _dun(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunReport) -
             report.attempts.append(outcome)
             report.saw(outcome.result)
         elif decision.step is Step.EXHAUSTED:
-            report.saw(_exhaust(deps, account_id, invoice.invoice_id, ctx))
+            result, account = _exhaust(deps, account, invoice.invoice_id, ctx)
+            report.saw(result)
             report.exhausted.append(invoice.invoice_id)
 
 
-def _exhaust(deps: Deps, account_id: UUID, invoice_id: str, ctx: CommandContext) -> CommandResult:
-    def act(account: Account) -> None:
-        account.mark_uncollectible(invoice_id, meta_of(deps, ctx))
+def _exhaust(
+    deps: Deps, account: Account, invoice_id: str, ctx: CommandContext
+) -> tuple[CommandResult, Account]:
+    def act(current: Account) -> None:
+        current.mark_uncollectible(invoice_id, meta_of(deps, ctx))
 
-    return load_act_save(deps, account_id, ctx, act)
+    _, result, saved = acted(deps, account.id, ctx, act, loaded=account)
+    return result, saved
