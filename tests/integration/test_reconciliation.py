@@ -40,7 +40,7 @@ from commands.ports import (
     ProcessorUnavailable,
     RefundRequest,
 )
-from commands.reconcile_compare import FindingKind
+from commands.reconcile_compare import FindingKind, Repair
 from commands.reconcile_repairs import RepairNotApplicable, repair
 from ledger import events as ev
 from ledger.errors import ReasonRequired
@@ -190,8 +190,9 @@ def test_cards_attached_or_detached_behind_the_ledgers_back_are_found_and_repair
         stray,
         "attached",
     )
-    assert found.repair is not None
-    assert f"detach-method --processor stripe --ref {stray}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.DETACH_METHOD, processor=Processor.STRIPE, method_ref=stray),
+    )
     with pytest.raises(RepairNotApplicable):  # the ledger's own card is never detached
         fix(c, account_id, RepairAction.DETACH_METHOD, method_ref=method)
     assert fix(c, account_id, RepairAction.DETACH_METHOD, method_ref=stray)[1] == 0

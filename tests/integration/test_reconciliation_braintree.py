@@ -30,7 +30,7 @@ from commands.models import (
     RepairReconciliation,
     SyncProviderCustomer,
 )
-from commands.reconcile_compare import FindingKind
+from commands.reconcile_compare import FindingKind, Repair
 from commands.reconcile_repairs import RepairNotApplicable
 from ledger.meta import ActorKind
 from ledger.payments import AttemptStatus, DisputeStatus, Processor
@@ -161,8 +161,9 @@ def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_ma
         theirs,
         "200 USD",
     )
-    assert found.repair is not None
-    assert f"record-refund --attempt {attempt_id} --refund {theirs}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_REFUND, attempt_id=attempt_id, refund_id=theirs),
+    )
     detail, left = fix(
         c, account_id, RepairAction.RECORD_REFUND, attempt_id=attempt_id, refund_id=theirs
     )
@@ -198,8 +199,9 @@ def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_
         None,
         "open 1000 USD",
     )
-    assert found.repair is not None
-    assert f"record-dispute --attempt {attempt_id} --dispute {dispute_id}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_DISPUTE, attempt_id=attempt_id, dispute_id=dispute_id),
+    )
     cmd = RepairReconciliation(
         account_id=account_id,
         action=RepairAction.RECORD_DISPUTE,
