@@ -25,11 +25,10 @@ from adapters.settings import Settings
 from adapters.stripe import StripeGateway
 from adapters.turnstile.verifier import TurnstileVerifier
 from commands.application import LedgerApplication
-from commands.base import ProcessorAccounts
+from commands.base import Deps, ProcessorAccounts
 from commands.catalogue import StaticCatalogue
 from commands.checkout import Checkout
 from commands.checkout_ports import SessionStore
-from commands.handlers import Deps
 from commands.ports import Clock, PaymentLookup
 from ledger.dunning import DunningPolicy
 from ledger.payments import Processor

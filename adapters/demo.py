@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from adapters.bootstrap import Container
-from commands import handlers
-from commands.handlers import CommandResult
+from commands import accounts
+from commands.base import CommandResult
 from commands.models import CommandContext, OpenAccount
 from ledger.meta import ActorKind, Surface
 
@@ -25,7 +25,7 @@ def demo_command_id(index: int) -> UUID:
 
 
 def first_demo_account() -> UUID:
-    return handlers.account_id_for_command(demo_command_id(0))
+    return accounts.account_id_for_command(demo_command_id(0))
 
 
 def seed(container: Container) -> list[CommandResult]:
@@ -38,5 +38,5 @@ def seed(container: Container) -> list[CommandResult]:
             command_id=demo_command_id(i),
         )
         cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
-        results.append(handlers.open_account(container.deps, cmd, ctx))
+        results.append(accounts.open_account(container.deps, cmd, ctx))
     return results

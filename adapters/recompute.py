@@ -1,9 +1,10 @@
-"""Recompute one account: record the request, then refold its rows in every projection."""
+"""The projections' side of recomputing one account (commands/recompute.py): the account's
+recompute lock, and refolding its rows from the stream as the event store holds it."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -11,10 +12,9 @@ from uuid import UUID
 from psycopg import Connection
 
 from adapters.bootstrap import Container
+from commands import recompute as recompute_command
 from commands.base import CommandResult
-from commands.models import CommandContext
-from commands.recompute import RecomputeAccount, recompute_account
-from projections.base import Projection
+from commands.models import CommandContext, RecomputeAccount
 from projections.recompute import (
     Change,
     RecomputeInProgress,
@@ -23,40 +23,41 @@ from projections.recompute import (
     recompute_stream,
 )
 
+REREADS = 3
+
+
+class ProjectionRefolds:
+    """commands.ports.Refolds over every projection of the container."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._projections = list(container.projections.values())
+
+    def projection_names(self) -> list[str]:
+        return [p.name for p in self._projections]
+
+    @contextmanager
+    def claim(self, account_id: UUID) -> Iterator[Callable[[], dict[str, Change]]]:
+        with self._container.connection() as conn, _claimed(conn, account_id):
+            yield lambda: self._refold(conn, account_id)
+
+    def _refold(self, conn: Connection[Any], account_id: UUID) -> dict[str, Change]:
+        """Reads the stream and refolds it; reads again when a batch got ahead meanwhile."""
+        for _ in range(REREADS - 1):
+            with contextlib.suppress(StreamMovedOn):
+                return self._once(conn, account_id)
+        return self._once(conn, account_id)
+
+    def _once(self, conn: Connection[Any], account_id: UUID) -> dict[str, Change]:
+        envelopes = self._container.reader.stream_between(account_id, 0, None)
+        return recompute_stream(conn, self._projections, account_id, envelopes)
+
 
 def recompute(
     container: Container, account_id: UUID, ctx: CommandContext
 ) -> tuple[CommandResult, dict[str, Change]]:
-    """Records `AccountRecomputeRequested` first (refused unless support, with a reason),
-    then recomputes the whole stream, that event included."""
-    projections = list(container.projections.values())
-    names = [p.name for p in projections]
     cmd = RecomputeAccount(account_id=account_id)
-    with container.connection() as conn, _claimed(conn, account_id):
-        result = recompute_account(container.deps, cmd, ctx, names)
-        changes = _refold(container, conn, projections, account_id)
-    return result, changes
-
-
-def _refold(
-    container: Container,
-    conn: Connection[Any],
-    projections: list[Projection[Any]],
-    account_id: UUID,
-) -> dict[str, Change]:
-    """Reads the stream and refolds it; reads again when a batch got ahead meanwhile."""
-
-    def once() -> dict[str, Change]:
-        envelopes = container.reader.stream_between(account_id, 0, None)
-        return recompute_stream(conn, projections, account_id, envelopes)
-
-    for _ in range(REREADS - 1):
-        with contextlib.suppress(StreamMovedOn):
-            return once()
-    return once()
-
-
-REREADS = 3
+    return recompute_command.recompute(container.deps, ProjectionRefolds(container), cmd, ctx)
 
 
 @contextmanager

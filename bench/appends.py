@@ -7,7 +7,7 @@ import time
 from adapters.bootstrap import Container
 from bench import workload
 from bench.measure import Stopwatch, Throughput, latency_summary
-from commands.handlers import open_account
+from commands.accounts import open_account
 
 
 def one_per_transaction(container: Container, count: int) -> Throughput:
@@ -27,7 +27,7 @@ def one_per_transaction(container: Container, count: int) -> Throughput:
         events=count,
         seconds=watch.seconds,
         cpu=watch.cpu(),
-        notes="commands.handlers.open_account",
+        notes="commands.accounts.open_account",
         extra={"call_latency_ms": latency_summary(latencies)},
     )
 

@@ -26,7 +26,7 @@ from bench import workload
 from bench.measure import Stopwatch, latency_summary, say
 from bench.services import PARTITIONS
 from bench.tap import KafkaTap
-from commands.handlers import open_account
+from commands.accounts import open_account
 from commands.models import CommandContext, OpenAccount
 
 APPENDERS = 4

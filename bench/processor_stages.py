@@ -18,7 +18,7 @@ from bench.cpu import CpuShare
 from bench.measure import Stopwatch, latency_summary, say
 from bench.processor_calls import Counters, Tally
 from bench.processor_services import SITE_KEY, StandIns
-from commands import billing, checkout, customers, handlers, vaulting
+from commands import accounts, billing, checkout, customers, vaulting
 from commands.base import load_account
 from commands.models import (
     AddVaultedCard,
@@ -132,7 +132,7 @@ class Bench:
             currency="USD",
         )
         deps = self.container.deps
-        account_id = handlers.open_account(deps, cmd, service_ctx()).account_id
+        account_id = accounts.open_account(deps, cmd, service_ctx()).account_id
         synced = customers.sync_configured(deps, account_id, service_ctx())
         if synced != {"stripe": "created"}:
             raise AssertionError(f"the Stripe customer of {account_id} was not created: {synced}")

@@ -121,13 +121,30 @@ def acting(
     deps: Deps, account_id: UUID, ctx: CommandContext, act: Callable[[Account], T]
 ) -> tuple[T | None, CommandResult]:
     """load_act_save that also returns what `act` returned (None for a replayed command)."""
+    value, result, _ = acted(deps, account_id, ctx, act)
+    return value, result
+
+
+def acted(
+    deps: Deps,
+    account_id: UUID,
+    ctx: CommandContext,
+    act: Callable[[Account], T],
+    loaded: Account | None = None,
+) -> tuple[T | None, CommandResult, Account]:
+    """`acting` that also returns the account as it saved it (or found it, for a replay), so
+    the next step of the same command acts on it instead of loading it again. `loaded` is
+    such an account from the step before: the first try acts on it; a conflict reloads."""
     for attempt in range(MAX_ATTEMPTS):
-        account = load_account(deps.app, account_id)
+        if attempt == 0 and loaded is not None:
+            account = loaded
+        else:
+            account = load_account(deps.app, account_id)
         if (replay := replay_of(account, ctx)) is not None:
-            return None, replay
+            return None, replay, account
         value = act(account)
         try:
-            return value, saved(deps, account)
+            return value, saved(deps, account), account
         except IntegrityError:
             time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter
     raise ConcurrencyConflict()

@@ -17,7 +17,7 @@ import structlog
 from commands.base import (
     CommandResult,
     Deps,
-    acting,
+    acted,
     follow_up,
     load_account,
     meta_of,
@@ -57,8 +57,23 @@ def collect(
     """The attempt is started as a step of the command (`follow_up`); its outcome is
     recorded as the command's answer (its id and fingerprint), so the account remembers the
     command at the version the first request answered with, and a repeat answers the same."""
-    step = follow_up(ctx)
     account = load_account(deps.app, account_id)
+    return collect_on(deps, account, invoice_id, method_id, purpose, attempt_id, ctx)[0]
+
+
+def collect_on(
+    deps: Deps,
+    account: Account,
+    invoice_id: str,
+    method_id: str | None,
+    purpose: AttemptPurpose,
+    attempt_id: str,
+    ctx: CommandContext,
+) -> tuple[PaymentOutcome, Account]:
+    """`collect` on the account as the caller holds it (loaded, or as the command's step
+    before saved it); also returns the account as the collection left it. Each step acts on
+    the account the step before saved: one load for the whole collection."""
+    step = follow_up(ctx)
     refuse_other_request(account, ctx)
     if attempt_id in account.attempts:
         return _again(deps, account, account.attempts[attempt_id], ctx)
@@ -74,33 +89,35 @@ def collect(
         )
         return attempt, _request(account, attempt, purpose)
 
-    started, _ = acting(deps, account_id, step, start)
+    started, _, account = acted(deps, account.id, step, start, loaded=account)
     assert started is not None  # follow-up steps are never replays
     attempt, request = started
     if request is None:
-        return _again(deps, load_account(deps.app, account_id), attempt, ctx)
+        return _again(deps, account, attempt, ctx)
     charge = deps.gateway.charge(request)
-    result = record_outcome(deps, account_id, attempt_id, charge, _answer(step, ctx))
-    outcome = outcome_of(deps, account_id, attempt_id, result, charge.client_secret)
+    result, account = record_outcome(deps, account, attempt_id, charge, _answer(step, ctx))
+    outcome = outcome_of(account, attempt_id, result, charge.client_secret)
     if outcome.status is AttemptStatus.REQUIRES_ACTION and purpose is AttemptPurpose.COLLECTION:
         # Telling the customer is not built: the read models show the waiting attempt.
-        log.info("payment.requires_action", account_id=str(account_id), attempt_id=attempt_id)
-    return outcome
+        log.info("payment.requires_action", account_id=str(account.id), attempt_id=attempt_id)
+    return outcome, account
 
 
 def record_outcome(
-    deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult, ctx: CommandContext
-) -> CommandResult:
-    """Records `charge` (a failure for an attempt waiting for the customer only once the
-    processor has cancelled the payment: `cancelled_first`). `ctx` names the command the
-    outcome answers, if any; its id is never checked for a replay here (the outcome of a
-    command the account already remembers moves the command's version on)."""
-    charge = cancelled_first(deps, account_id, attempt_id, charge)
+    deps: Deps, account: Account, attempt_id: str, charge: ChargeResult, ctx: CommandContext
+) -> tuple[CommandResult, Account]:
+    """Records `charge` on the account as the step before left it (a failure for an attempt
+    waiting for the customer only once the processor has cancelled the payment:
+    `cancelled_first`, asked again on the account a conflict reloads). `ctx` names the
+    command the outcome answers, if any; its id is never checked for a replay here (the
+    outcome of a command the account already remembers moves the command's version on)."""
 
-    def record(account: Account) -> None:
-        apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx))
+    def record(current: Account) -> None:
+        outcome = cancelled_first(deps, current, attempt_id, charge)
+        apply_charge(deps, current, attempt_id, outcome, meta_of(deps, ctx))
 
-    return acting(deps, account_id, follow_up(ctx), record)[1]
+    _, result, saved = acted(deps, account.id, follow_up(ctx), record, loaded=account)
+    return result, saved
 
 
 def apply_charge(
@@ -132,13 +149,9 @@ def apply_charge(
 
 
 def outcome_of(
-    deps: Deps,
-    account_id: UUID,
-    attempt_id: str,
-    result: CommandResult,
-    client_secret: str | None = None,
+    account: Account, attempt_id: str, result: CommandResult, client_secret: str | None = None
 ) -> PaymentOutcome:
-    attempt = load_account(deps.app, account_id).attempts[attempt_id]
+    attempt = account.attempts[attempt_id]
     secret = client_secret if attempt.awaiting_customer else None
     return PaymentOutcome(
         attempt_id, attempt.invoice_id, attempt.status, attempt.decline_code, result, secret
@@ -147,7 +160,7 @@ def outcome_of(
 
 def _again(
     deps: Deps, account: Account, attempt: PaymentAttempt, ctx: CommandContext
-) -> PaymentOutcome:
+) -> tuple[PaymentOutcome, Account]:
     """The same request again. Settled: the first request's answer (the version its outcome
     brought the account to, replayed). Waiting for the customer: `_still_waiting`. Still
     pending (the first request is charging, or crashed while charging and the janitor will
@@ -155,13 +168,13 @@ def _again(
     remembered = account.version_after_command(ctx.command_id) if ctx.command_id else None
     replay = CommandResult(account.id, remembered or account.version, None, replayed=True)
     if attempt.awaiting_customer:
-        return _still_waiting(deps, account.id, attempt, replay, _answer(follow_up(ctx), ctx))
+        return _still_waiting(deps, account, attempt, replay, _answer(follow_up(ctx), ctx))
     if attempt.in_flight:
         raise CommandInFlight(
             "the first request with this Idempotency-Key is still charging; retry after "
             f"{CommandInFlight.retry_after_s} s for its answer"
         )
-    return outcome_of(deps, account.id, attempt.attempt_id, replay)
+    return outcome_of(account, attempt.attempt_id, replay), account
 
 
 def _answer(step: CommandContext, ctx: CommandContext) -> CommandContext:
@@ -171,19 +184,19 @@ def _answer(step: CommandContext, ctx: CommandContext) -> CommandContext:
 
 def _still_waiting(
     deps: Deps,
-    account_id: UUID,
+    account: Account,
     attempt: PaymentAttempt,
     result: CommandResult,
     ctx: CommandContext,
-) -> PaymentOutcome:
+) -> tuple[PaymentOutcome, Account]:
     """The same request again while its attempt waits for the customer: the processor is
     asked for the client secret again (it is never stored), and an outcome it has by now
     is recorded. Nothing is charged."""
     found = deps.gateway.find_charge(attempt.attempt_id, attempt.processor)
     if found is not None and not found.requires_action:
-        result = record_outcome(deps, account_id, attempt.attempt_id, found, ctx)
+        result, account = record_outcome(deps, account, attempt.attempt_id, found, ctx)
     secret = found.client_secret if found is not None else None
-    return outcome_of(deps, account_id, attempt.attempt_id, result, secret)
+    return outcome_of(account, attempt.attempt_id, result, secret), account
 
 
 def _request(account: Account, attempt: PaymentAttempt, purpose: AttemptPurpose) -> ChargeRequest:

@@ -138,7 +138,7 @@ def record_if_in_flight(
     command id was seen. A failure for an attempt waiting for the customer is recorded
     only after the processor has cancelled the payment (a success found then is recorded
     instead); ProcessorUnavailable, and nothing recorded, when it cannot be asked."""
-    charge = cancelled_first(deps, account_id, attempt_id, charge)
+    charge = cancelled_first(deps, load_account(deps.app, account_id), attempt_id, charge)
 
     def record(account: Account) -> bool:
         return apply_charge(deps, account, attempt_id, charge, meta_of(deps, ctx), NOT_RECEIVED)

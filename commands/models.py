@@ -183,6 +183,13 @@ class CloseAccount(Command):
     account_id: UUID
 
 
+class RecomputeAccount(Command):
+    """Refold the account's rows in every projection from its whole stream (support only,
+    with a reason)."""
+
+    account_id: UUID
+
+
 # --- payment methods ------------------------------------------------------------------
 
 MethodId = LedgerId

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import structlog
 
-from commands.base import Deps, load_account
+from commands.base import Deps
 from commands.ports import ChargeResult, ProcessorUnavailable
 from ledger.account import Account
 from ledger.payments import AttemptStatus
@@ -27,23 +27,24 @@ log = structlog.get_logger("payments")
 
 
 def cancelled_first(
-    deps: Deps, account_id: UUID, attempt_id: str, charge: ChargeResult
+    deps: Deps, account: Account, attempt_id: str, charge: ChargeResult
 ) -> ChargeResult:
-    """The outcome to record for `charge`. A failure for an attempt waiting for the
-    customer is first cancelled at the processor (`cancel_charge`, safe to repeat): a
-    success the cancel finds is returned instead, else the failure as given. Raises
-    ProcessorUnavailable (record nothing, ask again later) when the processor cannot be
-    asked or still shows the payment waiting for the customer."""
+    """The outcome to record for `charge` on `account` (as loaded for the recording). A
+    failure for an attempt waiting for the customer is first cancelled at the processor
+    (`cancel_charge`, safe to repeat): a success the cancel finds is returned instead, else
+    the failure as given. Raises ProcessorUnavailable (record nothing, ask again later)
+    when the processor cannot be asked or still shows the payment waiting for the
+    customer."""
     if charge.succeeded or charge.requires_action:
         return charge
-    attempt = load_account(deps.app, account_id).attempts.get(attempt_id)
+    attempt = account.attempts.get(attempt_id)
     if attempt is None or not attempt.awaiting_customer:
         return charge
     cancelled = deps.gateway.cancel_charge(
         attempt_id, attempt.processor, attempt.processor_payment_id or ""
     )
     if cancelled.requires_action:
-        note_still_waiting(account_id, attempt_id)
+        note_still_waiting(account.id, attempt_id)
         raise ProcessorUnavailable("the processor still shows the payment waiting for the customer")
     return cancelled if cancelled.succeeded else charge
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from uuid import UUID
 
 from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
 from ledger.payments import Processor
 from ledger.subscriptions import Plan
+
+if TYPE_CHECKING:
+    from commands.reconcile import AccountCheck
+
+R_co = TypeVar("R_co", covariant=True)
 
 
 class Clock(Protocol):
@@ -256,3 +263,21 @@ class PaymentLookup(Protocol):
     def find_payment(self, processor_payment_id: str) -> ProcessorPayment | None:
         """None when the processor has no such payment. Raises ProcessorUnavailable."""
         ...
+
+
+class CheckStore(Protocol):
+    """Where reconciliation checks are kept (the `reconciliation_*` read model)."""
+
+    def store(self, check: AccountCheck) -> bool:
+        """False (nothing written) when a newer check of the account is stored already."""
+        ...
+
+
+class Refolds(Protocol[R_co]):
+    """Rebuilding one account's read-model rows from its whole stream (the projections'
+    writers). `claim` holds the account's recompute (RecomputeInProgress while another
+    runs) until its block ends, and yields the refold to run inside it."""
+
+    def projection_names(self) -> list[str]: ...
+
+    def claim(self, account_id: UUID) -> AbstractContextManager[Callable[[], R_co]]: ...

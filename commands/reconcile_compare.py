@@ -2,8 +2,8 @@
 what the processors answered (gathered by commands/reconcile.py), as a list of findings.
 
 Each finding says what disagrees (`kind`), where (`processor`, `subject`), both sides'
-values, and the repair to run, as a command line (`ledger reconcile repair ...`), or None
-when no command can repair it and a person has to look. Nothing here decides who is right:
+values, and the repairs that fix it (`Repair`: a repair command and what it names; none
+when no command can repair it and a person has to look). Nothing here decides who is right:
 drift at the processor is shown, never overwritten either way.
 """
 
@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from commands.customers import SYNCED_FIELDS, drifted_fields
 from commands.janitor import NOT_RECEIVED
+from commands.models import RepairAction
 from commands.ports import (
     ChargeResult,
     DisputeState,
@@ -54,13 +55,28 @@ class FindingKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Repair:
+    """A repair of a finding: the `RepairReconciliation` of the finding's account with
+    these fields (the others unset). The edges show it their way: the CLI as a command
+    line, HTTP as the body of a repair request."""
+
+    action: RepairAction
+    processor: Processor | None = None
+    method_ref: str | None = None
+    method_id: str | None = None
+    attempt_id: str | None = None
+    refund_id: str | None = None
+    dispute_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     kind: FindingKind
     processor: Processor
     subject: str  # a customer id, method id or reference, or an attempt id
     ledger_value: str | None
     processor_value: str | None
-    repair: str | None  # the command line that repairs it; None: a person must look
+    repairs: tuple[Repair, ...] = ()  # any one repairs it; none: a person must look
     detail: str = ""
 
 
@@ -131,30 +147,31 @@ def compare(account: Account, view: ProcessorView, now: datetime) -> list[Findin
 # --- customers ---------------------------------------------------------------------------
 
 
-def repair_line(account: Account, repair: str, *options: str) -> str:
-    words = ["ledger reconcile repair", str(account.id), repair, *options, '--reason "..."']
-    return " ".join(words)
-
-
 def _customer_findings(account: Account, view: ProcessorView, p: Processor) -> Iterator[Finding]:
     linked = account.provider_customers.get(p.value)
     if linked is None:
         if needs_customer(account, p):
-            push = repair_line(account, "push-customer", f"--processor {p.value}")
-            yield Finding(FindingKind.CUSTOMER_NOT_LINKED, p, str(account.id), None, None, push)
+            push = Repair(RepairAction.PUSH_CUSTOMER, processor=p)
+            yield Finding(
+                kind=FindingKind.CUSTOMER_NOT_LINKED,
+                processor=p,
+                subject=str(account.id),
+                ledger_value=None,
+                processor_value=None,
+                repairs=(push,),
+            )
         return
     seen = view.customers.get(p)
     if seen is None:
         return
     if seen.customer is None:
         yield Finding(
-            FindingKind.CUSTOMER_MISSING,
-            p,
-            linked,
-            linked,
-            None,
-            None,
-            "the linked customer no longer exists at the processor: link another by hand",
+            kind=FindingKind.CUSTOMER_MISSING,
+            processor=p,
+            subject=linked,
+            ledger_value=linked,
+            processor_value=None,
+            detail="the linked customer no longer exists at the processor: link another by hand",
         )
         return
     yield from _identity_findings(account, p, seen.customer)
@@ -166,13 +183,12 @@ def _identity_findings(
 ) -> Iterator[Finding]:
     if remote.account_id != str(account.id):
         yield Finding(
-            FindingKind.CUSTOMER_WRONG_ACCOUNT,
-            p,
-            remote.customer_id,
-            str(account.id),
-            remote.account_id,
-            None,
-            "the customer's metadata does not name this account",
+            kind=FindingKind.CUSTOMER_WRONG_ACCOUNT,
+            processor=p,
+            subject=remote.customer_id,
+            ledger_value=str(account.id),
+            processor_value=remote.account_id,
+            detail="the customer's metadata does not name this account",
         )
     wanted = {"name": account.profile.name, "email": account.profile.email}
     now = {"name": remote.name or "", "email": remote.email or ""}
@@ -180,31 +196,31 @@ def _identity_findings(
         return
     last = account.provider_synced.get(p.value)
     drifted = drifted_fields(last, remote)
-    options = f"--processor {p.value}"
+    push = Repair(RepairAction.PUSH_CUSTOMER, processor=p)
     if drifted:
         before = last or wanted
+        adopt = Repair(RepairAction.ADOPT_CUSTOMER, processor=p)
         yield Finding(
-            FindingKind.CUSTOMER_DRIFTED,
-            p,
-            remote.customer_id,
-            _fields_text({f: before.get(f, "") for f in drifted}),
-            _fields_text({f: now[f] for f in drifted}),
-            f"{repair_line(account, 'adopt-customer', options)} | "
-            f"{repair_line(account, 'push-customer', options)}",
-            "changed at the processor: "
+            kind=FindingKind.CUSTOMER_DRIFTED,
+            processor=p,
+            subject=remote.customer_id,
+            ledger_value=_fields_text({f: before.get(f, "") for f in drifted}),
+            processor_value=_fields_text({f: now[f] for f in drifted}),
+            repairs=(adopt, push),
+            detail="changed at the processor: "
             + ", ".join(drifted)
             + ("" if last else " (the ledger never wrote this customer)"),
         )
         return
     stale = tuple(f for f in SYNCED_FIELDS if now[f] != wanted[f])
     yield Finding(
-        FindingKind.CUSTOMER_NOT_SYNCED,
-        p,
-        remote.customer_id,
-        _fields_text({f: wanted[f] for f in stale}),
-        _fields_text({f: now[f] for f in stale}),
-        repair_line(account, "push-customer", options),
-        "the billing profile changed since the last sync",
+        kind=FindingKind.CUSTOMER_NOT_SYNCED,
+        processor=p,
+        subject=remote.customer_id,
+        ledger_value=_fields_text({f: wanted[f] for f in stale}),
+        processor_value=_fields_text({f: now[f] for f in stale}),
+        repairs=(push,),
+        detail="the billing profile changed since the last sync",
     )
 
 
@@ -221,25 +237,25 @@ def _method_findings(account: Account, p: Processor, seen: CustomerView) -> Iter
     for ref, method in usable.items():
         if ref not in seen.method_refs:
             yield Finding(
-                FindingKind.METHOD_MISSING_AT_PROCESSOR,
-                p,
-                method.method_id,
-                ref,
-                None,
-                repair_line(account, "remove-method", f"--method {method.method_id}"),
-                "usable in the ledger, not attached to the customer at the processor",
+                kind=FindingKind.METHOD_MISSING_AT_PROCESSOR,
+                processor=p,
+                subject=method.method_id,
+                ledger_value=ref,
+                processor_value=None,
+                repairs=(Repair(RepairAction.REMOVE_METHOD, method_id=method.method_id),),
+                detail="usable in the ledger, not attached to the customer at the processor",
             )
     states = {m.processor_ref: m.state.value for m in mine}
     for ref in seen.method_refs:
         if ref not in usable:
             yield Finding(
-                FindingKind.METHOD_UNKNOWN_TO_LEDGER,
-                p,
-                ref,
-                states.get(ref),
-                "attached",
-                repair_line(account, "detach-method", f"--processor {p.value} --ref {ref}"),
-                "attached to the customer at the processor, not a usable method here",
+                kind=FindingKind.METHOD_UNKNOWN_TO_LEDGER,
+                processor=p,
+                subject=ref,
+                ledger_value=states.get(ref),
+                processor_value="attached",
+                repairs=(Repair(RepairAction.DETACH_METHOD, processor=p, method_ref=ref),),
+                detail="attached to the customer at the processor, not a usable method here",
             )
     if seen.customer is not None:
         yield from _default_findings(account, p, seen.customer, seen.method_refs)
@@ -257,13 +273,13 @@ def _default_findings(
     if held == default.processor_ref or default.processor_ref not in refs:
         return  # in step, or already reported as missing at the processor
     yield Finding(
-        FindingKind.DEFAULT_MISMATCH,
-        p,
-        default.method_id,
-        default.processor_ref,
-        held,
-        repair_line(account, "push-default", f"--processor {p.value}"),
-        f"collection path {account.collection_path.value}",
+        kind=FindingKind.DEFAULT_MISMATCH,
+        processor=p,
+        subject=default.method_id,
+        ledger_value=default.processor_ref,
+        processor_value=held,
+        repairs=(Repair(RepairAction.PUSH_DEFAULT, processor=p),),
+        detail=f"collection path {account.collection_path.value}",
     )
 
 
@@ -277,27 +293,26 @@ def _payment_findings(
     there = _outcome_text(charge)
     if attempt.in_flight:
         resolvable = charge is None or not charge.requires_action
-        repair = repair_line(account, "resolve-attempt", f"--attempt {subject}")
+        resolve = Repair(RepairAction.RESOLVE_ATTEMPT, attempt_id=subject)
         yield Finding(
-            FindingKind.ATTEMPT_UNRESOLVED,
-            p,
-            subject,
-            attempt.status.value,
-            there,
-            repair if resolvable else None,
-            f"in flight since {attempt.started_at.isoformat()}",
+            kind=FindingKind.ATTEMPT_UNRESOLVED,
+            processor=p,
+            subject=subject,
+            ledger_value=attempt.status.value,
+            processor_value=there,
+            repairs=(resolve,) if resolvable else (),
+            detail=f"in flight since {attempt.started_at.isoformat()}",
         )
     elif attempt.status is AttemptStatus.SUCCEEDED:
         yield from _succeeded_findings(attempt, charge, there)
     elif charge is not None and charge.succeeded:
         yield Finding(
-            FindingKind.PAYMENT_OUTCOME_MISMATCH,
-            p,
-            subject,
-            f"failed: {attempt.decline_code}",
-            there,
-            None,
-            "the processor took the payment the ledger records as failed: refund it there,"
+            kind=FindingKind.PAYMENT_OUTCOME_MISMATCH,
+            processor=p,
+            subject=subject,
+            ledger_value=f"failed: {attempt.decline_code}",
+            processor_value=there,
+            detail="the processor took the payment the ledger records as failed: refund it there,"
             " or record it out of band if the invoice is still owed",
         )
 
@@ -308,26 +323,31 @@ def _succeeded_findings(
     p, subject = attempt.processor, attempt.attempt_id
     if charge is None:
         kind = FindingKind.PAYMENT_MISSING_AT_PROCESSOR
-        yield Finding(kind, p, subject, "succeeded", there, None, "investigate at the processor")
+        yield Finding(
+            kind=kind,
+            processor=p,
+            subject=subject,
+            ledger_value="succeeded",
+            processor_value=there,
+            detail="investigate at the processor",
+        )
     elif not charge.succeeded:
         yield Finding(
-            FindingKind.PAYMENT_OUTCOME_MISMATCH,
-            p,
-            subject,
-            "succeeded",
-            there,
-            None,
-            "the ledger records a payment the processor does not hold as succeeded",
+            kind=FindingKind.PAYMENT_OUTCOME_MISMATCH,
+            processor=p,
+            subject=subject,
+            ledger_value="succeeded",
+            processor_value=there,
+            detail="the ledger records a payment the processor does not hold as succeeded",
         )
     elif charge.processor_payment_id not in (None, attempt.processor_payment_id):
         yield Finding(
-            FindingKind.PAYMENT_ID_MISMATCH,
-            p,
-            subject,
-            attempt.processor_payment_id,
-            charge.processor_payment_id,
-            None,
-            "two payments at the processor for one attempt?",
+            kind=FindingKind.PAYMENT_ID_MISMATCH,
+            processor=p,
+            subject=subject,
+            ledger_value=attempt.processor_payment_id,
+            processor_value=charge.processor_payment_id,
+            detail="two payments at the processor for one attempt?",
         )
 
 
@@ -364,37 +384,35 @@ def _refund_findings(
             continue
         mismatched = True
         yield Finding(
-            FindingKind.REFUND_UNKNOWN_TO_LEDGER,
-            p,
-            refund.refund_id,
-            None,
-            f"{refund.amount} {payment.currency}",
-            repair_line(
-                account, "record-refund", f"--attempt {subject} --refund {refund.refund_id}"
+            kind=FindingKind.REFUND_UNKNOWN_TO_LEDGER,
+            processor=p,
+            subject=refund.refund_id,
+            ledger_value=None,
+            processor_value=f"{refund.amount} {payment.currency}",
+            repairs=(
+                Repair(RepairAction.RECORD_REFUND, attempt_id=subject, refund_id=refund.refund_id),
             ),
-            f"a refund of attempt {subject} made at the processor",
+            detail=f"a refund of attempt {subject} made at the processor",
         )
     for missing in sorted(ours - matched):
         mismatched = True
         yield Finding(
-            FindingKind.REFUND_MISSING_AT_PROCESSOR,
-            p,
-            missing,
-            f"refund of attempt {subject}",
-            None,
-            None,
-            "recorded in the ledger, unknown to the processor: investigate there",
+            kind=FindingKind.REFUND_MISSING_AT_PROCESSOR,
+            processor=p,
+            subject=missing,
+            ledger_value=f"refund of attempt {subject}",
+            processor_value=None,
+            detail="recorded in the ledger, unknown to the processor: investigate there",
         )
     there = sum(r.amount for r in payment.refunds)
     if not mismatched and there != attempt.refunded:
         yield Finding(
-            FindingKind.REFUND_AMOUNT_MISMATCH,
-            p,
-            subject,
-            str(attempt.refunded),
-            str(there),
-            None,
-            f"refunded in total, minor units of {payment.currency}",
+            kind=FindingKind.REFUND_AMOUNT_MISMATCH,
+            processor=p,
+            subject=subject,
+            ledger_value=str(attempt.refunded),
+            processor_value=str(there),
+            detail=f"refunded in total, minor units of {payment.currency}",
         )
 
 
@@ -427,13 +445,12 @@ def _dispute_findings(
     match = _matching(there, ledger, attempt.disputed_amount)
     if match is None:
         yield Finding(
-            FindingKind.DISPUTE_MISSING_AT_PROCESSOR,
-            p,
-            subject,
-            mine,
-            None,
-            None,
-            "recorded in the ledger, unknown to the processor: investigate there",
+            kind=FindingKind.DISPUTE_MISSING_AT_PROCESSOR,
+            processor=p,
+            subject=subject,
+            ledger_value=mine,
+            processor_value=None,
+            detail="recorded in the ledger, unknown to the processor: investigate there",
         )
         return
     for other in there:
@@ -442,13 +459,13 @@ def _dispute_findings(
     if match.state is not ledger:
         behind = ledger is DisputeState.OPEN
         yield Finding(
-            FindingKind.DISPUTE_STATE_MISMATCH,
-            p,
-            match.dispute_id,
-            mine,
-            _dispute_text(match.state, match.amount, payment.currency),
-            _record_dispute(account, subject, match) if behind else None,
-            f"the dispute of attempt {subject}"
+            kind=FindingKind.DISPUTE_STATE_MISMATCH,
+            processor=p,
+            subject=match.dispute_id,
+            ledger_value=mine,
+            processor_value=_dispute_text(match.state, match.amount, payment.currency),
+            repairs=(_record_dispute(subject, match),) if behind else (),
+            detail=f"the dispute of attempt {subject}"
             + ("" if behind else ": the ledger has it closed, the processor does not agree"),
         )
 
@@ -472,20 +489,18 @@ def _unknown_dispute(
     if not recordable:
         detail += ": the ledger holds one dispute per payment, and has another"
     return Finding(
-        FindingKind.DISPUTE_UNKNOWN_TO_LEDGER,
-        attempt.processor,
-        dispute.dispute_id,
-        None,
-        _dispute_text(dispute.state, dispute.amount, payment.currency),
-        _record_dispute(account, attempt.attempt_id, dispute) if recordable else None,
-        detail,
+        kind=FindingKind.DISPUTE_UNKNOWN_TO_LEDGER,
+        processor=attempt.processor,
+        subject=dispute.dispute_id,
+        ledger_value=None,
+        processor_value=_dispute_text(dispute.state, dispute.amount, payment.currency),
+        repairs=(_record_dispute(attempt.attempt_id, dispute),) if recordable else (),
+        detail=detail,
     )
 
 
-def _record_dispute(account: Account, attempt_id: str, dispute: ProcessorDispute) -> str:
-    return repair_line(
-        account, "record-dispute", f"--attempt {attempt_id} --dispute {dispute.dispute_id}"
-    )
+def _record_dispute(attempt_id: str, dispute: ProcessorDispute) -> Repair:
+    return Repair(RepairAction.RECORD_DISPUTE, attempt_id=attempt_id, dispute_id=dispute.dispute_id)
 
 
 def _dispute_text(state: DisputeState, amount: int, currency: str) -> str:

@@ -11,6 +11,21 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict
 
 
+class RepairView(BaseModel):
+    """A repair of a finding: the fields of a repair request (`action` and the ids it
+    names; unset fields are left out)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    processor: str | None = None
+    method_ref: str | None = None
+    method_id: str | None = None
+    attempt_id: str | None = None
+    refund_id: str | None = None
+    dispute_id: str | None = None
+
+
 class FindingView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -21,6 +36,9 @@ class FindingView(BaseModel):
     processor_value: str | None
     repair: str | None  # the command line that repairs it; None: a person must look
     detail: str
+    # The same repairs as data (any one repairs it); None for a finding stored before they
+    # were (migration 0013): its command line is all there is until the account is checked
+    repairs: list[RepairView] | None = None
 
 
 class CheckErrorView(BaseModel):
@@ -48,7 +66,7 @@ _RUN = (
     " FROM reconciliation_runs WHERE account_id = %s"
 )
 _FINDINGS = (
-    "SELECT kind, processor, subject, ledger_value, processor_value, repair, detail"
+    "SELECT kind, processor, subject, ledger_value, processor_value, repair, detail, repairs"
     " FROM reconciliation_findings WHERE account_id = %s ORDER BY seq"
 )
 _FIELDS = list(FindingView.model_fields)

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from adapters.bootstrap import Container
 from adapters.cli.runtime import configured_container, open_account_pages
-from commands import billing, janitor, money
+from commands import bad_debt, billing, credits, dunning, janitor, refunds
 from commands.base import fingerprint
 from commands.models import (
     CommandContext,
@@ -77,7 +77,7 @@ def run(
     with configured_container() as container:
         pages = [account] if account else open_account_pages(container, PAGE)
         for page in pages:
-            report = billing.run_billing(
+            report = dunning.run_billing(
                 container.deps, RunBilling(account_ids=page), _ctx(actor, None, ActorKind.SYSTEM)
             )
             totals["accounts"] += report.accounts
@@ -96,21 +96,24 @@ def grant_credit(
 ) -> None:
     """Grant customer credit (minor units)."""
     cmd = GrantCredit(account_id=account_id, amount=amount, currency=currency)
-    _do(lambda c: money.grant_credit(c.deps, cmd, _ctx(actor, reason)).version, "granted")
+    _do(lambda c: credits.grant_credit(c.deps, cmd, _ctx(actor, reason)).version, "granted")
 
 
 @app.command("revoke-credit")
 def revoke_credit(account_id: UUID, credit_id: str, reason: Reason, actor: Actor = "") -> None:
     """Revoke what remains of a credit."""
     cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
-    _do(lambda c: money.revoke_credit(c.deps, cmd, _ctx(actor, reason)).version, "revoked")
+    _do(lambda c: credits.revoke_credit(c.deps, cmd, _ctx(actor, reason)).version, "revoked")
 
 
 @app.command("write-off")
 def write_off(account_id: UUID, invoice_id: str, reason: Reason, actor: Actor = "") -> None:
     """Write off an uncollectible invoice (bad-debt expense)."""
     cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
-    _do(lambda c: money.write_off_bad_debt(c.deps, cmd, _ctx(actor, reason)).version, "written off")
+    _do(
+        lambda c: bad_debt.write_off_bad_debt(c.deps, cmd, _ctx(actor, reason)).version,
+        "written off",
+    )
 
 
 @app.command("void")
@@ -135,7 +138,7 @@ def refund(
     cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=amount)
     request = fingerprint("refund", cmd.model_dump(mode="json"))
     context = _ctx(actor, reason).model_copy(update={"command_id": key, "fingerprint": request})
-    _do(lambda c: money.refund_payment(c.deps, cmd, context).version, "refunded")
+    _do(lambda c: refunds.refund_payment(c.deps, cmd, context).version, "refunded")
 
 
 def _do(action: Callable[[Container], int], done: str) -> None:

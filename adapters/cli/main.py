@@ -24,7 +24,7 @@ from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
 from adapters.recompute import recompute
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts
 from commands.customers import sync_configured
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
 from ledger.meta import ActorKind, Surface
@@ -154,7 +154,7 @@ def accounts_open(
     cmd = OpenAccount(name=name, email=email, country=country, currency=currency)
     ctx = _ctx(actor, reason)
     with _container() as container:
-        result = handlers.open_account(container.deps, cmd, ctx)
+        result = accounts.open_account(container.deps, cmd, ctx)
         console.print(f"opened {result.account_id} (position {result.position})")
         _print_sync(sync_configured(container.deps, result.account_id, ctx))
 
@@ -175,7 +175,7 @@ def accounts_update(
     )
     ctx = _ctx(actor, reason)
     with _container() as container:
-        result = handlers.update_profile(container.deps, cmd, ctx)
+        result = accounts.update_profile(container.deps, cmd, ctx)
         console.print(f"updated {account_id} to version {result.version}")
         _print_sync(sync_configured(container.deps, account_id, ctx))
 
@@ -191,7 +191,7 @@ def accounts_close(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
     cmd = CloseAccount(account_id=account_id)
     ctx = _ctx(actor, reason)
     with _container() as container:
-        result = handlers.close_account(container.deps, cmd, ctx)
+        result = accounts.close_account(container.deps, cmd, ctx)
         console.print(f"closed {account_id} at version {result.version}")
 
 

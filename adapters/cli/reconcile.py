@@ -16,9 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.core import TyperGroup
 
 from adapters.cli.runtime import configured_container, open_account_pages
-from adapters.reconcile import RunSummary, reconcile_many, repair_and_recheck
+from adapters.reconcile import reconcile_many, repair_and_recheck
 from commands.models import CommandContext, RepairAction, RepairReconciliation
 from commands.reconcile import AccountCheck
+from commands.reconcile_runs import RunSummary
 from ledger.meta import ActorKind, Surface
 from ledger.payments import Processor
 from queries.reconciliation import ReconciliationView, get_reconciliation

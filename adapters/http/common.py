@@ -15,10 +15,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from adapters.bootstrap import Container
 from adapters.http.auth import Allow, Principal
-from commands.base import fingerprint
+from commands.base import CommandResult, Deps, fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
-from commands.handlers import CommandResult, Deps
 from commands.models import CommandContext, Country, Currency, Email, Name, Reason, TaxId
 from ledger.meta import Surface
 from queries.accounts import AccountView, get_account, wait_for_version

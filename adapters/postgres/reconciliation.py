@@ -1,5 +1,7 @@
-"""Writes a reconciliation check into its read model (migrations/0010_reconciliation.sql):
-the account's run row and its findings, replaced together in one transaction.
+"""Writes a reconciliation check into its read model (migrations/0010_reconciliation.sql,
+0013_reconciliation_repairs.sql): the account's run row and its findings, replaced together
+in one transaction. A finding's repairs are stored twice: as data (`repairs`) and as the
+command line that runs them (`repair`, adapters/cli/repair_lines.py).
 
 The run row is upserted first and only when the check is not older than the stored one;
 the upsert locks the row, so two checks of one account write one after the other and the
@@ -7,14 +9,17 @@ newer one's findings are the ones left."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
+from enum import Enum
 from typing import Any
 
 from psycopg import Connection
 
+from adapters.cli.repair_lines import repair_lines
 from commands.reconcile import AccountCheck
-from commands.reconcile_compare import Finding
+from commands.reconcile_compare import Finding, Repair
 
 _UPSERT = (
     "INSERT INTO reconciliation_runs"
@@ -28,7 +33,8 @@ _UPSERT = (
 )
 _INSERT = (
     "INSERT INTO reconciliation_findings (account_id, seq, kind, processor, subject,"
-    " ledger_value, processor_value, repair, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ledger_value, processor_value, repair, repairs, detail)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -69,6 +75,13 @@ def _finding_row(check: AccountCheck, seq: int, f: Finding) -> tuple[Any, ...]:
         f.subject,
         f.ledger_value,
         f.processor_value,
-        f.repair,
+        repair_lines(check.account_id, f.repairs),
+        json.dumps([_repair_data(r) for r in f.repairs]),
         f.detail,
     )
+
+
+def _repair_data(repair: Repair) -> dict[str, str]:
+    """The repair's fields that are set, as JSON strings."""
+    data = {k: v for k, v in dataclasses.asdict(repair).items() if v is not None}
+    return {k: v.value if isinstance(v, Enum) else v for k, v in data.items()}

@@ -34,7 +34,7 @@ from adapters.bootstrap import Container, build
 from adapters.kafka.projector import group_id
 from adapters.kafka.relay import RELAY_NAME
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
 from ledger.envelope import EventEnvelope
 from ledger.meta import ActorKind, Surface
@@ -119,17 +119,17 @@ class Writer:
         cmd = OpenAccount(
             name=f"Crash Test {n}", email=f"crash{n}@example.com", country="GB", currency="GBP"
         )
-        result = handlers.open_account(self.container.deps, cmd, CTX)
+        result = accounts.open_account(self.container.deps, cmd, CTX)
         self._open.append(result.account_id)
         self.writes.opened += 1
 
     def _update(self, account_id: UUID) -> None:
         cmd = UpdateProfile(account_id=account_id, name=f"Renamed {self.writes.updated}")
-        handlers.update_profile(self.container.deps, cmd, CTX)
+        accounts.update_profile(self.container.deps, cmd, CTX)
         self.writes.updated += 1
 
     def _close(self, account_id: UUID) -> None:
-        handlers.close_account(self.container.deps, CloseAccount(account_id=account_id), CTX)
+        accounts.close_account(self.container.deps, CloseAccount(account_id=account_id), CTX)
         self.writes.closed += 1
 
 

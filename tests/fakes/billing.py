@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from commands import billing, handlers, methods
+from commands import accounts, billing, methods
 from commands.base import Deps
 from commands.models import AddCard, AddPayPal, Subscribe
 from tests.fakes.builders import customer_ctx, open_cmd
@@ -16,7 +16,7 @@ PLAN = "pro-monthly-usd"
 
 def usd_account(deps: Deps, card: str | None = CARD) -> UUID:
     """A USD account, with a default card unless `card` is None."""
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     if card:
         cmd = AddCard(
             account_id=account_id,

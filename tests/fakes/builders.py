@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from commands.application import LedgerApplication
-from commands.handlers import Deps
+from commands.base import Deps
 from commands.models import CommandContext, OpenAccount
 from ledger.meta import ActorKind, Surface
 from tests.fakes.clock import FixedClock

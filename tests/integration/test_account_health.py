@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
-from commands import billing, handlers, money
+from commands import accounts, bad_debt, dunning
 from commands.base import Deps
 from commands.models import CloseAccount, PayBadDebt, RunBilling
 from commands.ports import ProcessorUnavailable
@@ -44,7 +44,7 @@ def health(container: Container, account_id: UUID) -> AccountHealth:
 
 
 def run_billing(deps: Deps, *account_ids: UUID) -> None:
-    report = billing.run_billing(deps, RunBilling(account_ids=list(account_ids)), system_ctx())
+    report = dunning.run_billing(deps, RunBilling(account_ids=list(account_ids)), system_ctx())
     assert report.errors == {}
 
 
@@ -79,14 +79,14 @@ def fleet(
 
     gateway.go_down_next("pm_lift")
     with pytest.raises(ProcessorUnavailable):
-        money.pay_bad_debt(deps, PayBadDebt(account_id=lifting), customer_ctx(uuid4()))
+        bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=lifting), customer_ctx(uuid4()))
     healthy = usd_account(deps, "pm_ok")
     subscribe(deps, healthy)
     past_due = usd_account(deps, "pm_soft")
     gateway.decline_next("pm_soft", "insufficient_funds")
     subscribe(deps, past_due, on_session=False)
     closed = usd_account(deps, card=None)
-    handlers.close_account(deps, CloseAccount(account_id=closed), customer_ctx())
+    accounts.close_account(deps, CloseAccount(account_id=closed), customer_ctx())
     project(container)
     return {
         State.HEALTHY: healthy,

@@ -14,7 +14,7 @@ from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.postgres.audit import verify
-from commands import handlers
+from commands import accounts
 from commands.models import CloseAccount, UpdateProfile
 from ledger.account import Account
 from ledger.meta import Actor, ActorKind, EventMeta, Surface
@@ -26,10 +26,10 @@ from tests.integration.test_http import KEYS, entry
 
 def _account(container: Container, updates: int = 2) -> UUID:
     deps = container.deps
-    account_id = handlers.open_account(deps, open_cmd(), service_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(), service_ctx()).account_id
     for n in range(updates):
         cmd = UpdateProfile(account_id=account_id, name=f"Ada {n}")
-        handlers.update_profile(deps, cmd, support_ctx(f"rename {n}"))
+        accounts.update_profile(deps, cmd, support_ctx(f"rename {n}"))
     return account_id
 
 
@@ -70,7 +70,7 @@ def test_a_duplicate_version_is_still_an_integrity_error(container: Container) -
     account_id = _account(container, updates=0)
     stale: Account = container.app.repository.get(account_id)
     fresh: Account = container.app.repository.get(account_id)
-    handlers.close_account(container.deps, CloseAccount(account_id=account_id), service_ctx())
+    accounts.close_account(container.deps, CloseAccount(account_id=account_id), service_ctx())
     meta = EventMeta(Actor("svc", ActorKind.SERVICE), Surface.IAPI, uuid4(), fresh.opened_at)
     stale.update_profile(BillingProfile("Other", "a@example.com", "GB", "GBP"), meta)
     with pytest.raises(IntegrityError):
@@ -148,7 +148,7 @@ def test_history_paginates_filters_and_says_who_and_why(
     for n in range(4):
         clock.advance(days=1)
         cmd = UpdateProfile(account_id=account_id, name=f"Ada {n}")
-        handlers.update_profile(container.deps, cmd, support_ctx(f"rename {n}"))
+        accounts.update_profile(container.deps, cmd, support_ctx(f"rename {n}"))
     path = f"/support/accounts/{account_id}/history"
     first = _get(client, "support", path, limit=2)
     assert [e["stream_version"] for e in first["entries"]] == [1, 2]
@@ -188,7 +188,7 @@ def test_as_of_returns_the_state_before_a_later_change(
 ) -> None:
     account_id = _account(container, updates=0)
     clock.advance(days=10)
-    handlers.close_account(
+    accounts.close_account(
         container.deps, CloseAccount(account_id=account_id), support_ctx("customer left")
     )
     path = f"/support/accounts/{account_id}/as-of"

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.bootstrap import Container, build
 from adapters.settings import Settings
-from commands import billing, money
+from commands import bad_debt, credits, dunning
 from commands.application import SNAPSHOT_INTERVAL, LedgerApplication
 from commands.base import Deps, load_account
 from commands.errors import ConcurrencyConflict
@@ -24,6 +24,7 @@ from commands.models import (
     RefundPayment,
     RunBilling,
 )
+from commands.refunds import refund_payment
 from ledger import events as ev
 from ledger.account import Account
 from ledger.envelope import EventEnvelope
@@ -45,8 +46,8 @@ PRICE = 2000
 # --- helpers ---------------------------------------------------------------------------
 
 
-def run_billing(deps: Deps, account_id: UUID) -> billing.RunReport:
-    report = billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+def run_billing(deps: Deps, account_id: UUID) -> dunning.RunReport:
+    report = dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert report.errors == {}
     return report
 
@@ -273,11 +274,11 @@ def test_exhausted_dunning_becomes_bad_debt_that_pay_bad_debt_recovers_once(
 
     gateway._always.clear()
     key = uuid4()
-    report = money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
+    report = bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
     assert (report.recovered, report.still_uncollectible, report.bad_debt) == ([bad], [], False)
     assert len(gateway.charges_for(CARD)) == 7
     head = container.reader.head()
-    repeat = money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
+    repeat = bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
     assert (repeat.recovered, repeat.bad_debt) == (report.recovered, False)
     assert len(gateway.charges_for(CARD)) == 7  # the repeat charged nothing
     assert container.reader.head() == head  # and recorded nothing
@@ -294,7 +295,7 @@ def test_support_credit_is_applied_at_finalization(
 ) -> None:
     account_id = usd_account(deps)
     grant = GrantCredit(account_id=account_id, amount=2500, currency="USD")
-    money.grant_credit(deps, grant, support_ctx("goodwill"))
+    credits.grant_credit(deps, grant, support_ctx("goodwill"))
     first = subscribe(deps, account_id)
     account = load_account(container.app, account_id)
     invoice = account.invoices[str(first.invoice_id)]
@@ -322,18 +323,18 @@ def test_a_partial_refund_is_recorded_and_an_over_refund_refused(
     payment = subscribe(deps, account_id).payment
     assert payment is not None
     refund = RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=500)
-    money.refund_payment(deps, refund, support_ctx("refund", uuid4()))
+    refund_payment(deps, refund, support_ctx("refund", uuid4()))
     head = container.reader.head()
     too_much = refund.model_copy(update={"amount": PRICE - 500 + 1})
     with pytest.raises(RefundTooLarge):
-        money.refund_payment(deps, too_much, support_ctx("refund", uuid4()))
+        refund_payment(deps, too_much, support_ctx("refund", uuid4()))
     assert container.reader.head() == head
     assert [r.amount.amount for r in gateway.refunds] == [500]  # the processor was never asked
     rest = refund.model_copy(update={"amount": PRICE - 500})
-    money.refund_payment(deps, rest, support_ctx("refund", uuid4()))
+    refund_payment(deps, rest, support_ctx("refund", uuid4()))
     assert [r.amount.amount for r in gateway.refunds] == [500, PRICE - 500]
     with pytest.raises(RefundTooLarge):
-        money.refund_payment(
+        refund_payment(
             deps, refund.model_copy(update={"amount": 1}), support_ctx("refund", uuid4())
         )
     refunds = [e for e in container.app.events.get(account_id) if isinstance(e, ev.RefundIssued)]
@@ -392,7 +393,7 @@ def test_the_journal_read_back_from_the_store_matches_the_receivable(
     paid = usd_account(deps)
     subscribe(deps, paid)
     credited = usd_account(deps)
-    money.grant_credit(
+    credits.grant_credit(
         deps, GrantCredit(account_id=credited, amount=700, currency="USD"), support_ctx()
     )
     subscribe(deps, credited, on_session=False)
@@ -451,7 +452,7 @@ def test_concurrent_commands_from_two_applications_are_both_recorded(
         def grant(d: Deps, amount: int) -> None:
             try:
                 cmd = GrantCredit(account_id=account_id, amount=amount, currency="USD")
-                money.grant_credit(d, cmd, support_ctx())
+                credits.grant_credit(d, cmd, support_ctx())
             except BaseException as error:
                 errors.append(error)
 
@@ -495,7 +496,7 @@ def test_many_concurrent_commands_lose_no_update(
                 amount = (slot + 1) * 1000 + i
                 cmd = GrantCredit(account_id=account_id, amount=amount, currency="USD")
                 try:
-                    money.grant_credit(d, cmd, support_ctx())
+                    credits.grant_credit(d, cmd, support_ctx())
                 except ConcurrencyConflict:
                     refused[slot].append(amount)
                 except BaseException as error:

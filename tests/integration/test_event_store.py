@@ -12,7 +12,7 @@ from adapters.bootstrap import Container, SchemaNotMigrated, build
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate, pending
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts, base
 from commands.application import SNAPSHOT_INTERVAL
 from commands.models import CloseAccount, UpdateProfile
 from ledger.account import Account, AccountStatus
@@ -34,14 +34,14 @@ def test_an_unmigrated_database_is_refused(pg_server: object, database_url: str)
 
 def test_events_persist_and_reload(container: Container) -> None:
     deps = container.deps
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
-    handlers.update_profile(
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
+    accounts.update_profile(
         deps,
         UpdateProfile(account_id=opened.account_id, country="IE", currency="EUR"),
         service_ctx(),
     )
-    closed = handlers.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
-    account = handlers.load_account(container.app, opened.account_id)
+    closed = accounts.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
+    account = base.load_account(container.app, opened.account_id)
     assert (account.version, account.status) == (3, AccountStatus.CLOSED)
     assert account.profile.currency == "EUR"
     assert closed.position == container.reader.head()
@@ -51,13 +51,13 @@ def test_events_persist_and_reload(container: Container) -> None:
 
 def test_long_streams_are_snapshotted_and_replay_to_the_same_state(container: Container) -> None:
     deps = container.deps
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
     for i in range(SNAPSHOT_INTERVAL + 5):
         cmd = UpdateProfile(account_id=opened.account_id, name=f"Ada {i}")
-        handlers.update_profile(deps, cmd, service_ctx())
+        accounts.update_profile(deps, cmd, service_ctx())
     snapshots = list(container.app.snapshots.get(opened.account_id))  # type: ignore[union-attr]
     assert [s.originator_version for s in snapshots] == [SNAPSHOT_INTERVAL]
-    from_snapshot = handlers.load_account(container.app, opened.account_id)
+    from_snapshot = base.load_account(container.app, opened.account_id)
     from_events: Any = None
     for event in container.app.events.get(opened.account_id):
         from_events = event.mutate(from_events)  # type: ignore[attr-defined]
@@ -66,10 +66,10 @@ def test_long_streams_are_snapshotted_and_replay_to_the_same_state(container: Co
 
 
 def test_a_conflicting_write_is_rejected_by_the_store(container: Container) -> None:
-    opened = handlers.open_account(container.deps, open_cmd(), service_ctx())
-    first = handlers.load_account(container.app, opened.account_id)
-    second = handlers.load_account(container.app, opened.account_id)
-    meta = handlers.meta_of(container.deps, service_ctx())
+    opened = accounts.open_account(container.deps, open_cmd(), service_ctx())
+    first = base.load_account(container.app, opened.account_id)
+    second = base.load_account(container.app, opened.account_id)
+    meta = base.meta_of(container.deps, service_ctx())
     first.update_profile(first.profile.with_changes(name="First"), meta)
     second.update_profile(second.profile.with_changes(name="Second"), meta)
     container.app.save(first)
@@ -77,15 +77,15 @@ def test_a_conflicting_write_is_rejected_by_the_store(container: Container) -> N
 
     with pytest.raises(IntegrityError):
         container.app.save(second)
-    assert handlers.load_account(container.app, opened.account_id).profile.name == "First"
+    assert base.load_account(container.app, opened.account_id).profile.name == "First"
 
 
 def test_idempotent_open_survives_a_new_process(container: Container, database_url: str) -> None:
     command_id = uuid4()
-    first = handlers.open_account(container.deps, open_cmd(), service_ctx(command_id))
+    first = accounts.open_account(container.deps, open_cmd(), service_ctx(command_id))
     other = build(Settings(database_url=database_url))
     try:
-        again = handlers.open_account(other.deps, open_cmd(), service_ctx(command_id))
+        again = accounts.open_account(other.deps, open_cmd(), service_ctx(command_id))
     finally:
         other.close()
     assert (again.account_id, again.replayed) == (first.account_id, True)

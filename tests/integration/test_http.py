@@ -16,7 +16,7 @@ from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from adapters.http.ratelimit import RateLimiter
-from commands import handlers
+from commands import accounts
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.harness import RedisServer
@@ -37,7 +37,7 @@ def entry(key: str, kind: ActorKind, scopes: tuple[str, ...] = SCOPES, **extra: 
 
 @pytest.fixture
 def customer_account(container: Container) -> UUID:
-    return handlers.open_account(container.deps, open_cmd("Own Account"), service_ctx()).account_id
+    return accounts.open_account(container.deps, open_cmd("Own Account"), service_ctx()).account_id
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_a_principal_outside_a_route_gets_403(client: TestClient) -> None:
 def test_a_customer_reaches_only_its_own_account(
     client: TestClient, container: Container, customer_account: UUID
 ) -> None:
-    other = handlers.open_account(container.deps, open_cmd("Someone"), service_ctx()).account_id
+    other = accounts.open_account(container.deps, open_cmd("Someone"), service_ctx()).account_id
     own = client.get(
         f"/v1/accounts/{customer_account}", params={"min_version": 1}, headers=auth("customer")
     )

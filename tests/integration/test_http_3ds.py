@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
-from commands import billing
+from commands import dunning
 from commands.base import load_account
 from commands.janitor import record_if_in_flight
 from commands.models import RunBilling
@@ -112,7 +112,7 @@ def test_paying_bad_debt_waits_in_lifting_and_clears_the_flag_only_once_paid(
     subscribe(container.deps, account_id, on_session=False)
     for _ in range(10):
         clock.advance(days=1)
-        billing.run_billing(container.deps, RunBilling(account_ids=[account_id]), system_ctx())
+        dunning.run_billing(container.deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert load_account(container.app, account_id).bad_debt
     gateway._always.clear()
     gateway.require_action_next(CARD)

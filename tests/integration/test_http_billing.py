@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
-from commands import handlers
+from commands import accounts
+from commands.base import load_account
 from tests.fakes.api_keys import three_principals
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
@@ -37,7 +38,7 @@ def gateway(container: Container) -> FakeGateway:
 @pytest.fixture
 def account_id(container: Container) -> UUID:
     cmd = open_cmd(currency="USD")
-    return handlers.open_account(container.deps, cmd, service_ctx()).account_id
+    return accounts.open_account(container.deps, cmd, service_ctx()).account_id
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_a_customer_adds_a_card_and_subscribes_on_session(
 def test_a_customer_cannot_reach_another_account_or_support_actions(
     client: TestClient, container: Container
 ) -> None:
-    other = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
+    other = accounts.open_account(container.deps, open_cmd(), service_ctx()).account_id
     response = client.post(
         f"/v1/accounts/{other}/subscriptions",
         json={"plan_id": "pro-monthly-usd"},
@@ -182,7 +183,7 @@ def test_the_billing_run_answers_the_version_each_account_reached_to_read_its_wr
     fed_client.post(
         f"{base}/subscriptions", json={"plan_id": "pro-monthly-usd"}, headers=as_("service")
     )
-    idle = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
+    idle = accounts.open_account(container.deps, open_cmd(), service_ctx()).account_id
     clock.advance(days=32)
     run = fed_client.post(
         "/internal/billing/run",
@@ -191,7 +192,7 @@ def test_the_billing_run_answers_the_version_each_account_reached_to_read_its_wr
     )
     assert run.status_code == 200
     reached = run.json()["reached"]
-    account = handlers.load_account(container.deps.app, account_id)
+    account = load_account(container.deps.app, account_id)
     assert reached[str(account_id)] == {
         "version": account.version,
         "position": container.reader.head(),

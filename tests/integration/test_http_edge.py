@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
-from commands import handlers
+from commands import accounts
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.gateway import FakeGateway
@@ -28,12 +28,12 @@ TOO_LONG = "x" * 101
 @pytest.fixture
 def own(container: Container) -> UUID:
     container.deps = dataclasses.replace(container.deps, gateway=FakeGateway())
-    return handlers.open_account(container.deps, open_cmd(currency="USD"), service_ctx()).account_id
+    return accounts.open_account(container.deps, open_cmd(currency="USD"), service_ctx()).account_id
 
 
 @pytest.fixture
 def other(container: Container, own: UUID) -> UUID:
-    return handlers.open_account(container.deps, open_cmd("Someone"), service_ctx()).account_id
+    return accounts.open_account(container.deps, open_cmd("Someone"), service_ctx()).account_id
 
 
 @pytest.fixture

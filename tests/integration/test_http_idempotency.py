@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
-from commands import billing, handlers
+from commands import accounts, dunning
 from commands.base import load_account
 from commands.models import RunBilling
 from tests.fakes.api_keys import three_principals
@@ -48,7 +48,7 @@ def gateway(container: Container) -> FakeGateway:
 @pytest.fixture
 def account_id(container: Container) -> UUID:
     cmd = open_cmd(currency="USD")
-    return handlers.open_account(container.deps, cmd, service_ctx()).account_id
+    return accounts.open_account(container.deps, cmd, service_ctx()).account_id
 
 
 @pytest.fixture
@@ -185,7 +185,7 @@ def test_a_repeated_bad_debt_payment_answers_the_first_body(
     subscribe(container.deps, account_id, on_session=False)
     for _ in range(10):
         clock.advance(days=1)
-        billing.run_billing(container.deps, RunBilling(account_ids=[account_id]), system_ctx())
+        dunning.run_billing(container.deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert load_account(container.app, account_id).bad_debt
     gateway._always.clear()
     path = f"/v1/accounts/{account_id}/pay-bad-debt"

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
-from commands import handlers
+from commands import accounts
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
 
@@ -38,7 +38,7 @@ def make_app(container: Container) -> AppFactory:
 
 @pytest.fixture
 def account_id(container: Container) -> UUID:
-    return handlers.open_account(container.deps, open_cmd("Sec"), service_ctx()).account_id
+    return accounts.open_account(container.deps, open_cmd("Sec"), service_ctx()).account_id
 
 
 def test_every_answer_says_nosniff_and_account_data_is_never_cached(

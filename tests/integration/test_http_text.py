@@ -16,7 +16,7 @@ from httpx import Response
 from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
-from commands import handlers
+from commands import accounts
 from queries.accounts import get_account
 from tests.fakes.api_keys import three_principals
 from tests.fakes.builders import open_cmd, service_ctx
@@ -35,7 +35,7 @@ def gateway(container: Container) -> FakeGateway:
 
 @pytest.fixture
 def account_id(container: Container) -> UUID:
-    return handlers.open_account(container.deps, open_cmd(currency="USD"), service_ctx()).account_id
+    return accounts.open_account(container.deps, open_cmd(currency="USD"), service_ctx()).account_id
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.bootstrap import Container
 from adapters.http.problems import status_of
-from commands import billing, money
+from commands import bad_debt, billing, dunning, refunds
 from commands.base import Deps
 from commands.models import PayBadDebt, RefundPayment, RunBilling, Subscribe
 from ledger.invoices import DisplayStatus
@@ -136,12 +136,12 @@ def make_bad_debt_recovered(
     gw.always_decline(CARD, "insufficient_funds")
     exhausted: list[str] = []
     for _ in range(12):
-        exhausted += billing.run_billing(
+        exhausted += dunning.run_billing(
             deps, RunBilling(account_ids=[account_id]), system_ctx()
         ).exhausted
         clock.advance(days=1)
     gw._always.clear()
-    money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(uuid4()))
+    bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(uuid4()))
     return exhausted
 
 
@@ -172,14 +172,14 @@ def test_the_detail_shows_attempts_refunds_and_the_timeline(
     invoice_id = billing.subscribe(deps, cmd, customer_ctx()).invoice_id
     assert invoice_id is not None
     clock.advance(days=1)
-    billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     with container.connection() as conn:
         project(container)
         detail = get_invoice(conn, account_id, invoice_id, clock.now())
     assert detail is not None
     failed, paid = detail.attempts
     refund = RefundPayment(account_id=account_id, attempt_id=paid["attempt_id"], amount=500)
-    money.refund_payment(deps, refund, support_ctx("refund", uuid4()))
+    refunds.refund_payment(deps, refund, support_ctx("refund", uuid4()))
     project(container)
     with container.connection() as conn:
         detail = get_invoice(conn, account_id, invoice_id, clock.now())

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from adapters.bootstrap import Container
-from commands import handlers
+from commands.accounts import update_profile
 from commands.base import Deps
 from commands.models import UpdateProfile
 from projections.feed import catch_up
@@ -113,7 +113,7 @@ def test_reads_wait_for_the_version_a_write_returned(
     for projection in container.projections.values():
         catch_up(container.connection, projection, container.reader)
     cmd = UpdateProfile(account_id=own, name="Renamed Ltd")
-    written = handlers.update_profile(deps, cmd, support_ctx("ticket 1"))
+    written = update_profile(deps, cmd, support_ctx("ticket 1"))
     base = f"/internal/accounts/{own}"
     follow = _follower(container)
     try:

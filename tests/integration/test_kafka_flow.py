@@ -14,7 +14,7 @@ from adapters.bootstrap import Container, build
 from adapters.kafka import projector
 from adapters.kafka.relay import Relay, RelayAlreadyRunning, new_producer
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts
 from commands.models import UpdateProfile
 from projections.accounts import AccountsProjection
 from projections.base import fold_all
@@ -37,9 +37,9 @@ def kafka_container(database_url: str, kafka_server: KafkaServer) -> Iterator[Co
 
 def write_accounts(container: Container, count: int) -> None:
     for i in range(count):
-        opened = handlers.open_account(container.deps, open_cmd(f"Kafka {i}"), service_ctx())
+        opened = accounts.open_account(container.deps, open_cmd(f"Kafka {i}"), service_ctx())
         cmd = UpdateProfile(account_id=opened.account_id, email=f"k{i}@example.com")
-        handlers.update_profile(container.deps, cmd, service_ctx())
+        accounts.update_profile(container.deps, cmd, service_ctx())
 
 
 async def relay_everything(container: Container) -> int:

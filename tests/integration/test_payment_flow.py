@@ -672,8 +672,7 @@ def test_a_card_removed_while_stripe_is_down_is_removed_here_and_listed_for_deta
     assert sdk.v1.payment_methods.retrieve(pm).customer is not None  # still attached there
     findings = check_account(api.container.deps, account_id).findings
     assert [(f.kind.value, f.subject) for f in findings] == [("method_unknown_to_ledger", pm)]
-    assert findings[0].repair is not None
-    assert "detach-method" in findings[0].repair
+    assert [r.action.value for r in findings[0].repairs] == ["detach-method"]
 
 
 def test_the_customer_updated_echo_of_our_own_sync_runs_no_check(

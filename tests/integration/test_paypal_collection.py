@@ -11,7 +11,7 @@ import pytest
 from adapters.bootstrap import Container, build
 from adapters.processors import RoutingGateway
 from adapters.settings import Settings
-from commands import handlers, methods
+from commands import accounts, methods
 from commands.base import load_account
 from commands.models import AddPayPal, LinkProviderCustomer
 from ledger.invoices import InvoiceStatus
@@ -45,7 +45,7 @@ def paypal_container(
 def paypal_account(container: Container) -> UUID:
     deps, vault = container.deps, container.paypal
     assert vault is not None
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     customer = vault.create_customer(str(account_id), "Ada Lovelace", "ada@example.com")
     link = LinkProviderCustomer(
         account_id=account_id, processor=Processor.BRAINTREE, customer_id=customer

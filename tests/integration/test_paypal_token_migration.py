@@ -15,7 +15,7 @@ from adapters.braintree import BraintreeClient, BraintreePayPalVault
 from adapters.cli.main import app as cli
 from adapters.postgres.paypal_candidates import LegacyPayPalAccounts
 from adapters.throttle import Throttle
-from commands import handlers, methods
+from commands import accounts, methods
 from commands.base import CommandResult, Deps, load_account
 from commands.methods import migrate_token
 from commands.models import AddCard, AddPayPal, CommandContext, LinkProviderCustomer, MigrateToken
@@ -87,7 +87,7 @@ def legacy_account(
     deps: Deps, vault: BraintreePayPalVault, *, card_default: bool = False, n: int = 1
 ) -> UUID:
     """An account whose PayPal method was vaulted through the legacy path (no agreement)."""
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     customer = vault.create_customer(str(account_id), "Ada Lovelace", "ada@example.com")
     link = LinkProviderCustomer(
         account_id=account_id, processor=Processor.BRAINTREE, customer_id=customer
@@ -341,7 +341,7 @@ def test_candidates_are_the_accounts_with_a_legacy_paypal_method_each_once(
     deps = container.deps
     two = legacy_account(deps, vault, n=2)
     one = legacy_account(deps, vault, card_default=True)
-    agreement_only = handlers.open_account(deps, open_cmd(), customer_ctx()).account_id
+    agreement_only = accounts.open_account(deps, open_cmd(), customer_ctx()).account_id
     vault.create_customer(str(agreement_only), "Bob", "bob@example.com")
     ba = vault.vault_nonce(str(agreement_only), BILLING_AGREEMENT_NONCE, method_ref="ba-1")
     add = AddPayPal(

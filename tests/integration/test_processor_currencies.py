@@ -24,7 +24,7 @@ from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.settings import Settings
 from adapters.stripe import Guard, RetryPolicy, StripeGateway
-from commands import billing, handlers, money, vaulting
+from commands import accounts, billing, refunds, vaulting
 from commands.base import load_account
 from commands.models import AddVaultedCard, RefundPayment, Subscribe
 from commands.ports import (
@@ -224,7 +224,7 @@ def container(
 
 def subscribed(container: Container, sdk: stripe.StripeClient, plan: str, currency: str) -> UUID:
     deps = container.deps
-    account_id = handlers.open_account(deps, open_cmd(currency=currency), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency=currency), customer_ctx()).account_id
     method = new_card(sdk)
     vaulting.add_vaulted_card(
         deps, AddVaultedCard(account_id=account_id, payment_method=method), customer_ctx()
@@ -246,7 +246,7 @@ def test_a_krona_collection_and_refund_through_the_commands(
     assert (intent.amount, intent.currency) == (250000, "isk")
 
     refund = RefundPayment(account_id=account_id, attempt_id=attempt.attempt_id, amount=300)
-    money.refund_payment(container.deps, refund, support_ctx("refund", uuid4()))
+    refunds.refund_payment(container.deps, refund, support_ctx("refund", uuid4()))
     [made] = sdk.v1.refunds.list({"payment_intent": attempt.processor_payment_id}).data
     assert made.amount == 30000
     refunded = load_account(container.app, account_id).attempts[attempt.attempt_id].refunded

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.bootstrap import Container
-from commands import handlers
+from commands.accounts import close_account, open_account, update_profile
 from commands.models import CloseAccount, UpdateProfile
 from projections.accounts import AccountRow, AccountsProjection
 from projections.base import fold_all
@@ -19,14 +19,14 @@ from tests.fakes.builders import open_cmd, service_ctx
 def write_history(container: Container, accounts: int = 20) -> list[UUID]:
     ids = []
     for i in range(accounts):
-        opened = handlers.open_account(container.deps, open_cmd(f"Customer {i}"), service_ctx())
+        opened = open_account(container.deps, open_cmd(f"Customer {i}"), service_ctx())
         ids.append(opened.account_id)
         if i % 3 == 0:
             cmd = UpdateProfile(account_id=opened.account_id, email=f"c{i}@example.com")
-            handlers.update_profile(container.deps, cmd, service_ctx())
+            update_profile(container.deps, cmd, service_ctx())
         if i % 5 == 0:
             closing = CloseAccount(account_id=opened.account_id)
-            handlers.close_account(container.deps, closing, service_ctx())
+            close_account(container.deps, closing, service_ctx())
     return ids
 
 

@@ -19,7 +19,7 @@ from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.postgres.store_reader import StoreReader
-from commands import handlers
+from commands import accounts
 from commands.base import load_account, meta_of
 from commands.models import UpdateProfile
 from ledger.envelope import EventEnvelope
@@ -41,7 +41,7 @@ NUL_NAME = "Alice\x00Acme"
 
 def open_accounts(container: Container, count: int) -> list[UUID]:
     return [
-        handlers.open_account(container.deps, open_cmd(f"Customer {i}"), service_ctx()).account_id
+        accounts.open_account(container.deps, open_cmd(f"Customer {i}"), service_ctx()).account_id
         for i in range(count)
     ]
 
@@ -61,7 +61,7 @@ def inject_profile(container: Container, account_id: UUID, name: str) -> int:
 
 def rename(container: Container, account_id: UUID, email: str) -> None:
     cmd = UpdateProfile(account_id=account_id, email=email)
-    handlers.update_profile(container.deps, cmd, service_ctx())
+    accounts.update_profile(container.deps, cmd, service_ctx())
 
 
 def feed_all(container: Container) -> None:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.bootstrap import Container
-from commands import billing, money
+from commands import credits, dunning
 from commands.base import Deps
 from commands.models import GrantCredit, RunBilling
 from ledger.envelope import EventEnvelope
@@ -40,14 +40,14 @@ def random_history(
                 subscribe(deps, account_id, on_session=data.draw(st.booleans()))
             elif action == "credit":
                 grant = GrantCredit(account_id=account_id, amount=700, currency="USD")
-                money.grant_credit(deps, grant, support_ctx("goodwill"))
+                credits.grant_credit(deps, grant, support_ctx("goodwill"))
             elif action == "decline":
                 gateway.decline_next(
                     CARD, data.draw(st.sampled_from(["insufficient_funds", "expired_card"]))
                 )
             else:
                 clock.advance(days=data.draw(st.integers(1, 20)))
-                billing.run_billing(deps, RunBilling(account_ids=ids), system_ctx())
+                dunning.run_billing(deps, RunBilling(account_ids=ids), system_ctx())
         except DomainError:
             pass  # refusals are part of a random history
     return ids

@@ -22,10 +22,11 @@ from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from adapters.http.problems import status_of
 from adapters.recompute import recompute
-from commands import billing, handlers
+from commands import billing
+from commands.accounts import close_account, open_account
 from commands.base import Deps
-from commands.models import CloseAccount, Subscribe
-from commands.recompute import RecomputeAccount, recompute_account
+from commands.models import CloseAccount, RecomputeAccount, Subscribe
+from commands.recompute import recompute_account
 from ledger.errors import SupportOnly
 from ledger.meta import ActorKind
 from projections.feed import catch_up, reset
@@ -306,11 +307,11 @@ def test_the_request_is_an_event_with_the_support_actor_and_reason(
 
 
 def test_only_support_may_recompute_and_a_closed_account_can_be(container: Container) -> None:
-    account_id = handlers.open_account(container.deps, open_cmd(), service_ctx()).account_id
+    account_id = open_account(container.deps, open_cmd(), service_ctx()).account_id
     with pytest.raises(SupportOnly):
         recompute(container, account_id, service_ctx())
     assert container.reader.head() == 1
-    handlers.close_account(container.deps, CloseAccount(account_id=account_id), service_ctx())
+    close_account(container.deps, CloseAccount(account_id=account_id), service_ctx())
     result, changes = recompute(container, account_id, support_ctx("closed by mistake?"))
     assert result.version == 3
     after = changes["accounts"].after

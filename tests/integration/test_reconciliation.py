@@ -22,7 +22,7 @@ from adapters.processors import RoutingGateway
 from adapters.reconcile import reconcile_account, reconcile_many, repair_and_recheck
 from adapters.stripe import Guard, StripeGateway
 from adapters.webhooks.stripe_refunds import on_refund
-from commands import billing, money
+from commands import billing, refunds
 from commands.base import ProcessorAccounts, load_account, new_id_for
 from commands.customers import sync_customer
 from commands.errors import AccountNotFound, ProviderCustomerDrifted
@@ -40,7 +40,7 @@ from commands.ports import (
     ProcessorUnavailable,
     RefundRequest,
 )
-from commands.reconcile_compare import FindingKind
+from commands.reconcile_compare import FindingKind, Repair
 from commands.reconcile_repairs import RepairNotApplicable, repair
 from ledger import events as ev
 from ledger.errors import ReasonRequired
@@ -190,8 +190,9 @@ def test_cards_attached_or_detached_behind_the_ledgers_back_are_found_and_repair
         stray,
         "attached",
     )
-    assert found.repair is not None
-    assert f"detach-method --processor stripe --ref {stray}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.DETACH_METHOD, processor=Processor.STRIPE, method_ref=stray),
+    )
     with pytest.raises(RepairNotApplicable):  # the ledger's own card is never detached
         fix(c, account_id, RepairAction.DETACH_METHOD, method_ref=method)
     assert fix(c, account_id, RepairAction.DETACH_METHOD, method_ref=stray)[1] == 0
@@ -329,7 +330,7 @@ def test_a_refund_made_at_stripe_is_found_and_recorded_by_a_repair(
     paid = billing.subscribe(c.deps, cmd, customer_ctx()).payment
     assert paid is not None
     refund = RefundPayment(account_id=account_id, attempt_id=paid.attempt_id, amount=500)
-    money.refund_payment(c.deps, refund, support_ctx("partial refund", uuid4()))
+    refunds.refund_payment(c.deps, refund, support_ctx("partial refund", uuid4()))
     assert reconcile_account(c, account_id).findings == ()  # matched by the ledger's id
 
     payment_id = load_account(c.app, account_id).attempts[paid.attempt_id].processor_payment_id
@@ -386,7 +387,7 @@ def test_a_ledger_refund_whose_recording_was_lost_is_repaired_under_the_ledgers_
     recorded = len(events_of(c, account_id))
 
     refund = RefundPayment(account_id=account_id, attempt_id=paid.attempt_id, amount=500)
-    money.refund_payment(c.deps, refund, refund_ctx)  # the refund command, retried
+    refunds.refund_payment(c.deps, refund, refund_ctx)  # the refund command, retried
     delivered = {
         "id": f"evt_{uuid4().hex[:16]}",
         "type": "refund.created",

@@ -20,7 +20,7 @@ from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.processors import braintree_client
 from adapters.reconcile import reconcile_account, repair_and_recheck
-from commands import handlers, methods, money
+from commands import accounts, methods, refunds
 from commands.base import load_account
 from commands.customers import sync_customer
 from commands.models import (
@@ -30,7 +30,7 @@ from commands.models import (
     RepairReconciliation,
     SyncProviderCustomer,
 )
-from commands.reconcile_compare import FindingKind
+from commands.reconcile_compare import FindingKind, Repair
 from commands.reconcile_repairs import RepairNotApplicable
 from ledger.meta import ActorKind
 from ledger.payments import AttemptStatus, DisputeStatus, Processor
@@ -47,7 +47,7 @@ def synced_paypal_account(c: Container) -> tuple[UUID, str, str]:
     """An account whose Braintree customer the ledger created, with a PayPal default."""
     assert c.paypal is not None
     deps = c.deps
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     sync = SyncProviderCustomer(account_id=account_id, processor=Processor.BRAINTREE)
     customer = sync_customer(deps, sync, customer_ctx()).customer_id
     vaulted = c.paypal.vault_nonce(
@@ -150,7 +150,7 @@ def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_ma
     account_id, attempt_id, sale_id = paid_paypal(c)
     braintree_server.settle(sale_id)
     refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=300)
-    money.refund_payment(c.deps, refund, support_ctx("goodwill", uuid4()))
+    refunds.refund_payment(c.deps, refund, support_ctx("goodwill", uuid4()))
     assert reconcile_account(c, account_id).findings == ()  # matched by its order id
 
     theirs = control_panel(c).sdk.transaction.refund(sale_id, "2.00").transaction.id
@@ -161,8 +161,9 @@ def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_ma
         theirs,
         "200 USD",
     )
-    assert found.repair is not None
-    assert f"record-refund --attempt {attempt_id} --refund {theirs}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_REFUND, attempt_id=attempt_id, refund_id=theirs),
+    )
     detail, left = fix(
         c, account_id, RepairAction.RECORD_REFUND, attempt_id=attempt_id, refund_id=theirs
     )
@@ -177,7 +178,7 @@ def test_the_ledgers_full_refund_of_an_unsettled_sale_is_its_void_and_in_step(
     account_id, attempt_id, sale_id = paid_paypal(c)
     whole = load_account(c.app, account_id).attempts[attempt_id].amount.amount
     refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=whole)
-    money.refund_payment(c.deps, refund, support_ctx("cancelled at once", uuid4()))
+    refunds.refund_payment(c.deps, refund, support_ctx("cancelled at once", uuid4()))
     assert control_panel(c).sdk.transaction.find(sale_id).status == "voided"
     assert reconcile_account(c, account_id).findings == ()
 
@@ -198,8 +199,9 @@ def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_
         None,
         "open 1000 USD",
     )
-    assert found.repair is not None
-    assert f"record-dispute --attempt {attempt_id} --dispute {dispute_id}" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_DISPUTE, attempt_id=attempt_id, dispute_id=dispute_id),
+    )
     cmd = RepairReconciliation(
         account_id=account_id,
         action=RepairAction.RECORD_DISPUTE,

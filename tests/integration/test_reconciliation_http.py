@@ -95,7 +95,14 @@ def test_support_checks_reads_and_repairs_and_the_service_reads(
     sdk.v1.customers.update(customer, {"email": "ada@analytical.org"})
     checked = client.post(f"/support{path}", headers=auth("support"))
     assert checked.status_code == 200, checked.text
-    assert [f["kind"] for f in checked.json()["findings"]] == ["customer_drifted"]
+    [finding] = checked.json()["findings"]
+    assert finding["kind"] == "customer_drifted"
+    assert [(r["action"], r["processor"]) for r in finding["repairs"]] == [
+        ("adopt-customer", "stripe"),
+        ("push-customer", "stripe"),
+    ]
+    line = f'ledger reconcile repair {account_id} %s --processor stripe --reason "..."'
+    assert finding["repair"] == f"{line % 'adopt-customer'} | {line % 'push-customer'}"
     read = client.get(f"/internal{path}", headers=auth("service"))
     assert read.status_code == 200
     assert read.json()["by_kind"] == {"customer_drifted": 1}

@@ -19,7 +19,7 @@ from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
@@ -57,7 +57,7 @@ def wired(
 
 
 def _client(container: Container) -> tuple[TestClient, UUID]:
-    account_id = handlers.open_account(container.deps, open_cmd("Own"), service_ctx()).account_id
+    account_id = accounts.open_account(container.deps, open_cmd("Own"), service_ctx()).account_id
     entries = [
         ApiKeyEntry(sha256=hash_key(SERVICE), id="svc", kind=ActorKind.SERVICE, scopes=SCOPES),
         ApiKeyEntry(

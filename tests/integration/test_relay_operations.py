@@ -31,7 +31,7 @@ from adapters.kafka.topics import TopicMismatch, TopicSpec, ensure_topic
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
 from adapters.settings import Settings
-from commands import handlers
+from commands import accounts
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.harness import KafkaServer, PostgresServer, outside_pytest_tmp, running_postgres
 from tests.harness.kafka import running_kafka
@@ -168,7 +168,7 @@ class RelayProcess:
 def write_accounts(database_url: str, count: int) -> None:
     with build(Settings(database_url=database_url, kafka_bootstrap=None, pool_size=2)) as c:
         for i in range(count):
-            handlers.open_account(c.deps, open_cmd(f"Relay {i}"), service_ctx())
+            accounts.open_account(c.deps, open_cmd(f"Relay {i}"), service_ctx())
 
 
 def store_event_ids(database_url: str) -> set[str]:

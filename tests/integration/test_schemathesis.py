@@ -35,7 +35,7 @@ from adapters.bootstrap import Container
 from adapters.cli.runtime import store_feed
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
-from commands import handlers
+from commands import accounts
 from ledger.meta import ActorKind
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.gateway import FakeGateway
@@ -92,7 +92,7 @@ def key_of(kind: ActorKind) -> str:
 def own(container: Container) -> UUID:
     container.deps = dataclasses.replace(container.deps, gateway=FakeGateway())
     cmd = open_cmd(currency="USD")
-    return handlers.open_account(container.deps, cmd, service_ctx()).account_id
+    return accounts.open_account(container.deps, cmd, service_ctx()).account_id
 
 
 @pytest.fixture

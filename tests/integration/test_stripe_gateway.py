@@ -19,7 +19,7 @@ from adapters.processors import RoutingGateway
 from adapters.settings import Settings
 from adapters.stripe import Guard, RetryPolicy, StripeGateway
 from adapters.stripe.resilience import BreakerPolicy
-from commands import handlers, money, vaulting
+from commands import accounts, refunds, vaulting
 from commands.base import load_account
 from commands.models import AddVaultedCard, RefundPayment
 from commands.ports import (
@@ -419,7 +419,7 @@ def stripe_account(
     """An account whose Stripe customer (synced) and default card (vaulted) are at
     localstripe and recorded in the ledger, through the vaulting commands."""
     deps = container.deps
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     add = AddVaultedCard(account_id=account_id, payment_method=card(sdk, number))
     vaulting.add_vaulted_card(deps, add, customer_ctx())
     account = load_account(deps.app, account_id)
@@ -457,7 +457,7 @@ def test_a_collection_through_the_commands_records_stripes_payment_id(
     assert kinds[-2:] == ["PaymentAttemptStarted", "PaymentSucceeded"]
 
     refund = RefundPayment(account_id=account_id, attempt_id=attempt.attempt_id, amount=500)
-    money.refund_payment(stripe_container.deps, refund, support_ctx("refund", uuid4()))
+    refunds.refund_payment(stripe_container.deps, refund, support_ctx("refund", uuid4()))
     [made] = sdk.v1.refunds.list({"payment_intent": attempt.processor_payment_id}).data
     assert made.amount == 500
     assert (

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
-from commands import money
+from commands import refunds
 from commands.base import load_account
 from commands.models import RefundPayment
 from commands.ports import RefundRequest
@@ -137,7 +137,7 @@ def test_a_refund_the_ledger_made_changes_nothing_and_a_lost_recording_is_comple
 ) -> None:
     account_id, attempt_id, intent_id = paid(hooked, sdk)
     refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=500)
-    money.refund_payment(hooked.deps, refund, support_ctx("refund", uuid4()))
+    refunds.refund_payment(hooked.deps, refund, support_ctx("refund", uuid4()))
     [ours] = sdk.v1.refunds.list({"payment_intent": intent_id}).data
     assert ours.metadata is not None
     assert ours.metadata.to_dict().keys() == {"refund_id"}

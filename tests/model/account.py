@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from commands import billing, handlers, methods, money
+from commands import accounts, bad_debt, billing, credits, disputes, dunning, methods, refunds
 from commands.base import Deps, load_account
 from commands.janitor import record_if_in_flight, resolve_in_flight
 from commands.models import (
@@ -101,7 +101,7 @@ class AccountModel:
         self.refs = 0
         self._loaded: tuple[int, Account] | None = None
         self._events: list[Any] = []
-        self.account_id: UUID = handlers.open_account(
+        self.account_id: UUID = accounts.open_account(
             self.deps, open_cmd(currency="USD"), customer_ctx()
         ).account_id
         self.commands["open_account"] += 1
@@ -225,7 +225,7 @@ class AccountModel:
         """Renewals, credit expiry and dunning due after some days."""
         self._script(draws)
         self.clock.advance(days=draws.integer(0, 12), hours=draws.integer(0, 23))
-        report = billing.run_billing(
+        report = dunning.run_billing(
             self.deps, RunBilling(account_ids=[self.account_id]), system_ctx()
         )
         assert not report.errors, f"the billing run failed: {report.errors}"
@@ -244,7 +244,9 @@ class AccountModel:
         key = self.new_id()
         cmd = PayBadDebt(account_id=self.account_id)
         for _ in range(2 if draws.boolean() else 1):
-            self._try("pay_bad_debt", lambda: money.pay_bad_debt(self.deps, cmd, customer_ctx(key)))
+            self._try(
+                "pay_bad_debt", lambda: bad_debt.pay_bad_debt(self.deps, cmd, customer_ctx(key))
+            )
 
     def a_wait_for_the_customer_ends(self, draws: Draws) -> None:
         """A payment waiting for 3-D Secure (one is made first when none waits) is
@@ -291,7 +293,7 @@ class AccountModel:
     def _write_off(self, invoice_id: str) -> None:
         cmd = WriteOffBadDebt(account_id=self.account_id, invoice_id=invoice_id)
         ctx = support_ctx("insolvent")
-        self._try("write_off_bad_debt", lambda: money.write_off_bad_debt(self.deps, cmd, ctx))
+        self._try("write_off_bad_debt", lambda: bad_debt.write_off_bad_debt(self.deps, cmd, ctx))
 
     def void(self, draws: Draws) -> None:
         invoice_id = self._pick(draws, self._invoices(InvoiceStatus.OPEN))
@@ -313,7 +315,7 @@ class AccountModel:
         if not draws.boolean():
             cmd = RefundPayment(account_id=self.account_id, attempt_id=attempt_id, amount=amount)
             ctx = support_ctx("refund", self.new_id())
-            self._try("refund_payment", lambda: money.refund_payment(self.deps, cmd, ctx))
+            self._try("refund_payment", lambda: refunds.refund_payment(self.deps, cmd, ctx))
             return
         opened = OpenDispute(
             account_id=self.account_id,
@@ -321,11 +323,11 @@ class AccountModel:
             dispute_id=f"dp_{attempt_id[:6]}",
             amount=amount,
         )
-        self._try("open_dispute", lambda: money.open_dispute(self.deps, opened, system_ctx()))
+        self._try("open_dispute", lambda: disputes.open_dispute(self.deps, opened, system_ctx()))
         closed = CloseDispute(
             account_id=self.account_id, attempt_id=attempt_id, won=draws.boolean()
         )
-        self._try("close_dispute", lambda: money.close_dispute(self.deps, closed, system_ctx()))
+        self._try("close_dispute", lambda: disputes.close_dispute(self.deps, closed, system_ctx()))
 
     def credits(self, draws: Draws) -> None:
         credit_id = self._pick(draws, list(self.account().credits))
@@ -340,17 +342,17 @@ class AccountModel:
             expires_at=draws.pick([None, now.replace(year=now.year + 1)]),
         )
         ctx = support_ctx("goodwill")
-        self._try("grant_credit", lambda: money.grant_credit(self.deps, cmd, ctx))
+        self._try("grant_credit", lambda: credits.grant_credit(self.deps, cmd, ctx))
 
     def _revoke(self, credit_id: str) -> None:
         cmd = RevokeCredit(account_id=self.account_id, credit_id=credit_id)
         ctx = support_ctx("mistake")
-        self._try("revoke_credit", lambda: money.revoke_credit(self.deps, cmd, ctx))
+        self._try("revoke_credit", lambda: credits.revoke_credit(self.deps, cmd, ctx))
 
     def close(self, draws: Draws) -> None:
         """Closing is refused while anything is owed, subscribed or credited."""
         cmd = CloseAccount(account_id=self.account_id)
-        self._try("close_account", lambda: handlers.close_account(self.deps, cmd, support_ctx()))
+        self._try("close_account", lambda: accounts.close_account(self.deps, cmd, support_ctx()))
 
     def wind_down_and_close(self, draws: Draws) -> None:
         """Settles everything the way support would before closing: waits end, plans are

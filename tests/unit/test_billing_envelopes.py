@@ -7,14 +7,14 @@ from uuid import uuid4
 
 from adapters.kafka import codec
 from adapters.postgres.store_reader import StoreReader
-from commands import billing, handlers, methods, money
+from commands import accounts, billing, credits, methods, refunds
 from commands.models import AddCard, AddPayPal, GrantCredit, RefundPayment, Subscribe
 from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, support_ctx
 
 
 def test_billing_events_travel_as_json_envelopes_with_balanced_journals() -> None:
     deps = in_memory_deps()
-    account_id = handlers.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
     methods.add_card(
         deps,
         AddCard(
@@ -38,14 +38,14 @@ def test_billing_events_travel_as_json_envelopes_with_balanced_journals() -> Non
         ),
         customer_ctx(),
     )
-    money.grant_credit(
+    credits.grant_credit(
         deps, GrantCredit(account_id=account_id, amount=300, currency="USD"), support_ctx()
     )
     paid = billing.subscribe(
         deps, Subscribe(account_id=account_id, plan_id="pro-monthly-usd"), customer_ctx()
     )
     assert paid.payment is not None
-    money.refund_payment(
+    refunds.refund_payment(
         deps,
         RefundPayment(account_id=account_id, attempt_id=paid.payment.attempt_id, amount=100),
         support_ctx("refund", uuid4()),

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands import billing, methods, money
+from commands import bad_debt, billing, credits, dunning, methods, refunds
 from commands.base import Deps, NoProcessor, load_account
 from commands.errors import CommandIdRequired
 from commands.models import (
@@ -90,7 +90,7 @@ def test_a_declined_on_session_payment_rolls_back_and_never_enters_dunning(
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.VOID
     assert account.subscriptions[str(result.subscription_id)].status is SubscriptionStatus.CANCELED
     clock.advance(days=30)
-    report = billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    report = dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert (report.attempts, report.exhausted, len(gateway.charges)) == ([], [], 1)
     assert not load_account(deps.app, account_id).bad_debt
     journal_is_balanced_and_matches_receivable(deps, account_id)
@@ -106,10 +106,10 @@ def test_paypal_invoices_are_sent_and_collected_when_due(
     assert result.payment is None
     assert gateway.charges == []
     clock.advance(days=6)
-    billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert gateway.charges == []
     clock.advance(days=1, seconds=1)
-    report = billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    report = dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     [charge] = gateway.charges
     assert (charge.processor, charge.method_ref) == (Processor.BRAINTREE, PAYPAL)
     assert report.attempts[0].status is AttemptStatus.SUCCEEDED
@@ -121,8 +121,8 @@ def test_renewals_bill_the_next_period(deps: Deps, gateway: FakeGateway, clock: 
     account_id = usd_account(deps)
     subscribe(deps, account_id)
     clock.advance(days=31)
-    report = billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
-    again = billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    report = dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    again = dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert (report.renewed, again.renewed, len(gateway.charges)) == (1, 0, 2)
     numbers = sorted(i.number or "" for i in load_account(deps.app, account_id).invoices.values())
     assert [n[-4:] for n in numbers] == ["0001", "0002"]
@@ -137,7 +137,7 @@ def test_exhausted_dunning_makes_bad_debt_that_blocks_purchases_until_paid(
     gateway.always_decline(CARD, "insufficient_funds")
     run = RunBilling(account_ids=[account_id])
     for _ in range(12):
-        billing.run_billing(deps, run, system_ctx())
+        dunning.run_billing(deps, run, system_ctx())
         clock.advance(days=1)
     account = load_account(deps.app, account_id)
     assert len(gateway.charges_for(CARD)) == 1 + 5  # first charge + renewal, then 4 retries
@@ -148,9 +148,9 @@ def test_exhausted_dunning_makes_bad_debt_that_blocks_purchases_until_paid(
 
     gateway._always.clear()
     key = uuid4()
-    report = money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
+    report = bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
     assert (len(report.recovered), report.bad_debt) == (1, False)
-    repeat = money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
+    repeat = bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(key))
     assert repeat.recovered == report.recovered
     assert len(gateway.charges_for(CARD)) == 7  # the repeat charged nothing
     journal_is_balanced_and_matches_receivable(deps, account_id)
@@ -171,7 +171,7 @@ def test_a_hard_decline_moves_to_the_backup_method_at_once(
     methods.add_card(deps, cmd, customer_ctx())
     gateway.decline_next(CARD, "expired_card")
     subscribe(deps, account_id, on_session=False)
-    billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+    dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     assert [c.method_ref for c in gateway.charges] == [CARD, BACKUP]
     assert not load_account(deps.app, account_id).bad_debt
 
@@ -185,13 +185,13 @@ def test_pay_bad_debt_needs_a_key_and_a_partial_payment_keeps_the_flag(
     subscribe(deps, account_id, on_session=False)
     clock.advance(days=1)
     for _ in range(10):
-        billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+        dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
         clock.advance(days=1)
     with pytest.raises(CommandIdRequired):
-        money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx())
+        bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx())
     gateway._always.clear()
     gateway.decline_next(CARD, "insufficient_funds")
-    report = money.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(uuid4()))
+    report = bad_debt.pay_bad_debt(deps, PayBadDebt(account_id=account_id), customer_ctx(uuid4()))
     assert (len(report.recovered), len(report.still_uncollectible), report.bad_debt) == (1, 1, True)
 
 
@@ -203,11 +203,11 @@ def test_only_support_writes_off_bad_debt(
     result = subscribe(deps, account_id, on_session=False)
     for _ in range(10):
         clock.advance(days=1)
-        billing.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+        dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
     cmd = WriteOffBadDebt(account_id=account_id, invoice_id=str(result.invoice_id))
     with pytest.raises(SupportOnly):
-        money.write_off_bad_debt(deps, cmd, customer_ctx())
-    money.write_off_bad_debt(deps, cmd, support_ctx("customer insolvent"))
+        bad_debt.write_off_bad_debt(deps, cmd, customer_ctx())
+    bad_debt.write_off_bad_debt(deps, cmd, support_ctx("customer insolvent"))
     account = load_account(deps.app, account_id)
     assert (account.bad_debt, account.receivable.amount) == (False, 0)
     journal_is_balanced_and_matches_receivable(deps, account_id)
@@ -219,13 +219,13 @@ def test_refunds_are_checked_before_the_processor_is_asked(
     account_id = usd_account(deps)
     payment = subscribe(deps, account_id).payment
     assert payment is not None
-    money.refund_payment(
+    refunds.refund_payment(
         deps,
         RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=500),
         support_ctx("refund", uuid4()),
     )
     with pytest.raises(RefundTooLarge):
-        money.refund_payment(
+        refunds.refund_payment(
             deps,
             RefundPayment(account_id=account_id, attempt_id=payment.attempt_id, amount=1501),
             support_ctx("refund", uuid4()),
@@ -238,8 +238,8 @@ def test_support_credit_is_applied_to_the_next_invoice(deps: Deps, gateway: Fake
     account_id = usd_account(deps)
     grant = GrantCredit(account_id=account_id, amount=2500, currency="USD")
     with pytest.raises(SupportOnly):
-        money.grant_credit(deps, grant, customer_ctx())
-    money.grant_credit(deps, grant, support_ctx("goodwill"))
+        credits.grant_credit(deps, grant, customer_ctx())
+    credits.grant_credit(deps, grant, support_ctx("goodwill"))
     result = subscribe(deps, account_id)
     invoice = load_account(deps.app, account_id).invoices[str(result.invoice_id)]
     assert (invoice.status, invoice.amount_due.amount, gateway.charges) == (

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands import handlers
+from commands import accounts
 from commands.base import Deps, ProcessorAccounts, load_account
 from commands.customers import drifted_fields, sync_configured, sync_customer
 from commands.errors import ProcessorNotConfigured, ProviderCustomerDrifted
@@ -34,7 +34,7 @@ def deps(stripe: FakeCustomers) -> Deps:
 
 
 def opened(deps: Deps) -> UUID:
-    return handlers.open_account(deps, open_cmd("Ada Lovelace"), service_ctx()).account_id
+    return accounts.open_account(deps, open_cmd("Ada Lovelace"), service_ctx()).account_id
 
 
 def sync(deps: Deps, account_id: UUID, *, force: bool = False, reason: str | None = None) -> str:
@@ -44,7 +44,7 @@ def sync(deps: Deps, account_id: UUID, *, force: bool = False, reason: str | Non
 
 
 def edit(deps: Deps, account_id: UUID, **changes: str) -> None:
-    handlers.update_profile(deps, UpdateProfile(account_id=account_id, **changes), service_ctx())
+    accounts.update_profile(deps, UpdateProfile(account_id=account_id, **changes), service_ctx())
 
 
 def test_the_first_sync_creates_the_customer_and_records_link_and_values(

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.postgres.store_reader import StoreReader
-from commands import handlers
+from commands import accounts, base
 from commands.models import CloseAccount, UpdateProfile
 from ledger.account import AccountStatus
 from ledger.envelope import EventEnvelope, event_id_for
@@ -16,14 +16,14 @@ from projections.base import fold_all
 from tests.fakes.builders import in_memory_deps, open_cmd, service_ctx
 
 
-def all_envelopes(deps: handlers.Deps) -> list[EventEnvelope]:
+def all_envelopes(deps: base.Deps) -> list[EventEnvelope]:
     return StoreReader(deps.app).read_after(0, 10_000)
 
 
 def test_an_envelope_names_the_event_and_carries_meta_and_data() -> None:
     deps = in_memory_deps()
     ctx = service_ctx()
-    result = handlers.open_account(deps, open_cmd(), ctx)
+    result = accounts.open_account(deps, open_cmd(), ctx)
     [env] = all_envelopes(deps)
     assert env.event_type == "AccountOpened"
     assert env.schema_version == 2
@@ -60,7 +60,7 @@ def test_folding_the_envelopes_reproduces_every_account(steps: list[tuple[str, i
     rows = fold_all(AccountsProjection(), all_envelopes(deps))
     assert set(rows) == set(ids)
     for account_id in ids:
-        account = handlers.load_account(deps.app, account_id)
+        account = base.load_account(deps.app, account_id)
         row = rows[account_id]
         assert row is not None
         assert (row.name, row.email, row.country, row.currency, row.tax_id) == tuple(
@@ -71,19 +71,19 @@ def test_folding_the_envelopes_reproduces_every_account(steps: list[tuple[str, i
         assert (row.closed_at is not None) == (account.status is AccountStatus.CLOSED)
 
 
-def _try(deps: handlers.Deps, ids: list[UUID], action: str, pick: int, name: str) -> None:
+def _try(deps: base.Deps, ids: list[UUID], action: str, pick: int, name: str) -> None:
     try:
         if action == "open" or not ids:
-            ids.append(handlers.open_account(deps, open_cmd(name), service_ctx()).account_id)
+            ids.append(accounts.open_account(deps, open_cmd(name), service_ctx()).account_id)
             return
         target = ids[pick % len(ids)]
         if action == "rename":
             cmd = UpdateProfile(account_id=target, name=f"{name} {pick}")
-            handlers.update_profile(deps, cmd, service_ctx())
+            accounts.update_profile(deps, cmd, service_ctx())
         elif action == "email":
             cmd = UpdateProfile(account_id=target, email=f"{name.lower()}{pick}@example.com")
-            handlers.update_profile(deps, cmd, service_ctx())
+            accounts.update_profile(deps, cmd, service_ctx())
         else:
-            handlers.close_account(deps, CloseAccount(account_id=target), service_ctx())
+            accounts.close_account(deps, CloseAccount(account_id=target), service_ctx())
     except DomainError:
         pass  # refusals are part of the random walk; they must record nothing

@@ -3,7 +3,7 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from commands import handlers
+from commands import accounts, base
 from commands.errors import AccountNotFound, CommandIdReused, ConcurrencyConflict
 from commands.models import CloseAccount, UpdateProfile
 from ledger.account import Account
@@ -14,7 +14,7 @@ from tests.fakes.builders import in_memory_deps, open_cmd, service_ctx, support_
 from tests.fakes.clock import FixedClock
 
 
-def stream(deps: handlers.Deps, account_id: object) -> list[object]:
+def stream(deps: base.Deps, account_id: object) -> list[object]:
     return list(deps.app.events.get(account_id))  # type: ignore[arg-type]
 
 
@@ -22,7 +22,7 @@ def test_open_account_saves_an_opened_event_stamped_by_the_clock() -> None:
     clock = FixedClock()
     deps = in_memory_deps(clock)
     ctx = service_ctx()
-    result = handlers.open_account(deps, open_cmd(), ctx)
+    result = accounts.open_account(deps, open_cmd(), ctx)
     [event] = stream(deps, result.account_id)
     assert isinstance(event, Account.Opened)
     assert event.meta.occurred_at == clock.now()
@@ -34,8 +34,8 @@ def test_open_account_saves_an_opened_event_stamped_by_the_clock() -> None:
 def test_the_same_command_id_twice_gives_the_same_result_and_no_new_events() -> None:
     deps = in_memory_deps()
     command_id = uuid4()
-    first = handlers.open_account(deps, open_cmd(), service_ctx(command_id))
-    again = handlers.open_account(deps, open_cmd(), service_ctx(command_id))
+    first = accounts.open_account(deps, open_cmd(), service_ctx(command_id))
+    again = accounts.open_account(deps, open_cmd(), service_ctx(command_id))
     assert again.account_id == first.account_id
     assert again.replayed
     assert len(stream(deps, first.account_id)) == 1
@@ -44,17 +44,17 @@ def test_the_same_command_id_twice_gives_the_same_result_and_no_new_events() -> 
 def test_a_command_id_reused_with_another_payload_is_refused() -> None:
     deps = in_memory_deps()
     command_id = uuid4()
-    handlers.open_account(deps, open_cmd("Ada"), service_ctx(command_id))
+    accounts.open_account(deps, open_cmd("Ada"), service_ctx(command_id))
     with pytest.raises(CommandIdReused):
-        handlers.open_account(deps, open_cmd("Someone Else"), service_ctx(command_id))
+        accounts.open_account(deps, open_cmd("Someone Else"), service_ctx(command_id))
 
 
 def test_update_and_close_append_to_the_stream() -> None:
     deps = in_memory_deps()
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
     cmd = UpdateProfile(account_id=opened.account_id, email="new@example.com")
-    updated = handlers.update_profile(deps, cmd, support_ctx())
-    closed = handlers.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
+    updated = accounts.update_profile(deps, cmd, support_ctx())
+    closed = accounts.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
     assert (updated.version, closed.version) == (2, 3)
     events = stream(deps, opened.account_id)
     assert isinstance(events[1], ProfileUpdated)
@@ -64,26 +64,26 @@ def test_update_and_close_append_to_the_stream() -> None:
 
 def test_refusals_record_nothing() -> None:
     deps = in_memory_deps()
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
     same = UpdateProfile(account_id=opened.account_id, name="Ada Lovelace")
     with pytest.raises(NothingToChange):
-        handlers.update_profile(deps, same, service_ctx())
-    handlers.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
+        accounts.update_profile(deps, same, service_ctx())
+    accounts.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
     with pytest.raises(AccountClosed):
-        handlers.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
+        accounts.close_account(deps, CloseAccount(account_id=opened.account_id), service_ctx())
     assert len(stream(deps, opened.account_id)) == 2
 
 
 def test_an_unknown_account_is_not_found() -> None:
     with pytest.raises(AccountNotFound):
-        handlers.close_account(in_memory_deps(), CloseAccount(account_id=uuid4()), service_ctx())
+        accounts.close_account(in_memory_deps(), CloseAccount(account_id=uuid4()), service_ctx())
 
 
 def test_a_support_command_without_reason_is_refused_before_anything_is_saved() -> None:
     deps = in_memory_deps()
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
     with pytest.raises(Exception, match="reason"):
-        handlers.close_account(
+        accounts.close_account(
             deps, CloseAccount(account_id=opened.account_id), support_ctx(reason=None)
         )
     assert len(stream(deps, opened.account_id)) == 1
@@ -91,27 +91,27 @@ def test_a_support_command_without_reason_is_refused_before_anything_is_saved() 
 
 def test_a_concurrent_writer_is_retried_then_reported() -> None:
     deps = in_memory_deps()
-    opened = handlers.open_account(deps, open_cmd(), service_ctx())
+    opened = accounts.open_account(deps, open_cmd(), service_ctx())
     real_save = deps.app.save
     calls = {"n": 0}
 
     def racing_save(*aggregates: Account) -> object:
         calls["n"] += 1
-        rival = handlers.load_account(deps.app, opened.account_id)
+        rival = base.load_account(deps.app, opened.account_id)
         rival.update_profile(rival.profile.with_changes(name=f"Rival {calls['n']}"), _meta())
         real_save(rival)
         return real_save(*aggregates)
 
     deps.app.save = racing_save  # type: ignore[method-assign,assignment]
     with pytest.raises(ConcurrencyConflict):
-        handlers.update_profile(
+        accounts.update_profile(
             deps, UpdateProfile(account_id=opened.account_id, name="Mine"), service_ctx()
         )
-    assert calls["n"] == handlers.MAX_ATTEMPTS
+    assert calls["n"] == base.MAX_ATTEMPTS
 
 
 def _meta() -> EventMeta:
-    return handlers.meta_of(in_memory_deps(), service_ctx())
+    return base.meta_of(in_memory_deps(), service_ctx())
 
 
 def test_commands_are_validated_at_the_edge() -> None:

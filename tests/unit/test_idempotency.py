@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from adapters.http.problems import status_of
-from commands import billing, methods, money
+from commands import billing, credits, methods
 from commands.base import CommandResult, Deps, fingerprint, load_account
 from commands.collect import PaymentOutcome
 from commands.errors import CommandIdReused, CommandInFlight
@@ -45,7 +45,7 @@ def credit(account_id: UUID, amount: int) -> GrantCredit:
 
 def grant(deps: Deps, account_id: UUID, amount: int, key: UUID) -> CommandResult:
     cmd = credit(account_id, amount)
-    return money.grant_credit(deps, cmd, keyed(support_ctx(), key, cmd))
+    return credits.grant_credit(deps, cmd, keyed(support_ctx(), key, cmd))
 
 
 def card(account_id: UUID, ref: str, last4: str) -> AddCard:
@@ -201,7 +201,7 @@ def test_accounts_and_events_recorded_before_fingerprints_still_load() -> None:
     deps = in_memory_deps()
     account_id = usd_account(deps, card=None)
     old_key = uuid4()
-    money.grant_credit(deps, credit(account_id, 5), support_ctx(command_id=old_key))
+    credits.grant_credit(deps, credit(account_id, 5), support_ctx(command_id=old_key))
     # A snapshot as today's code took it: no fingerprints in the aggregate's state.
     account = load_account(deps.app, account_id)
     del account.__dict__["_command_fingerprints"]

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from structlog.testing import capture_logs
 
-from commands import billing
+from commands import billing, dunning
 from commands.base import Deps, load_account
 from commands.errors import CommandInFlight
 from commands.janitor import Resolution, record_if_in_flight, resolve_in_flight
@@ -262,7 +262,7 @@ def test_off_session_a_wait_pauses_dunning_then_expires_into_its_schedule(
     assert attempt.action_expires_at == clock.now() + timedelta(days=3)
     run = RunBilling(account_ids=[account_id])
     clock.advance(days=2)
-    report = billing.run_billing(deps, run, system_ctx())
+    report = dunning.run_billing(deps, run, system_ctx())
     assert (report.attempts, report.exhausted, len(gateway.charges)) == ([], [], 1)
     clock.advance(days=1)
     [resolved] = resolve_in_flight(deps, account_id, STALE, system_ctx())
@@ -271,7 +271,7 @@ def test_off_session_a_wait_pauses_dunning_then_expires_into_its_schedule(
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.OPEN
     assert account.subscriptions[str(result.subscription_id)].status is SubscriptionStatus.ACTIVE
     clock.advance(days=1)  # the first retry day after that soft failure
-    retried = billing.run_billing(deps, run, system_ctx())
+    retried = dunning.run_billing(deps, run, system_ctx())
     [retry] = retried.attempts
     assert retry.status is AttemptStatus.SUCCEEDED
     assert load_account(deps.app, account_id).invoices[str(result.invoice_id)].paid_at

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.postgres.paypal_candidates import METHOD_ADDED_TOPIC
 from adapters.throttle import Throttle
-from commands import handlers, methods
+from commands import accounts, methods
 from commands.base import CommandResult, Deps, load_account
 from commands.models import AddCard, AddPayPal, CommandContext, MigrateToken, RevokePayPal
 from commands.paypal_migration import (
@@ -30,7 +30,7 @@ from tests.fakes.paypal_vault import CountingThrottle, FakeRevaulter
 def legacy_account(
     deps: Deps, vault: FakeRevaulter, *, card_default: bool = False, token: str | None = None
 ) -> UUID:
-    account_id = handlers.open_account(deps, open_cmd(), customer_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(), customer_ctx()).account_id
     if card_default:
         card = AddCard(
             account_id=account_id, processor_ref=f"pm_{uuid4().hex}", brand="visa",

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from commands import money
+from commands import refunds
 from commands.base import Deps, load_account, new_id_for
 from commands.models import (
     CommandContext,
@@ -190,7 +190,7 @@ def test_a_refund_command_whose_refund_the_webhook_recorded_first_records_nothin
     assert record_refund(deps, cmd, webhook()) is Outcome.RECORDED  # Stripe's webhook won
 
     refund = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=500)
-    money.refund_payment(deps, refund, ctx)
+    refunds.refund_payment(deps, refund, ctx)
     account = load_account(deps.app, account_id)
     assert account.attempts[attempt_id].refunded == 500
     assert account.refund_ids == {ours: attempt_id}

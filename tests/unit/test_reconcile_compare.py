@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.janitor import NOT_RECEIVED
+from commands.models import RepairAction
 from commands.ports import ChargeResult, ProcessorPayment, ProcessorRefund, ProviderCustomer
 from commands.reconcile_compare import (
     SETTLE_AFTER,
@@ -13,6 +14,7 @@ from commands.reconcile_compare import (
     Finding,
     FindingKind,
     ProcessorView,
+    Repair,
     compare,
 )
 from ledger.account import Account
@@ -94,9 +96,10 @@ def test_a_customer_edited_at_the_processor_is_drifted_with_both_repairs() -> No
         "email=ada@example.com",
         "email=ada@elsewhere.org",
     )
-    assert found.repair is not None
-    assert f"repair {account.id} adopt-customer --processor stripe" in found.repair
-    assert f"repair {account.id} push-customer --processor stripe" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.ADOPT_CUSTOMER, processor=Processor.STRIPE),
+        Repair(RepairAction.PUSH_CUSTOMER, processor=Processor.STRIPE),
+    )
 
 
 def test_a_profile_changed_in_the_ledger_but_not_pushed_is_not_synced_not_drifted() -> None:
@@ -109,8 +112,7 @@ def test_a_profile_changed_in_the_ledger_but_not_pushed_is_not_synced_not_drifte
     [found] = compare(account, view(remote(account)), LATER)
     assert found.kind is FindingKind.CUSTOMER_NOT_SYNCED
     assert (found.ledger_value, found.processor_value) == ("name=Ada King", "name=Ada Lovelace")
-    assert found.repair is not None
-    assert "push-customer --processor stripe" in found.repair
+    assert found.repairs == (Repair(RepairAction.PUSH_CUSTOMER, processor=Processor.STRIPE),)
 
 
 def test_a_customer_the_ledger_never_wrote_that_differs_is_drifted_on_every_field() -> None:
@@ -130,14 +132,13 @@ def test_no_stripe_customer_is_not_linked_and_a_deleted_one_is_missing() -> None
     unlinked = given(card("card-1", default=True))
     [found] = compare(unlinked, ProcessorView(STRIPE_ONLY), LATER)
     assert found.kind is FindingKind.CUSTOMER_NOT_LINKED
-    assert found.repair is not None
-    assert "push-customer" in found.repair
+    assert found.repairs == (Repair(RepairAction.PUSH_CUSTOMER, processor=Processor.STRIPE),)
     account = in_step_account()
     [missing] = compare(account, view(None), LATER)
-    assert (missing.kind, missing.ledger_value, missing.repair) == (
+    assert (missing.kind, missing.ledger_value, missing.repairs) == (
         FindingKind.CUSTOMER_MISSING,
         "cus_1",
-        None,
+        (),
     )
 
 
@@ -160,12 +161,12 @@ def test_methods_are_compared_both_ways_and_the_default_at_the_collecting_proces
     }
     missing = by_kind[FindingKind.METHOD_MISSING_AT_PROCESSOR]
     assert (missing.subject, missing.ledger_value) == ("card-2", "pm_card-2")
-    assert missing.repair is not None
-    assert "remove-method --method card-2" in missing.repair
+    assert missing.repairs == (Repair(RepairAction.REMOVE_METHOD, method_id="card-2"),)
     stray = by_kind[FindingKind.METHOD_UNKNOWN_TO_LEDGER]
     assert (stray.subject, stray.ledger_value) == ("pm_stray", None)
-    assert stray.repair is not None
-    assert "detach-method --processor stripe --ref pm_stray" in (stray.repair)
+    assert stray.repairs == (
+        Repair(RepairAction.DETACH_METHOD, processor=Processor.STRIPE, method_ref="pm_stray"),
+    )
     default = by_kind[FindingKind.DEFAULT_MISMATCH]
     assert (default.ledger_value, default.processor_value) == ("pm_card-1", "pm_stray")
     assert default.detail == "collection path charge_automatically"
@@ -228,8 +229,7 @@ def test_a_pending_attempt_past_the_settle_wait_is_unresolved_with_the_processor
         "pending",
         "succeeded",
     )
-    assert found.repair is not None
-    assert "resolve-attempt --attempt a-1" in found.repair
+    assert found.repairs == (Repair(RepairAction.RESOLVE_ATTEMPT, attempt_id="a-1"),)
     too_soon = at(seconds=SETTLE_AFTER.total_seconds() - 1)
     assert compare(account, view(remote(account), charges={"a-1": succeeded}), too_soon) == []
 
@@ -243,10 +243,10 @@ def test_an_attempt_waiting_for_the_customer_is_left_alone_until_its_wait_expire
     answers = view(remote(account), charges={"a-1": waiting})
     assert compare(account, answers, at(hours=2)) == []
     [expired] = compare(account, answers, at(days=2))
-    assert (expired.kind, expired.processor_value, expired.repair) == (
+    assert (expired.kind, expired.processor_value, expired.repairs) == (
         FindingKind.ATTEMPT_UNRESOLVED,
         "requires_action",
-        None,
+        (),
     )
 
 
@@ -282,7 +282,7 @@ def test_settled_payments_disagreeing_with_the_processor() -> None:
         FindingKind.PAYMENT_ID_MISMATCH,
         "pi_twin",
     )
-    assert all(f.repair is None for f in found.values())
+    assert all(f.repairs == () for f in found.values())
 
 
 def test_a_succeeded_payment_the_processor_holds_as_failed_is_an_outcome_mismatch() -> None:
@@ -335,13 +335,14 @@ def test_refunds_on_one_side_only_and_different_totals() -> None:
         "re_x",
         "200 GBP",
     )
-    assert unknown.repair is not None
-    assert "record-refund --attempt a-1 --refund re_x" in unknown.repair
+    assert unknown.repairs == (
+        Repair(RepairAction.RECORD_REFUND, attempt_id="a-1", refund_id="re_x"),
+    )
     [missing] = compare(account, with_payment(account, payment_of()), LATER)
-    assert (missing.kind, missing.subject, missing.repair) == (
+    assert (missing.kind, missing.subject, missing.repairs) == (
         FindingKind.REFUND_MISSING_AT_PROCESSOR,
         "ours-1",
-        None,
+        (),
     )
     other_amount = payment_of(ProcessorRefund("re_1", "ours-1", 400))
     [total] = compare(account, with_payment(account, other_amount), LATER)

@@ -23,6 +23,7 @@ from commands.reconcile_compare import (
     Finding,
     FindingKind,
     ProcessorView,
+    Repair,
     compare,
 )
 from commands.reconcile_repairs import RepairNotApplicable, repair
@@ -94,17 +95,18 @@ def test_a_dispute_at_the_processor_only_is_unknown_with_the_record_dispute_repa
         None,
         "lost 1200 GBP",
     )
-    assert found.repair is not None
-    assert "record-dispute --attempt a-1 --dispute dp_1" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_DISPUTE, attempt_id="a-1", dispute_id="dp_1"),
+    )
 
 
 def test_a_dispute_in_the_ledger_only_is_missing_at_the_processor() -> None:
     [found] = checked(paid_account(opened()), ())
-    assert (found.kind, found.subject, found.ledger_value, found.repair) == (
+    assert (found.kind, found.subject, found.ledger_value, found.repairs) == (
         FindingKind.DISPUTE_MISSING_AT_PROCESSOR,
         "a-1",
         "open 3000 GBP",
-        None,
+        (),
     )
 
 
@@ -115,8 +117,9 @@ def test_a_dispute_closed_at_the_processor_and_open_here_is_repaired_by_recordin
         "open 3000 GBP",
         "won 3000 GBP",
     )
-    assert found.repair is not None
-    assert "record-dispute --attempt a-1 --dispute dp_1" in found.repair
+    assert found.repairs == (
+        Repair(RepairAction.RECORD_DISPUTE, attempt_id="a-1", dispute_id="dp_1"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +131,7 @@ def test_a_dispute_the_ledger_closed_otherwise_has_no_repair(
     won: bool, there: DisputeState
 ) -> None:
     [found] = checked(paid_account(opened(), closed(won)), (dispute(there),))
-    assert (found.kind, found.repair) == (FindingKind.DISPUTE_STATE_MISMATCH, None)
+    assert (found.kind, found.repairs) == (FindingKind.DISPUTE_STATE_MISMATCH, ())
     assert "the ledger has it closed" in found.detail
 
 
@@ -136,10 +139,10 @@ def test_the_ledgers_dispute_is_matched_by_state_and_amount_and_another_is_shown
     account = paid_account(opened(1000), closed(False))
     there = (dispute(OPEN, 1000, "dp_new"), dispute(LOST, 1000, "dp_old"))
     [other] = checked(account, there)
-    assert (other.kind, other.subject, other.repair) == (
+    assert (other.kind, other.subject, other.repairs) == (
         FindingKind.DISPUTE_UNKNOWN_TO_LEDGER,
         "dp_new",
-        None,
+        (),
     )
     assert "one dispute per payment" in other.detail
 

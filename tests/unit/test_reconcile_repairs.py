@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from commands import handlers
+from commands import accounts
 from commands.base import Deps, ProcessorAccounts, fingerprint, load_account
 from commands.customers import sync_customer
 from commands.errors import CommandIdReused, ConcurrencyConflict, ProcessorNotConfigured
@@ -73,7 +73,7 @@ def test_a_repair_start_is_recorded_for_support_with_a_reason_only() -> None:
 
 def test_the_handler_asks_for_support_and_a_reason_before_anything_else() -> None:
     deps = in_memory_deps()
-    account_id = handlers.open_account(deps, open_cmd(), service_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(), service_ctx()).account_id
     cmd = RepairReconciliation(account_id=account_id, action=RepairAction.PUSH_CUSTOMER)
     with pytest.raises(SupportOnly):
         repair(deps, cmd, service_ctx())
@@ -205,7 +205,7 @@ def linked_at_stripe() -> tuple[Deps, FakeCustomers, UUID, str]:
     deps = dataclasses.replace(
         in_memory_deps(), processors=ProcessorAccounts(stripe_customers=stripe)
     )
-    account_id = handlers.open_account(deps, open_cmd(), service_ctx()).account_id
+    account_id = accounts.open_account(deps, open_cmd(), service_ctx()).account_id
     sync_customer(deps, SyncProviderCustomer(account_id=account_id), service_ctx())
     return deps, stripe, account_id, load_account(deps.app, account_id).provider_customers["stripe"]
 

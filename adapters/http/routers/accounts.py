@@ -29,7 +29,7 @@ from adapters.http.common import (
     written,
     written_and_synced,
 )
-from commands import handlers
+from commands import accounts
 from commands.models import CloseAccount, OpenAccount, UpdateProfile
 from ledger.meta import ActorKind, Surface
 from queries.accounts import AccountView, list_accounts
@@ -59,7 +59,7 @@ def service_open(
     key: IdempotencyKey = None,
 ) -> AccountWritten:
     ctx = context(who, Surface.IAPI, cid, key, request=_keyed(request, body, key))
-    result = handlers.open_account(c.deps, OpenAccount(**body.model_dump()), ctx)
+    result = accounts.open_account(c.deps, OpenAccount(**body.model_dump()), ctx)
     return written_and_synced(c.deps, result, ctx)
 
 
@@ -84,7 +84,7 @@ def service_update(
 ) -> AccountWritten:
     cmd = UpdateProfile(account_id=account_id, **body.model_dump())
     ctx = context(who, Surface.IAPI, cid, None)
-    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
+    return written_and_synced(c.deps, accounts.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @service.post("/{account_id}/close")
@@ -92,7 +92,7 @@ def service_close(
     account_id: UUID, who: ServiceWriter, c: Deps, cid: CorrelationId
 ) -> AccountWritten:
     cmd = CloseAccount(account_id=account_id)
-    return written(handlers.close_account(c.deps, cmd, context(who, Surface.IAPI, cid, None)))
+    return written(accounts.close_account(c.deps, cmd, context(who, Surface.IAPI, cid, None)))
 
 
 @support.post("", status_code=status.HTTP_201_CREATED)
@@ -107,7 +107,7 @@ def support_open(
     keyed = _keyed(request, body, key)
     ctx = context(who, Surface.NINJAPANEL, cid, key, body.reason, keyed)
     cmd = OpenAccount(**body.model_dump(exclude={"reason"}))
-    return written_and_synced(c.deps, handlers.open_account(c.deps, cmd, ctx), ctx)
+    return written_and_synced(c.deps, accounts.open_account(c.deps, cmd, ctx), ctx)
 
 
 @support.get("")
@@ -138,7 +138,7 @@ def support_update(
 ) -> AccountWritten:
     ctx = context(who, Surface.NINJAPANEL, cid, None, body.reason)
     cmd = UpdateProfile(account_id=account_id, **body.model_dump(exclude={"reason"}))
-    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
+    return written_and_synced(c.deps, accounts.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @support.post("/{account_id}/close")
@@ -146,4 +146,4 @@ def support_close(
     account_id: UUID, body: ReasonBody, who: SupportWriter, c: Deps, cid: CorrelationId
 ) -> AccountWritten:
     ctx = context(who, Surface.NINJAPANEL, cid, None, body.reason)
-    return written(handlers.close_account(c.deps, CloseAccount(account_id=account_id), ctx))
+    return written(accounts.close_account(c.deps, CloseAccount(account_id=account_id), ctx))

@@ -21,7 +21,7 @@ from adapters.http.common import (
     owned_by,
     request_fingerprint,
 )
-from commands import billing, methods, money, vaulting
+from commands import bad_debt, billing, credits, dunning, methods, refunds, vaulting
 from commands.base import CommandResult
 from commands.base import Deps as CommandDeps
 from commands.billing import BillingResult
@@ -348,7 +348,7 @@ def billing_router(
         if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
         cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
-        report = money.pay_bad_debt(call.deps, cmd, call.ctx(body))
+        report = bad_debt.pay_bad_debt(call.deps, cmd, call.ctx(body))
         return BadDebtPaid(
             account_id=report.account_id,
             payments=[p for p in map(_payment, report.payments) if p],
@@ -392,7 +392,7 @@ def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
         account_id: UUID, attempt_id: EntityId, body: RefundBody, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
-        return _written(money.refund_payment(call.deps, cmd, call.ctx(body)))
+        return _written(refunds.refund_payment(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/provider-customers")
     def link(
@@ -420,14 +420,14 @@ def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
     @router.post("/{account_id}/credits", status_code=201)
     def grant(account_id: UUID, body: CreditBody, call: Call = Depends(caller)) -> BillingWritten:
         cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(money.grant_credit(call.deps, cmd, call.ctx(body)))
+        return _written(credits.grant_credit(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/credits/{credit_id}/revoke")
     def revoke(
         account_id: UUID, credit_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
-        return _written(money.revoke_credit(call.deps, cmd, call.ctx(body)))
+        return _written(credits.revoke_credit(call.deps, cmd, call.ctx(body)))
 
     @router.post("/{account_id}/invoices/{invoice_id}/paid-out-of-band")
     def paid_out_of_band(
@@ -440,14 +440,14 @@ def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
             reference=body.reference,
         )
         context = call.ctx(body)
-        return _written(money.record_out_of_band_payment(call.deps, cmd, context))
+        return _written(bad_debt.record_out_of_band_payment(call.deps, cmd, context))
 
     @router.post("/{account_id}/invoices/{invoice_id}/write-off")
     def write_off(
         account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
-        return _written(money.write_off_bad_debt(call.deps, cmd, call.ctx(body)))
+        return _written(bad_debt.write_off_bad_debt(call.deps, cmd, call.ctx(body)))
 
 
 def billing_run_router() -> APIRouter:
@@ -464,7 +464,7 @@ def billing_run_router() -> APIRouter:
             reason=body.reason,
             correlation_id=cid,
         )
-        report = billing.run_billing(c.deps, RunBilling(account_ids=body.account_ids), context)
+        report = dunning.run_billing(c.deps, RunBilling(account_ids=body.account_ids), context)
         return RunSummary(
             accounts=report.accounts,
             renewed=report.renewed,

@@ -21,7 +21,7 @@ from adapters.http.common import (
     written,
     written_and_synced,
 )
-from commands import handlers
+from commands import accounts
 from commands.models import CloseAccount, UpdateProfile
 from ledger.meta import ActorKind, Surface
 from queries.accounts import AccountView
@@ -49,11 +49,11 @@ def update_own_profile(
 ) -> AccountWritten:
     cmd = UpdateProfile(account_id=account_id, **body.model_dump())
     ctx = context(who, Surface.DASHBOARD, cid, None)
-    return written_and_synced(c.deps, handlers.update_profile(c.deps, cmd, ctx), ctx)
+    return written_and_synced(c.deps, accounts.update_profile(c.deps, cmd, ctx), ctx)
 
 
 @router.post("/{account_id}/close")
 def close_own_account(account_id: UUID, who: Writer, c: Deps, cid: CorrelationId) -> AccountWritten:
     cmd = CloseAccount(account_id=account_id)
     ctx = context(who, Surface.DASHBOARD, cid, None)
-    return written(handlers.close_account(c.deps, cmd, ctx))
+    return written(accounts.close_account(c.deps, cmd, ctx))

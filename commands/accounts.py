@@ -1,5 +1,5 @@
-"""Handlers: load the account, act, save. Each returns where its events landed so callers can
-wait for the read models to catch up (read-your-writes)."""
+"""Opening, updating and closing an account. Each returns where its events landed so callers
+can wait for the read models to catch up (read-your-writes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from uuid import UUID, uuid5
 from eventsourcing.persistence import IntegrityError
 
 from commands.base import (
-    MAX_ATTEMPTS,
     CommandResult,
     Deps,
     load_account,
@@ -23,7 +22,6 @@ from ledger.account import Account
 from ledger.profile import BillingProfile
 
 _COMMAND_NAMESPACE = UUID("0d8f3a52-8e3b-4b8e-9a0e-3c9f3c1d6a41")
-__all__ = ["MAX_ATTEMPTS", "CommandResult", "Deps", "load_account", "meta_of"]
 
 
 def open_account(deps: Deps, cmd: OpenAccount, ctx: CommandContext) -> CommandResult:
