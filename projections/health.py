@@ -2,11 +2,11 @@
 
 The fold keeps, per account, only what the health columns are derived from: the invoices
 still unpaid (open or uncollectible; paid and void are final, so they are dropped with their
-attempts), the attempts of those invoices, the payment methods and the default (for the
-collection path, derived as `ledger.methods.collection_path` does), the subscriptions'
-statuses, the provider links and a few timestamps. The state is stored whole in `detail`
-so an incremental batch can load it back. The health *state* depends on the time and is
-computed at read time (`queries/health.py`).
+attempts), the attempts of those invoices, the payment methods and the default (the
+collection path and the default after a removal are the domain's own rules in
+`ledger.methods`), the subscriptions' statuses, the provider links and a few timestamps.
+The state is stored whole in `detail` so an incremental batch can load it back. The health
+*state* depends on the time and is computed at read time (`queries/health.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
+from ledger.methods import MethodKind, VaultPath, collection_path, default_after_removal
 
 _COLUMNS = (
     "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
@@ -56,10 +57,17 @@ class AttemptFacts:
 
 @dataclass(frozen=True)
 class MethodFacts:
-    kind: str  # card, paypal
+    """A ledger.methods.MethodStanding: enough of a method for the domain's rules."""
+
+    kind: MethodKind
     added_seq: int
     usable: bool
     legacy: bool = False  # PayPal vaulted through the legacy path (until token migration)
+
+    @property
+    def vault_path(self) -> VaultPath | None:
+        """Legacy or not is all the rules ask; the other paths read as None."""
+        return VaultPath.LEGACY if self.legacy else None
 
 
 @dataclass(frozen=True)
@@ -86,17 +94,7 @@ class HealthFacts:
 
     @property
     def collection_path(self) -> str:
-        """As `ledger.methods.collection_path`: a PayPal default vaulted as a billing
-        agreement -> send_invoice (a legacy-vaulted one stays on charge_automatically)."""
-        default = self.methods.get(self.default_method_id or "")
-        if (
-            default is not None
-            and default.usable
-            and default.kind == "paypal"
-            and not default.legacy
-        ):
-            return "send_invoice"
-        return "charge_automatically"
+        return collection_path(self.methods, self.default_method_id).value
 
     def _with_status(self, status: str) -> list[InvoiceFacts]:
         return [i for i in self.invoices.values() if i.status == status]
@@ -225,6 +223,11 @@ def _detail(s: HealthFacts) -> dict[str, Any]:
     }
 
 
+def _method_facts(m: Mapping[str, Any]) -> MethodFacts:
+    legacy = m.get("legacy", False)
+    return MethodFacts(MethodKind(m["kind"]), m["added_seq"], m["usable"], legacy)
+
+
 def _from_row(row: Mapping[str, Any]) -> HealthFacts:
     d = row["detail"]
     return HealthFacts(
@@ -233,7 +236,7 @@ def _from_row(row: Mapping[str, Any]) -> HealthFacts:
         version=row["version"],
         closed=row["closed"],
         provider_links=dict(row["provider_links"]),
-        methods={k: MethodFacts(**m) for k, m in d["methods"].items()},
+        methods={k: _method_facts(m) for k, m in d["methods"].items()},
         default_method_id=d["default_method_id"],
         subscriptions=dict(d["subscriptions"]),
         invoices={
@@ -263,17 +266,14 @@ def _unusable(s: HealthFacts, method_id: str) -> HealthFacts:
     if method is None:
         return s
     methods = {**s.methods, method_id: replace(method, usable=False)}
-    default = s.default_method_id
-    if default == method_id:
-        usable = [(m.added_seq, k) for k, m in methods.items() if m.usable]
-        default = max(usable)[1] if usable else None
+    default = default_after_removal(s.methods, method_id, s.default_method_id)
     return replace(s, methods=methods, default_method_id=default)
 
 
 def _method_added(s: HealthFacts, d: Mapping[str, Any]) -> HealthFacts:
     m = d["method"]
     legacy = m.get("vault_path") == "legacy"
-    facts = MethodFacts(m["kind"], int(m["added_seq"]), True, legacy)
+    facts = MethodFacts(MethodKind(m["kind"]), int(m["added_seq"]), True, legacy)
     methods = {**s.methods, m["method_id"]: facts}
     default = m["method_id"] if d["make_default"] or s.default_method_id is None else None
     return replace(s, methods=methods, default_method_id=default or s.default_method_id)
