@@ -11,7 +11,7 @@ The state is stored whole in `detail` so an incremental batch can load it back. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -347,56 +347,76 @@ def _failed(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
     return replace(failed, attempts=attempts)
 
 
-def _step(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
-    kind, d = env.event_type, env.data
-    match kind:
-        case "AccountProfileUpdated":
-            return replace(s, currency=d["currency"])
-        case "AccountClosed":
-            return replace(s, closed=True)
-        case "ProviderCustomerLinked":
-            links = {**s.provider_links, d["processor"]: d["customer_id"]}
-            return replace(s, provider_links=links)
-        case "PaymentMethodAdded":
-            return _method_added(s, d)
-        case "DefaultPaymentMethodSet":
-            return replace(s, default_method_id=d["method_id"])
-        case "PaymentMethodTokenMigrated":
-            return _migrated(s, d["method_id"])
-        case "PaymentMethodRemoved" | "PaymentMethodExpired" | "PaymentMethodRevoked":
-            return _unusable(s, d["method_id"])
-        case "Subscribed" | "SubscriptionChanged":
-            sub = d["subscription"]
-            subs = {**s.subscriptions, sub["subscription_id"]: sub["status"]}
-            return replace(s, subscriptions=subs)
-        case "InvoiceDrafted":
-            inv = d["invoice"]
-            total = sum(int(line["amount"]["amount"]) for line in inv["lines"])
-            invoices = {**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)}
-            return replace(s, invoices=invoices)
-        case "InvoiceFinalized":
-            return _finalized(s, env)
-        case "InvoiceMarkedUncollectible":
-            return _invoice(s, d["invoice_id"], status=UNCOLLECTIBLE)
-        case "InvoiceCoveredByCredit" | "InvoicePaidOutOfBand" | "InvoiceVoided":
-            settled = _settled(s, d["invoice_id"])
-            if kind == "InvoicePaidOutOfBand":
-                return replace(settled, last_successful_payment_at=env.occurred_at)
-            return settled
-        case "PaymentAttemptStarted":
-            return _attempt_started(s, env)
-        case "PaymentSucceeded":
-            return _succeeded(s, env)
-        case "PaymentActionRequired":
-            return _action_required(s, env)
-        case "PaymentFailed":
-            return _failed(s, env)
-    return s
+def _linked(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    links = {**s.provider_links, env.data["processor"]: env.data["customer_id"]}
+    return replace(s, provider_links=links)
+
+
+def _subscription(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    sub = env.data["subscription"]
+    return replace(s, subscriptions={**s.subscriptions, sub["subscription_id"]: sub["status"]})
+
+
+def _drafted(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    inv = env.data["invoice"]
+    total = sum(int(line["amount"]["amount"]) for line in inv["lines"])
+    return replace(s, invoices={**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)})
+
+
+def _paid_out_of_band(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    settled = _settled(s, env.data["invoice_id"])
+    return replace(settled, last_successful_payment_at=env.occurred_at)
+
+
+Step = Callable[[HealthFacts, EventEnvelope], HealthFacts]
+
+_STEPS: dict[str, Step] = {
+    "AccountProfileUpdated": lambda s, env: replace(s, currency=env.data["currency"]),
+    "AccountClosed": lambda s, env: replace(s, closed=True),
+    "ProviderCustomerLinked": _linked,
+    "PaymentMethodAdded": lambda s, env: _method_added(s, env.data),
+    "DefaultPaymentMethodSet": lambda s, env: replace(s, default_method_id=env.data["method_id"]),
+    "PaymentMethodTokenMigrated": lambda s, env: _migrated(s, env.data["method_id"]),
+    "PaymentMethodRemoved": lambda s, env: _unusable(s, env.data["method_id"]),
+    "PaymentMethodExpired": lambda s, env: _unusable(s, env.data["method_id"]),
+    "PaymentMethodRevoked": lambda s, env: _unusable(s, env.data["method_id"]),
+    "Subscribed": _subscription,
+    "SubscriptionChanged": _subscription,
+    "InvoiceDrafted": _drafted,
+    "InvoiceFinalized": _finalized,
+    "InvoiceMarkedUncollectible": lambda s, env: _invoice(
+        s, env.data["invoice_id"], status=UNCOLLECTIBLE
+    ),
+    "InvoiceCoveredByCredit": lambda s, env: _settled(s, env.data["invoice_id"]),
+    "InvoiceVoided": lambda s, env: _settled(s, env.data["invoice_id"]),
+    "InvoicePaidOutOfBand": _paid_out_of_band,
+    "PaymentAttemptStarted": _attempt_started,
+    "PaymentSucceeded": _succeeded,
+    "PaymentActionRequired": _action_required,
+    "PaymentFailed": _failed,
+}
+# Nothing the health columns are made of: refunds and disputes move money after an invoice
+# was paid, credits show in the invoices they cover, the rest is bookkeeping.
+IGNORED = frozenset(
+    {
+        "ProviderCustomerSynced",
+        "AccountRecomputeRequested",
+        "ReconciliationRepaired",
+        "ReconciliationRepairStarted",
+        "RefundIssued",
+        "DisputeOpened",
+        "DisputeClosed",
+        "CreditGranted",
+        "CreditClosed",
+    }
+)
 
 
 class HealthProjection:
     name = "health"
     tables: Sequence[str] = ("account_health",)
+    applies = frozenset({"AccountOpened", *_STEPS})
+    ignores = IGNORED
 
     def fold(self, state: HealthFacts | None, envelope: EventEnvelope) -> HealthFacts | None:
         if envelope.event_type == "AccountOpened":
@@ -404,7 +424,9 @@ class HealthProjection:
             return HealthFacts(envelope.account_id, d["currency"], envelope.stream_version)
         if state is None:
             return None
-        return replace(_step(state, envelope), version=envelope.stream_version)
+        step = _STEPS.get(envelope.event_type)
+        after = step(state, envelope) if step else state
+        return replace(after, version=envelope.stream_version)
 
     def load(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> dict[UUID, HealthFacts]:
         cur.execute(
