@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from adapters.braintree import BraintreeGateway, BraintreePayPalVault
+from adapters.braintree import BraintreePayments, BraintreePayPalVault, BraintreeSales
 from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
 from adapters.postgres import database
@@ -107,12 +107,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     stripe = stripe_connection(settings)  # one client and guard for every Stripe port
     braintree = braintree_client(settings)
     paypal = BraintreePayPalVault(braintree) if braintree else None
-    sales = BraintreeGateway(braintree) if braintree else None
+    sales = BraintreeSales(braintree) if braintree else None
     payments: dict[Processor, PaymentLookup] = {}
     if stripe:
         payments[Processor.STRIPE] = StripePayments(stripe)
-    if sales:
-        payments[Processor.BRAINTREE] = sales
+    if braintree:
+        payments[Processor.BRAINTREE] = BraintreePayments(braintree)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
