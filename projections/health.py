@@ -363,9 +363,17 @@ def _drafted(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
     return replace(s, invoices={**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)})
 
 
+def _method_unusable(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    """Removed, expired or revoked."""
+    return _unusable(s, env.data["method_id"])
+
+
+def _invoice_settled(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    return _settled(s, env.data["invoice_id"])
+
+
 def _paid_out_of_band(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
-    settled = _settled(s, env.data["invoice_id"])
-    return replace(settled, last_successful_payment_at=env.occurred_at)
+    return replace(_invoice_settled(s, env), last_successful_payment_at=env.occurred_at)
 
 
 Step = Callable[[HealthFacts, EventEnvelope], HealthFacts]
@@ -377,9 +385,9 @@ _STEPS: dict[str, Step] = {
     "PaymentMethodAdded": lambda s, env: _method_added(s, env.data),
     "DefaultPaymentMethodSet": lambda s, env: replace(s, default_method_id=env.data["method_id"]),
     "PaymentMethodTokenMigrated": lambda s, env: _migrated(s, env.data["method_id"]),
-    "PaymentMethodRemoved": lambda s, env: _unusable(s, env.data["method_id"]),
-    "PaymentMethodExpired": lambda s, env: _unusable(s, env.data["method_id"]),
-    "PaymentMethodRevoked": lambda s, env: _unusable(s, env.data["method_id"]),
+    "PaymentMethodRemoved": _method_unusable,
+    "PaymentMethodExpired": _method_unusable,
+    "PaymentMethodRevoked": _method_unusable,
     "Subscribed": _subscription,
     "SubscriptionChanged": _subscription,
     "InvoiceDrafted": _drafted,
@@ -387,8 +395,8 @@ _STEPS: dict[str, Step] = {
     "InvoiceMarkedUncollectible": lambda s, env: _invoice(
         s, env.data["invoice_id"], status=UNCOLLECTIBLE
     ),
-    "InvoiceCoveredByCredit": lambda s, env: _settled(s, env.data["invoice_id"]),
-    "InvoiceVoided": lambda s, env: _settled(s, env.data["invoice_id"]),
+    "InvoiceCoveredByCredit": _invoice_settled,
+    "InvoiceVoided": _invoice_settled,
     "InvoicePaidOutOfBand": _paid_out_of_band,
     "PaymentAttemptStarted": _attempt_started,
     "PaymentSucceeded": _succeeded,
