@@ -12,17 +12,23 @@ from typing import Any
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from adapters.braintree import BraintreeGateway, BraintreePayPalVault
+from adapters.braintree import BraintreePayments, BraintreePayPalVault, BraintreeSales
 from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
 from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
-from adapters.processors import braintree_client, payment_gateway, stripe_gateway
+from adapters.processors import braintree_client, payment_gateway, stripe_connection
 from adapters.redis.sessions import MemorySessionStore, RedisSessionStore
 from adapters.settings import Settings
-from adapters.stripe import StripeGateway
+from adapters.stripe import (
+    StripeCards,
+    StripeCharges,
+    StripeCustomers,
+    StripeGateway,
+    StripePayments,
+)
 from adapters.turnstile.verifier import TurnstileVerifier
 from commands.application import LedgerApplication
 from commands.base import Deps, ProcessorAccounts
@@ -49,7 +55,7 @@ class Container:
     pool: ConnectionPool[Connection[Any]]
     reader: StoreReader
     projections: dict[str, Projection[Any]] = field(default_factory=all_projections)
-    stripe: StripeGateway | None = None  # also the Stripe CustomerDirectory and CardVault
+    stripe: StripeGateway | None = None  # every Stripe port, for the webhook edge and tools
     paypal: BraintreePayPalVault | None = None  # Braintree customers and PayPal vaulting
     braintree_webhooks: BraintreeWebhooks | None = None  # parses /webhooks/braintree
     checkout: Checkout | None = None  # the payment flow; None without Turnstile settings
@@ -97,25 +103,25 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
     )
-    stripe = stripe_gateway(settings)
+    stripe = stripe_connection(settings)  # one client and guard for every Stripe port
     braintree = braintree_client(settings)
     paypal = BraintreePayPalVault(braintree) if braintree else None
-    sales = BraintreeGateway(braintree) if braintree else None
+    sales = BraintreeSales(braintree) if braintree else None
     payments: dict[Processor, PaymentLookup] = {}
     if stripe:
-        payments[Processor.STRIPE] = stripe
-    if sales:
-        payments[Processor.BRAINTREE] = sales
+        payments[Processor.STRIPE] = StripePayments(stripe)
+    if braintree:
+        payments[Processor.BRAINTREE] = BraintreePayments(braintree)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
-        gateway=payment_gateway(stripe=stripe, braintree=sales),
+        gateway=payment_gateway(stripe=StripeCharges(stripe) if stripe else None, braintree=sales),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
         processors=ProcessorAccounts(
-            stripe_customers=stripe,
-            cards=stripe,
+            stripe_customers=StripeCustomers(stripe) if stripe else None,
+            cards=StripeCards(stripe) if stripe else None,
             paypal=paypal,
             payments=payments,
         ),
@@ -127,7 +133,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         deps,
         pool,
         StoreReader(app),
-        stripe=stripe,
+        stripe=StripeGateway.over(stripe) if stripe else None,
         paypal=paypal,
         braintree_webhooks=BraintreeWebhooks(braintree) if braintree else None,
         checkout=_checkout(settings, deps),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from adapters.braintree import BraintreeClient, BraintreeConfig
 from adapters.settings import Settings
-from adapters.stripe import StripeConfig, StripeGateway, make_client
+from adapters.stripe import Guard, StripeConfig, StripeConnection, make_client
 from commands.base import NoProcessor
 from commands.ports import ChargeRequest, ChargeResult, PaymentGateway, RefundRequest
 from ledger.payments import Processor
@@ -43,8 +43,9 @@ class RoutingGateway:
         )
 
 
-def stripe_gateway(settings: Settings) -> StripeGateway | None:
-    """The Stripe adapter when a key is configured; its client is built here, not before."""
+def stripe_connection(settings: Settings) -> StripeConnection | None:
+    """The client and guard every Stripe port shares, when a key is configured; the client
+    is built here, not before."""
     if settings.stripe_api_key is None:
         return None
     config = StripeConfig(
@@ -54,7 +55,7 @@ def stripe_gateway(settings: Settings) -> StripeGateway | None:
         lookup=settings.stripe_lookup,
         disputes=settings.stripe_disputes,
     )
-    return StripeGateway(make_client(config), lookup=config.lookup, disputes=config.disputes)
+    return StripeConnection(make_client(config), Guard("stripe"), config.lookup, config.disputes)
 
 
 def braintree_client(settings: Settings) -> BraintreeClient | None:

@@ -57,7 +57,7 @@ class CountingHttpClient(stripe.RequestsClient):
 
 
 class TimedCall:
-    """A callable, adding up the wall time spent in it (here StripeGateway.find_charge,
+    """A callable, adding up the wall time spent in it (here StripeCharges.find_charge,
     which with lookup="list" pages through every PaymentIntent: see docs)."""
 
     def __init__(self, inner: Callable[..., Any]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import stripe
 from pydantic import SecretStr
@@ -17,10 +18,12 @@ from pydantic import SecretStr
 from adapters.bootstrap import Container, build
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
+from adapters.processors import RoutingGateway
 from adapters.settings import Settings
 from bench.cpu import run_marker
 from bench.measure import say
 from bench.processor_calls import Counters, TimedCall, TimedHumanCheck, counting_stripe_clients
+from ledger.payments import Processor
 from tests.braintree_gateway import LocalBraintreeGateway, running_braintree_gateway
 from tests.fakes.turnstile_server import TurnstileServer
 from tests.harness import LocalStripeServer, running_localstripe, running_postgres, running_redis
@@ -95,9 +98,10 @@ def counted_container(stand_ins: StandIns) -> Iterator[tuple[Container, Counters
         raise RuntimeError(f"expected one Stripe HTTP client and a checkout, got {len(made)}")
     human_check = TimedHumanCheck(container.checkout.human_check)
     container.checkout = dataclasses.replace(container.checkout, human_check=human_check)
-    # The RoutingGateway holds this same StripeGateway and looks the method up per call.
-    find_charge = TimedCall(container.stripe.find_charge)
-    container.stripe.find_charge = find_charge  # type: ignore[method-assign]
+    # The RoutingGateway holds the wired StripeCharges and looks the method up per call.
+    charges = cast(RoutingGateway, container.deps.gateway).gateway_for(Processor.STRIPE)
+    find_charge = TimedCall(charges.find_charge)
+    charges.find_charge = find_charge  # type: ignore[method-assign]
     counters = Counters(
         made[0],
         human_check,

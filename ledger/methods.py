@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Protocol
 
 from ledger.errors import DomainError, ErrorKind
 from ledger.values import Immutable
@@ -102,23 +103,44 @@ def check_card(brand: str, last4: str, exp_month: int, exp_year: int) -> None:
         raise InvalidMethod("brand is required")
 
 
+class MethodStanding(Protocol):
+    """What the rules below read of a method: the account's PaymentMethod has it, and so
+    does a read model's summary of one (projections/health.py), which then applies the
+    same rules instead of a copy of them."""
+
+    @property
+    def kind(self) -> MethodKind: ...
+
+    @property
+    def added_seq(self) -> int: ...
+
+    @property
+    def usable(self) -> bool: ...
+
+    @property
+    def vault_path(self) -> VaultPath | None: ...
+
+
 def default_after_removal(
-    methods: Mapping[str, PaymentMethod], removed_id: str, current_default: str | None
+    methods: Mapping[str, MethodStanding], removed_id: str, current_default: str | None
 ) -> str | None:
-    """When the default goes away, the most recently added usable method takes its place."""
+    """When the default goes away, the most recently added usable method takes its place.
+    `methods` is keyed by method id."""
     if current_default != removed_id:
         return current_default
-    usable = [m for m in methods.values() if m.usable and m.method_id != removed_id]
-    return max(usable, key=lambda m: m.added_seq).method_id if usable else None
+    usable = [(m.added_seq, k) for k, m in methods.items() if m.usable and k != removed_id]
+    return max(usable)[1] if usable else None
 
 
-def collection_path(methods: Mapping[str, PaymentMethod], default_id: str | None) -> CollectionPath:
+def collection_path(
+    methods: Mapping[str, MethodStanding], default_id: str | None
+) -> CollectionPath:
     default = methods.get(default_id) if default_id else None
     if default is not None and default.usable and is_paypal_agreement(default):
         return CollectionPath.PAYPAL_SEND_INVOICE
     return CollectionPath.STRIPE_AUTOMATIC
 
 
-def is_paypal_agreement(method: PaymentMethod) -> bool:
+def is_paypal_agreement(method: MethodStanding) -> bool:
     """A PayPal method on the correct path (a legacy-vaulted one is not, until migrated)."""
     return method.kind is MethodKind.PAYPAL and method.vault_path is not VaultPath.LEGACY

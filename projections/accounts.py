@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -78,24 +78,70 @@ def _touched(row: AccountRow, env: EventEnvelope, **changes: Any) -> AccountRow:
     )
 
 
+def _profile_updated(row: AccountRow, env: EventEnvelope) -> AccountRow:
+    profile = {k: env.data.get(k) for k in ("name", "email", "country", "currency", "tax_id")}
+    return _touched(row, env, **profile)
+
+
+def _closed(row: AccountRow, env: EventEnvelope) -> AccountRow:
+    return _touched(row, env, status="closed", closed_at=env.occurred_at)
+
+
+def _counted(row: AccountRow, env: EventEnvelope) -> AccountRow:
+    return replace(row, version=env.stream_version, events_applied=row.events_applied + 1)
+
+
+_STEPS: dict[str, Callable[[AccountRow, EventEnvelope], AccountRow]] = {
+    "AccountProfileUpdated": _profile_updated,
+    "AccountClosed": _closed,
+}
+# Only counted (the version and `events_applied` advance): nothing of theirs is in the row.
+IGNORED = frozenset(
+    {
+        "ProviderCustomerLinked",
+        "ProviderCustomerSynced",
+        "AccountRecomputeRequested",
+        "ReconciliationRepaired",
+        "ReconciliationRepairStarted",
+        "PaymentMethodAdded",
+        "DefaultPaymentMethodSet",
+        "PaymentMethodRemoved",
+        "PaymentMethodExpired",
+        "PaymentMethodRevoked",
+        "PaymentMethodTokenMigrated",
+        "Subscribed",
+        "SubscriptionChanged",
+        "InvoiceDrafted",
+        "InvoiceFinalized",
+        "InvoiceCoveredByCredit",
+        "InvoiceMarkedUncollectible",
+        "InvoiceVoided",
+        "InvoicePaidOutOfBand",
+        "PaymentAttemptStarted",
+        "PaymentActionRequired",
+        "PaymentSucceeded",
+        "PaymentFailed",
+        "RefundIssued",
+        "DisputeOpened",
+        "DisputeClosed",
+        "CreditGranted",
+        "CreditClosed",
+    }
+)
+
+
 class AccountsProjection:
     name = "accounts"
     tables: Sequence[str] = ("accounts",)
+    applies = frozenset({"AccountOpened", *_STEPS})
+    ignores = IGNORED
 
     def fold(self, state: AccountRow | None, envelope: EventEnvelope) -> AccountRow | None:
-        kind, d = envelope.event_type, envelope.data
-        if kind == "AccountOpened":
+        if envelope.event_type == "AccountOpened":
             return _opened(envelope)
         if state is None:
             return None
-        if kind == "AccountProfileUpdated":
-            profile = {k: d.get(k) for k in ("name", "email", "country", "currency", "tax_id")}
-            return _touched(state, envelope, **profile)
-        if kind == "AccountClosed":
-            return _touched(state, envelope, status="closed", closed_at=envelope.occurred_at)
-        return replace(
-            state, version=envelope.stream_version, events_applied=state.events_applied + 1
-        )
+        return _STEPS.get(envelope.event_type, _counted)(state, envelope)
 
     def load(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> dict[UUID, AccountRow]:
         cur.execute(

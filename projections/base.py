@@ -16,6 +16,12 @@ State = TypeVar("State")
 class Projection(Protocol[State]):
     name: str
     tables: Sequence[str]
+    # A decision for every event type of the account stream (tests/unit/test_fold_decisions.py):
+    # the fold changes its state by the types in `applies` and deliberately leaves it as it
+    # is for those in `ignores` (but for the stream version it has reached), as it does for
+    # a type newer than this code.
+    applies: frozenset[str]
+    ignores: frozenset[str]
 
     def load(
         self, cur: Cursor[tuple[object, ...]], stream_ids: Sequence[UUID]

@@ -2,16 +2,16 @@
 
 The fold keeps, per account, only what the health columns are derived from: the invoices
 still unpaid (open or uncollectible; paid and void are final, so they are dropped with their
-attempts), the attempts of those invoices, the payment methods and the default (for the
-collection path, derived as `ledger.methods.collection_path` does), the subscriptions'
-statuses, the provider links and a few timestamps. The state is stored whole in `detail`
-so an incremental batch can load it back. The health *state* depends on the time and is
-computed at read time (`queries/health.py`).
+attempts), the attempts of those invoices, the payment methods and the default (the
+collection path and the default after a removal are the domain's own rules in
+`ledger.methods`), the subscriptions' statuses, the provider links and a few timestamps.
+The state is stored whole in `detail` so an incremental batch can load it back. The health
+*state* depends on the time and is computed at read time (`queries/health.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
+from ledger.methods import MethodKind, VaultPath, collection_path, default_after_removal
 
 _COLUMNS = (
     "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
@@ -56,10 +57,17 @@ class AttemptFacts:
 
 @dataclass(frozen=True)
 class MethodFacts:
-    kind: str  # card, paypal
+    """A ledger.methods.MethodStanding: enough of a method for the domain's rules."""
+
+    kind: MethodKind
     added_seq: int
     usable: bool
     legacy: bool = False  # PayPal vaulted through the legacy path (until token migration)
+
+    @property
+    def vault_path(self) -> VaultPath | None:
+        """Legacy or not is all the rules ask; the other paths read as None."""
+        return VaultPath.LEGACY if self.legacy else None
 
 
 @dataclass(frozen=True)
@@ -86,17 +94,7 @@ class HealthFacts:
 
     @property
     def collection_path(self) -> str:
-        """As `ledger.methods.collection_path`: a PayPal default vaulted as a billing
-        agreement -> send_invoice (a legacy-vaulted one stays on charge_automatically)."""
-        default = self.methods.get(self.default_method_id or "")
-        if (
-            default is not None
-            and default.usable
-            and default.kind == "paypal"
-            and not default.legacy
-        ):
-            return "send_invoice"
-        return "charge_automatically"
+        return collection_path(self.methods, self.default_method_id).value
 
     def _with_status(self, status: str) -> list[InvoiceFacts]:
         return [i for i in self.invoices.values() if i.status == status]
@@ -225,6 +223,11 @@ def _detail(s: HealthFacts) -> dict[str, Any]:
     }
 
 
+def _method_facts(m: Mapping[str, Any]) -> MethodFacts:
+    legacy = m.get("legacy", False)
+    return MethodFacts(MethodKind(m["kind"]), m["added_seq"], m["usable"], legacy)
+
+
 def _from_row(row: Mapping[str, Any]) -> HealthFacts:
     d = row["detail"]
     return HealthFacts(
@@ -233,7 +236,7 @@ def _from_row(row: Mapping[str, Any]) -> HealthFacts:
         version=row["version"],
         closed=row["closed"],
         provider_links=dict(row["provider_links"]),
-        methods={k: MethodFacts(**m) for k, m in d["methods"].items()},
+        methods={k: _method_facts(m) for k, m in d["methods"].items()},
         default_method_id=d["default_method_id"],
         subscriptions=dict(d["subscriptions"]),
         invoices={
@@ -263,17 +266,14 @@ def _unusable(s: HealthFacts, method_id: str) -> HealthFacts:
     if method is None:
         return s
     methods = {**s.methods, method_id: replace(method, usable=False)}
-    default = s.default_method_id
-    if default == method_id:
-        usable = [(m.added_seq, k) for k, m in methods.items() if m.usable]
-        default = max(usable)[1] if usable else None
+    default = default_after_removal(s.methods, method_id, s.default_method_id)
     return replace(s, methods=methods, default_method_id=default)
 
 
 def _method_added(s: HealthFacts, d: Mapping[str, Any]) -> HealthFacts:
     m = d["method"]
     legacy = m.get("vault_path") == "legacy"
-    facts = MethodFacts(m["kind"], int(m["added_seq"]), True, legacy)
+    facts = MethodFacts(MethodKind(m["kind"]), int(m["added_seq"]), True, legacy)
     methods = {**s.methods, m["method_id"]: facts}
     default = m["method_id"] if d["make_default"] or s.default_method_id is None else None
     return replace(s, methods=methods, default_method_id=default or s.default_method_id)
@@ -347,56 +347,84 @@ def _failed(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
     return replace(failed, attempts=attempts)
 
 
-def _step(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
-    kind, d = env.event_type, env.data
-    match kind:
-        case "AccountProfileUpdated":
-            return replace(s, currency=d["currency"])
-        case "AccountClosed":
-            return replace(s, closed=True)
-        case "ProviderCustomerLinked":
-            links = {**s.provider_links, d["processor"]: d["customer_id"]}
-            return replace(s, provider_links=links)
-        case "PaymentMethodAdded":
-            return _method_added(s, d)
-        case "DefaultPaymentMethodSet":
-            return replace(s, default_method_id=d["method_id"])
-        case "PaymentMethodTokenMigrated":
-            return _migrated(s, d["method_id"])
-        case "PaymentMethodRemoved" | "PaymentMethodExpired" | "PaymentMethodRevoked":
-            return _unusable(s, d["method_id"])
-        case "Subscribed" | "SubscriptionChanged":
-            sub = d["subscription"]
-            subs = {**s.subscriptions, sub["subscription_id"]: sub["status"]}
-            return replace(s, subscriptions=subs)
-        case "InvoiceDrafted":
-            inv = d["invoice"]
-            total = sum(int(line["amount"]["amount"]) for line in inv["lines"])
-            invoices = {**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)}
-            return replace(s, invoices=invoices)
-        case "InvoiceFinalized":
-            return _finalized(s, env)
-        case "InvoiceMarkedUncollectible":
-            return _invoice(s, d["invoice_id"], status=UNCOLLECTIBLE)
-        case "InvoiceCoveredByCredit" | "InvoicePaidOutOfBand" | "InvoiceVoided":
-            settled = _settled(s, d["invoice_id"])
-            if kind == "InvoicePaidOutOfBand":
-                return replace(settled, last_successful_payment_at=env.occurred_at)
-            return settled
-        case "PaymentAttemptStarted":
-            return _attempt_started(s, env)
-        case "PaymentSucceeded":
-            return _succeeded(s, env)
-        case "PaymentActionRequired":
-            return _action_required(s, env)
-        case "PaymentFailed":
-            return _failed(s, env)
-    return s
+def _linked(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    links = {**s.provider_links, env.data["processor"]: env.data["customer_id"]}
+    return replace(s, provider_links=links)
+
+
+def _subscription(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    sub = env.data["subscription"]
+    return replace(s, subscriptions={**s.subscriptions, sub["subscription_id"]: sub["status"]})
+
+
+def _drafted(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    inv = env.data["invoice"]
+    total = sum(int(line["amount"]["amount"]) for line in inv["lines"])
+    return replace(s, invoices={**s.invoices, inv["invoice_id"]: InvoiceFacts("draft", total)})
+
+
+def _method_unusable(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    """Removed, expired or revoked."""
+    return _unusable(s, env.data["method_id"])
+
+
+def _invoice_settled(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    return _settled(s, env.data["invoice_id"])
+
+
+def _paid_out_of_band(s: HealthFacts, env: EventEnvelope) -> HealthFacts:
+    return replace(_invoice_settled(s, env), last_successful_payment_at=env.occurred_at)
+
+
+Step = Callable[[HealthFacts, EventEnvelope], HealthFacts]
+
+_STEPS: dict[str, Step] = {
+    "AccountProfileUpdated": lambda s, env: replace(s, currency=env.data["currency"]),
+    "AccountClosed": lambda s, env: replace(s, closed=True),
+    "ProviderCustomerLinked": _linked,
+    "PaymentMethodAdded": lambda s, env: _method_added(s, env.data),
+    "DefaultPaymentMethodSet": lambda s, env: replace(s, default_method_id=env.data["method_id"]),
+    "PaymentMethodTokenMigrated": lambda s, env: _migrated(s, env.data["method_id"]),
+    "PaymentMethodRemoved": _method_unusable,
+    "PaymentMethodExpired": _method_unusable,
+    "PaymentMethodRevoked": _method_unusable,
+    "Subscribed": _subscription,
+    "SubscriptionChanged": _subscription,
+    "InvoiceDrafted": _drafted,
+    "InvoiceFinalized": _finalized,
+    "InvoiceMarkedUncollectible": lambda s, env: _invoice(
+        s, env.data["invoice_id"], status=UNCOLLECTIBLE
+    ),
+    "InvoiceCoveredByCredit": _invoice_settled,
+    "InvoiceVoided": _invoice_settled,
+    "InvoicePaidOutOfBand": _paid_out_of_band,
+    "PaymentAttemptStarted": _attempt_started,
+    "PaymentSucceeded": _succeeded,
+    "PaymentActionRequired": _action_required,
+    "PaymentFailed": _failed,
+}
+# Nothing the health columns are made of: refunds and disputes move money after an invoice
+# was paid, credits show in the invoices they cover, the rest is bookkeeping.
+IGNORED = frozenset(
+    {
+        "ProviderCustomerSynced",
+        "AccountRecomputeRequested",
+        "ReconciliationRepaired",
+        "ReconciliationRepairStarted",
+        "RefundIssued",
+        "DisputeOpened",
+        "DisputeClosed",
+        "CreditGranted",
+        "CreditClosed",
+    }
+)
 
 
 class HealthProjection:
     name = "health"
     tables: Sequence[str] = ("account_health",)
+    applies = frozenset({"AccountOpened", *_STEPS})
+    ignores = IGNORED
 
     def fold(self, state: HealthFacts | None, envelope: EventEnvelope) -> HealthFacts | None:
         if envelope.event_type == "AccountOpened":
@@ -404,7 +432,9 @@ class HealthProjection:
             return HealthFacts(envelope.account_id, d["currency"], envelope.stream_version)
         if state is None:
             return None
-        return replace(_step(state, envelope), version=envelope.stream_version)
+        step = _STEPS.get(envelope.event_type)
+        after = step(state, envelope) if step else state
+        return replace(after, version=envelope.stream_version)
 
     def load(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> dict[UUID, HealthFacts]:
         cur.execute(

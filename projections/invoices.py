@@ -209,6 +209,31 @@ _BY_ATTEMPT: dict[str, Step] = {
 }
 
 
+# Nothing of theirs is in an invoice row.
+IGNORED = frozenset(
+    {
+        "AccountOpened",
+        "AccountProfileUpdated",
+        "AccountClosed",
+        "ProviderCustomerLinked",
+        "ProviderCustomerSynced",
+        "AccountRecomputeRequested",
+        "ReconciliationRepaired",
+        "ReconciliationRepairStarted",
+        "PaymentMethodAdded",
+        "DefaultPaymentMethodSet",
+        "PaymentMethodRemoved",
+        "PaymentMethodExpired",
+        "PaymentMethodRevoked",
+        "PaymentMethodTokenMigrated",
+        "Subscribed",
+        "SubscriptionChanged",
+        "CreditGranted",
+        "CreditClosed",
+    }
+)
+
+
 def _target(state: AccountInvoices, env: EventEnvelope) -> tuple[str | None, Step | None]:
     kind, d = env.event_type, env.data
     if kind in _BY_INVOICE:
@@ -235,6 +260,8 @@ def _put(state: AccountInvoices, row: InvoiceRow) -> AccountInvoices:
 class InvoicesProjection:
     name = "invoices"
     tables: Sequence[str] = ("invoices",)
+    applies = frozenset({"InvoiceDrafted", "PaymentAttemptStarted", *_BY_INVOICE, *_BY_ATTEMPT})
+    ignores = IGNORED
 
     def fold(self, state: AccountInvoices | None, envelope: EventEnvelope) -> AccountInvoices:
         current = state or AccountInvoices({})

@@ -1,5 +1,5 @@
-"""One Braintree connection shared by the payment gateway and the PayPal vault: the SDK
-gateway, the settings and one circuit breaker (both talk to the same service)."""
+"""One Braintree connection shared by the sales, the payment lookup and the PayPal vault:
+the SDK gateway, the settings and one circuit breaker (all talk to the same service)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ class BraintreeClient:
     @classmethod
     def from_config(cls, config: BraintreeConfig) -> BraintreeClient:
         return cls(config=config, sdk=sdk_gateway(config), guard=Guard(config))
+
+
+class BraintreePort:
+    """A port's adapter over the shared client."""
+
+    def __init__(self, client: BraintreeClient) -> None:
+        self._client = client

@@ -3,13 +3,14 @@ the health columns are made of."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ledger.envelope import envelope_of
 from ledger.methods import VaultPath
 from ledger.payments import AttemptPurpose, Processor
 from projections.base import fold_all
-from projections.health import HealthFacts, HealthProjection
+from projections.health import _NAMES, HealthFacts, HealthProjection, _from_row
 from tests.unit.given import (
     at,
     attempt,
@@ -110,3 +111,23 @@ def test_provider_links_and_closing() -> None:
     )
     assert state.provider_links == {"stripe": "cus_2"}
     assert state.closed
+
+
+def test_the_stored_detail_loads_back_as_the_same_facts_for_the_domain_rules() -> None:
+    state = folded(
+        card(default=True),
+        paypal(default=True, vault_path=VaultPath.LEGACY),
+        subscribed(),
+        attempt("a-1", when=at(hours=1)),
+    )
+    row = dict(zip(_NAMES, state.as_params(), strict=True))
+    stored = {**row, "provider_links": {}, "detail": json.loads(json.dumps(row["detail"].obj))}
+    assert stored["detail"]["methods"]["pp-1"] == {
+        "kind": "paypal", "added_seq": 2, "usable": True, "legacy": True,
+    }  # fmt: skip
+    loaded = _from_row(stored)
+    assert loaded == state
+    assert loaded.collection_path == state.collection_path == "charge_automatically"
+    for method in stored["detail"]["methods"].values():
+        del method["legacy"]  # rows written before legacy vaulting was tracked
+    assert _from_row(stored).collection_path == "send_invoice"

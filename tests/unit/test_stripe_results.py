@@ -10,13 +10,9 @@ from typing import Any, cast
 import pytest
 import stripe
 
-from adapters.stripe.gateway import (
-    StripeGateway,
-    _declined,
-    _rejected,
-    _result_of,
-    disputes_of,
-)
+from adapters.stripe.charges import _declined, _rejected, _result_of
+from adapters.stripe.gateway import StripeGateway
+from adapters.stripe.payments import disputes_of
 from commands.ports import (
     ChargeResult,
     DisputeState,

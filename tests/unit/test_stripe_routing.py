@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from adapters.processors import RoutingGateway, payment_gateway, stripe_gateway
+from adapters.processors import RoutingGateway, payment_gateway, stripe_connection
 from adapters.settings import Settings
-from adapters.stripe import StripeGateway
+from adapters.stripe import StripeCharges, StripeConnection
 from commands.base import PROCESSOR_NOT_CONFIGURED, NoProcessor
 from commands.ports import ChargeRequest, RefundRequest
 from ledger.money import Money
@@ -41,19 +41,20 @@ def test_a_processor_without_a_gateway_declines_as_not_configured() -> None:
 
 def test_nothing_configured_keeps_no_processor() -> None:
     settings = Settings(database_url="postgresql://unused", stripe_api_key=None)
-    assert stripe_gateway(settings) is None
+    assert stripe_connection(settings) is None
     assert isinstance(payment_gateway(stripe=None), NoProcessor)
 
 
-def test_a_stripe_key_builds_the_stripe_gateway_without_showing_the_key() -> None:
+def test_a_stripe_key_builds_the_stripe_connection_without_showing_the_key() -> None:
     settings = Settings(
         database_url="postgresql://unused",
         stripe_api_key=SecretStr("sk_test_do_not_print"),
         stripe_api_base="http://127.0.0.1:1",
         stripe_lookup="list",
     )
-    gateway = stripe_gateway(settings)
-    assert isinstance(gateway, StripeGateway)
-    assert isinstance(payment_gateway(stripe=gateway), RoutingGateway)
+    connection = stripe_connection(settings)
+    assert isinstance(connection, StripeConnection)
+    assert "sk_test_do_not_print" not in repr(connection)
+    assert isinstance(payment_gateway(stripe=StripeCharges(connection)), RoutingGateway)
     assert "sk_test_do_not_print" not in repr(settings)
     assert "sk_test_do_not_print" not in str(settings.model_dump())
