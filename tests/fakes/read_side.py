@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from uuid import UUID
 
 from commands.reconcile import AccountCheck
-from ledger.errors import DomainError
+from projections.recompute import RecomputeInProgress
 
 
 class MemoryChecks:
@@ -24,10 +24,6 @@ class MemoryChecks:
             return False
         self.checks[check.account_id] = check
         return True
-
-
-class Busy(DomainError):
-    code = "recompute_in_progress"
 
 
 class MemoryRefolds:
@@ -46,7 +42,7 @@ class MemoryRefolds:
     @contextmanager
     def claim(self, account_id: UUID) -> Iterator[Callable[[], int]]:
         if account_id in self.busy:
-            raise Busy()
+            raise RecomputeInProgress()
         self.log.append("claimed")
         try:
             yield lambda: self._refolded(account_id)

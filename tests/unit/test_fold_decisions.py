@@ -6,37 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from ledger.account import Account
-from ledger.events import AccountEvent
+from ledger.account.registry import PUBLIC_EVENTS
 from projections.base import Projection
 from projections.registry import all_projections
 from tests.model.account import RULES, AccountModel, RandomDraws
 from tests.model.invariants import ReadModelFolds
 
-# eventsourcing's own bases, which no stored event is an instance of.
-BASES = {Account.Event, Account.Created}
-
-
-def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
 
 def account_event_types() -> set[str]:
-    """The public names (ledger.envelope.event_type_of) of the events an account stream can
-    hold: the account's own (opened, profile updated, closed) and every concrete
-    AccountEvent (abstract ones, such as MoneyMoved, have subclasses)."""
-    own = {v for v in vars(Account).values() if isinstance(v, type)}
-    own = {v for v in own if issubclass(v, Aggregate.Event) and v not in BASES}
-    concrete = {c for c in _subclasses(AccountEvent) if not c.__subclasses__()}
-    return {c.__qualname__.replace(".", "") for c in own | concrete}
+    """The public names of the events an account stream can hold: the registry's
+    (ledger/account/registry.py), which every recorded event class must be in."""
+    return {event.name for event in PUBLIC_EVENTS}
 
 
 def undecided(projection: Projection[Any], types: set[str]) -> set[str]:

@@ -10,9 +10,9 @@ from commands.recompute import recompute, recompute_account
 from ledger import events as ev
 from ledger.errors import SupportOnly
 from projections.invoices import AccountInvoices
-from projections.recompute import change_of
+from projections.recompute import RecomputeInProgress, change_of
 from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, service_ctx, support_ctx
-from tests.fakes.read_side import Busy, MemoryRefolds
+from tests.fakes.read_side import MemoryRefolds
 
 
 def test_only_support_records_a_recompute_request_even_on_a_closed_account() -> None:
@@ -65,7 +65,7 @@ def test_a_recompute_refused_by_its_claim_records_nothing() -> None:
     account_id = accounts.open_account(deps, open_cmd(), service_ctx()).account_id
     refolds = MemoryRefolds(["accounts"], lambda a: 0)
     refolds.busy.add(account_id)
-    with pytest.raises(Busy):
+    with pytest.raises(RecomputeInProgress):
         recompute(deps, refolds, RecomputeAccount(account_id=account_id), support_ctx("t"))
     assert base.load_account(deps.app, account_id).version == 1
     assert refolds.log == []
