@@ -19,7 +19,7 @@ from commands.base import fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
 from commands.handlers import CommandResult, Deps
-from commands.models import CommandContext, Country, Currency, Email, Name, Reason, TaxId
+from commands.models import CommandContext, ProfileChanges, ProfileFields, Reason
 from queries.accounts import AccountView, get_account, wait_for_version
 from queries.ranges import InvertedRange, check_ordered
 
@@ -32,22 +32,13 @@ def container_of(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(container_of)]
 
 
-class OpenAccountBody(BaseModel):
+# A body is its command's own fields (commands/models.py): no account id, it is in the path.
+class OpenAccountBody(ProfileFields):
     model_config = ConfigDict(extra="forbid")
-    name: Name
-    email: Email
-    country: Country
-    currency: Currency
-    tax_id: TaxId | None = None
 
 
-class ProfileChangesBody(BaseModel):
+class ProfileChangesBody(ProfileChanges):
     model_config = ConfigDict(extra="forbid")
-    name: Name | None = None
-    email: Email | None = None
-    country: Country | None = None
-    currency: Currency | None = None
-    tax_id: TaxId | None = None
 
 
 class ReasonBody(BaseModel):

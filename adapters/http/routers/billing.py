@@ -9,7 +9,7 @@ from typing import Any, Self
 from uuid import UUID
 
 from fastapi import Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.http.surface import Call, Feature, HttpSurface, Route
 from commands import billing, methods, money, vaulting
@@ -20,35 +20,31 @@ from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
     AddPayPal,
-    Amount,
-    BraintreeToken,
+    CancelFields,
     CancelSubscription,
-    CardBrand,
+    CardFields,
     ChangePlan,
-    Currency,
-    Email,
-    ExpMonth,
-    ExpYear,
+    CreditFields,
     GrantCredit,
-    Last4,
-    LedgerId,
     LinkProviderCustomer,
     MethodId,
     MigrateToken,
+    NewTokenFields,
     OutOfBandFields,
     PayBadDebt,
+    PayFields,
     PayInvoice,
-    PlanId,
-    ProcessorRef,
+    PayPalFields,
+    PlanFields,
     ProviderCustomerFields,
     Reason,
     RecordOutOfBandPayment,
+    RefundFields,
     RefundPayment,
     RemoveMethod,
     RevokeCredit,
     RunBilling,
     SetDefaultMethod,
-    StripeMethodRef,
     Subscribe,
     VoidInvoice,
     WriteOffBadDebt,
@@ -68,48 +64,37 @@ class Body(BaseModel):
     )
 
 
-class CardBody(Body):
-    processor_ref: StripeMethodRef
-    brand: CardBrand
-    last4: Last4
-    exp_month: ExpMonth
-    exp_year: ExpYear
-    make_default: bool = True
+# A body is its command's own fields (commands/models.py), with the surface's reason.
+class CardBody(Body, CardFields):
+    pass
 
 
-class PayPalBody(Body):
-    token: BraintreeToken
-    billing_agreement_id: ProcessorRef | None = None
-    payer_email: Email
-    make_default: bool = True
+class PayPalBody(Body, PayPalFields):
+    pass
 
 
-class SubscribeBody(Body):
-    plan_id: PlanId
-    on_session: bool = True
+class SubscribeBody(Body, PlanFields):
+    pass
 
 
-class PlanBody(Body):
-    plan_id: PlanId
-    on_session: bool = True
+class PlanBody(Body, PlanFields):
+    pass
 
 
-class CancelBody(Body):
-    at_period_end: bool = True
+class CancelBody(Body, CancelFields):
+    pass
 
 
-class PayBody(Body):
-    method_id: LedgerId | None = None
+class PayBody(Body, PayFields):
+    pass
 
 
-class CreditBody(Body):
-    amount: Amount
-    currency: Currency
-    expires_at: AwareDatetime | None = None
+class CreditBody(Body, CreditFields):
+    pass
 
 
-class RefundBody(Body):
-    amount: Amount
+class RefundBody(Body, RefundFields):
+    pass
 
 
 class ProviderCustomerBody(Body, ProviderCustomerFields):
@@ -120,13 +105,12 @@ class OutOfBandBody(Body, OutOfBandFields):
     """RecordOutOfBandPayment's fields, with the surface's reason."""
 
 
-class MigrateTokenBody(Body):
-    new_token: BraintreeToken
-    billing_agreement_id: ProcessorRef
+class MigrateTokenBody(Body, NewTokenFields):
+    pass
 
 
-class RunBody(Body):
-    account_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+class RunBody(Body, RunBilling):
+    pass
 
 
 class Payment(BaseModel):

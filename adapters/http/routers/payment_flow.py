@@ -17,7 +17,6 @@ cards without passing Turnstile). Every surface but the customer's offers the sy
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from fastapi import Depends
@@ -30,17 +29,18 @@ from commands.checkout import Checkout
 from commands.models import (
     AddVaultedCard,
     CompletePaymentSession,
+    CompletionFields,
     MethodId,
-    Nonce,
-    PaymentMethodId,
+    NonceFields,
+    SessionFields,
     StartCardSetup,
     StartPaymentSession,
+    SyncFields,
     SyncProviderCustomer,
-    TurnstileToken,
+    VaultedCardFields,
     VaultPayPal,
 )
 from ledger.errors import DomainError
-from ledger.payments import Processor
 
 
 class PaymentFlowNotConfigured(DomainError):
@@ -50,30 +50,25 @@ class PaymentFlowNotConfigured(DomainError):
     http_status = 503
 
 
-class SessionBody(Body):
-    method: Literal["card", "paypal"]
-    pay_open_invoices: bool = False
+# A body is its command's own fields (commands/models.py), with the surface's reason.
+class SessionBody(Body, SessionFields):
+    pass
 
 
-class CompleteBody(Body):
-    turnstile_token: TurnstileToken
-    payment_method: PaymentMethodId | None = None
-    nonce: Nonce | None = None
+class CompleteBody(Body, CompletionFields):
+    pass
 
 
-class VaultedCardBody(Body):
-    payment_method: PaymentMethodId
-    make_default: bool = True
+class VaultedCardBody(Body, VaultedCardFields):
+    pass
 
 
-class NonceBody(Body):
-    nonce: Nonce
-    make_default: bool = True
+class NonceBody(Body, NonceFields):
+    pass
 
 
-class SyncBody(Body):
-    processor: Processor = Processor.STRIPE
-    force: bool = False
+class SyncBody(Body, SyncFields):
+    pass
 
 
 class SessionStarted(BaseModel):
