@@ -7,7 +7,7 @@ reason, and the features it offers. A feature (`Feature`) is a group of routes w
 however many surfaces offer it. adapters/http/surfaces.py is the table of surfaces x
 features; `router` turns one surface into its FastAPI router.
 
-Every route takes one dependency, `Surface.caller(scope)`, which yields the `Call`: the
+Every route takes one dependency, `HttpSurface.caller(scope)`, which yields the `Call`: the
 principal the surface admits with that scope (acting on its own account only, where the
 surface says so), the container, and the request's correlation id and idempotency key, from
 which `Call.ctx` makes the CommandContext.
@@ -164,6 +164,10 @@ def router(surface: HttpSurface) -> APIRouter:
     for feature in surface.features:
         tag = surface.tag if feature.tag is None else f"{feature.tag} ({surface.surface.value})"
         for route in feature.routes:
+            if surface.own_account_only and "{account_id}" not in route.path:
+                # the ownership check reads the path's account id: without one, FastAPI
+                # would take `account_id` from the query, which the caller chooses
+                raise ValueError(f"{surface.name} reaches own accounts only: {route.path}")
             extra: dict[str, Any] = {}
             if route.status_code is not None:
                 extra["status_code"] = route.status_code

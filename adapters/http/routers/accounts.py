@@ -50,7 +50,7 @@ def _update(s: HttpSurface) -> Callable[..., AccountWritten]:
         cmd = UpdateProfile(account_id=account_id, **body.model_dump(exclude={"reason"}))
         return written_and_synced(call.deps, handlers.update_profile(call.deps, cmd, ctx), ctx)
 
-    if s.reason_required:
+    if s.reason_required:  # the same handler, given the body that requires a reason
         update.__annotations__["body"] = SupportProfileChangesBody
     return update
 
