@@ -63,6 +63,10 @@ class Body(BaseModel):
         " with a reason is refused (customer_reason_refused)",
     )
 
+    def command_fields(self) -> dict[str, Any]:
+        """What the body gives its command: all but the reason (the context's)."""
+        return self.model_dump(exclude={"reason"})
+
 
 # A body is its command's own fields (commands/models.py), with the surface's reason.
 class CardBody(Body, CardFields):
@@ -273,7 +277,7 @@ def _cancel(s: HttpSurface) -> Callable[..., BillingWritten]:
         call: Call = Depends(caller),
     ) -> BillingWritten:
         cmd = CancelSubscription(
-            account_id=account_id, subscription_id=subscription_id, at_period_end=body.at_period_end
+            account_id=account_id, subscription_id=subscription_id, **body.command_fields()
         )
         return BillingWritten.of(billing.cancel_subscription(call.deps, cmd, call.ctx(body)))
 
@@ -303,7 +307,7 @@ def _pay_bad_debt(s: HttpSurface) -> Callable[..., BadDebtPaid]:
     def pay_bad_debt(account_id: UUID, body: PayBody, call: Call = Depends(caller)) -> BadDebtPaid:
         if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
-        cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
+        cmd = PayBadDebt(account_id=account_id, **body.command_fields())
         report = money.pay_bad_debt(call.deps, cmd, call.ctx(body))
         return BadDebtPaid(
             account_id=report.account_id,
@@ -323,7 +327,7 @@ def _add_card(s: HttpSurface) -> Callable[..., BillingWritten]:
     caller = _caller(s)
 
     def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
-        cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        cmd = AddCard(account_id=account_id, **body.command_fields())
         return BillingWritten.of(methods.add_card(call.deps, cmd, call.ctx(body)))
 
     return add_card
@@ -335,7 +339,7 @@ def _add_paypal(s: HttpSurface) -> Callable[..., BillingWritten]:
     def add_paypal(
         account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        cmd = AddPayPal(account_id=account_id, **body.command_fields())
         return BillingWritten.of(methods.add_paypal(call.deps, cmd, call.ctx(body)))
 
     return add_paypal
@@ -359,7 +363,7 @@ def _refund(s: HttpSurface) -> Callable[..., BillingWritten]:
     def refund(
         account_id: UUID, attempt_id: EntityId, body: RefundBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
+        cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, **body.command_fields())
         return BillingWritten.of(money.refund_payment(call.deps, cmd, call.ctx(body)))
 
     return refund
@@ -371,9 +375,7 @@ def _link(s: HttpSurface) -> Callable[..., BillingWritten]:
     def link(
         account_id: UUID, body: ProviderCustomerBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = LinkProviderCustomer(
-            account_id=account_id, processor=body.processor, customer_id=body.customer_id
-        )
+        cmd = LinkProviderCustomer(account_id=account_id, **body.command_fields())
         return BillingWritten.of(methods.link_provider_customer(call.deps, cmd, call.ctx(body)))
 
     return link
@@ -388,12 +390,7 @@ def _migrate(s: HttpSurface) -> Callable[..., BillingWritten]:
         body: MigrateTokenBody,
         call: Call = Depends(caller),
     ) -> BillingWritten:
-        cmd = MigrateToken(
-            account_id=account_id,
-            method_id=method_id,
-            new_token=body.new_token,
-            billing_agreement_id=body.billing_agreement_id,
-        )
+        cmd = MigrateToken(account_id=account_id, method_id=method_id, **body.command_fields())
         return BillingWritten.of(methods.migrate_token(call.deps, cmd, call.ctx(body)))
 
     return migrate
@@ -403,7 +400,7 @@ def _grant(s: HttpSurface) -> Callable[..., BillingWritten]:
     caller = _caller(s)
 
     def grant(account_id: UUID, body: CreditBody, call: Call = Depends(caller)) -> BillingWritten:
-        cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        cmd = GrantCredit(account_id=account_id, **body.command_fields())
         return BillingWritten.of(money.grant_credit(call.deps, cmd, call.ctx(body)))
 
     return grant
@@ -431,10 +428,7 @@ def _paid_out_of_band(s: HttpSurface) -> Callable[..., BillingWritten]:
         call: Call = Depends(caller),
     ) -> BillingWritten:
         cmd = RecordOutOfBandPayment(
-            account_id=account_id,
-            invoice_id=invoice_id,
-            processor=body.processor,
-            reference=body.reference,
+            account_id=account_id, invoice_id=invoice_id, **body.command_fields()
         )
         context = call.ctx(body)
         return BillingWritten.of(money.record_out_of_band_payment(call.deps, cmd, context))
@@ -460,7 +454,7 @@ def _run(s: HttpSurface) -> Callable[..., RunSummary]:
     caller = s.caller("billing:run")
 
     def run(body: RunBody, call: Call = Depends(caller)) -> RunSummary:
-        cmd = RunBilling(account_ids=body.account_ids)
+        cmd = RunBilling(**body.command_fields())
         report = billing.run_billing(call.deps, cmd, call.ctx(body))
         return RunSummary(
             accounts=report.accounts,

@@ -122,9 +122,7 @@ def _start(s: HttpSurface) -> Callable[..., SessionStarted]:
     caller = _caller(s)
 
     def start(account_id: UUID, body: SessionBody, call: Call = Depends(caller)) -> SessionStarted:
-        cmd = StartPaymentSession(
-            account_id=account_id, method=body.method, pay_open_invoices=body.pay_open_invoices
-        )
+        cmd = StartPaymentSession(account_id=account_id, **body.command_fields())
         started = checkout.start_session(_checkout(call), cmd, call.ctx(body))
         return SessionStarted.model_validate(started, from_attributes=True)
 
@@ -143,7 +141,7 @@ def _complete(s: HttpSurface) -> Callable[..., SessionCompleted]:
         cmd = CompletePaymentSession(
             account_id=account_id,
             session_id=session_id,
-            **body.model_dump(exclude={"reason"}),
+            **body.command_fields(),
         )
         client = call.request.client
         ip = client.host if client else None
@@ -174,7 +172,7 @@ def _card_vaulted(s: HttpSurface) -> Callable[..., BillingWritten]:
     def card_vaulted(
         account_id: UUID, body: VaultedCardBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = AddVaultedCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        cmd = AddVaultedCard(account_id=account_id, **body.command_fields())
         return BillingWritten.of(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(body)))
 
     return card_vaulted
@@ -196,7 +194,7 @@ def _paypal_vaulted(s: HttpSurface) -> Callable[..., BillingWritten]:
     def paypal_vaulted(
         account_id: UUID, body: NonceBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = VaultPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
+        cmd = VaultPayPal(account_id=account_id, **body.command_fields())
         return BillingWritten.of(vaulting.vault_paypal(call.deps, cmd, call.ctx(body)))
 
     return paypal_vaulted
@@ -206,9 +204,7 @@ def _sync(s: HttpSurface) -> Callable[..., CustomerSynced]:
     caller = _caller(s)
 
     def sync(account_id: UUID, body: SyncBody, call: Call = Depends(caller)) -> CustomerSynced:
-        cmd = SyncProviderCustomer(
-            account_id=account_id, processor=body.processor, force=body.force
-        )
+        cmd = SyncProviderCustomer(account_id=account_id, **body.command_fields())
         out = customers.sync_customer(call.deps, cmd, call.ctx(body))
         return CustomerSynced(
             customer_id=out.customer_id, action=out.action, version=out.result.version
