@@ -162,7 +162,11 @@ class CommandContext(BaseModel):
         return self
 
 
-class OpenAccount(Command):
+# A command's own fields, shared with its HTTP body (adapters/http), which adds only what the
+# surface takes besides (a reason): the ids of the path and the context are the command's.
+
+
+class ProfileFields(BaseModel):
     name: Name
     email: Email
     country: Country
@@ -170,13 +174,20 @@ class OpenAccount(Command):
     tax_id: TaxId | None = None
 
 
-class UpdateProfile(Command):
-    account_id: UUID
+class OpenAccount(Command, ProfileFields):
+    pass
+
+
+class ProfileChanges(BaseModel):
     name: Name | None = None
     email: Email | None = None
     country: Country | None = None
     currency: Currency | None = None
     tax_id: TaxId | None = Field(default=None, description="empty string removes it")
+
+
+class UpdateProfile(Command, ProfileChanges):
+    account_id: UUID
 
 
 class CloseAccount(Command):
@@ -201,8 +212,7 @@ ExpMonth = Annotated[StrictInt, Field(ge=1, le=12)]
 ExpYear = Annotated[StrictInt, Field(ge=2000, le=2100)]
 
 
-class AddCard(Command):
-    account_id: UUID
+class CardFields(BaseModel):
     processor_ref: StripeMethodRef
     brand: CardBrand
     last4: Last4
@@ -211,13 +221,20 @@ class AddCard(Command):
     make_default: bool = True
 
 
-class AddPayPal(Command):
+class AddCard(Command, CardFields):
     account_id: UUID
+
+
+class PayPalFields(BaseModel):
     token: BraintreeToken
     billing_agreement_id: ProcessorRef | None = None
     payer_email: Email
-    legacy_vault: bool = False  # vaulted through the old path; token migration fixes it
     make_default: bool = True
+
+
+class AddPayPal(Command, PayPalFields):
+    account_id: UUID
+    legacy_vault: bool = False  # vaulted through the old path; token migration fixes it
 
 
 class SetDefaultMethod(Command):
@@ -240,11 +257,14 @@ class RevokePayPal(Command):
     method_id: MethodId
 
 
-class MigrateToken(Command):
-    account_id: UUID
-    method_id: MethodId
+class NewTokenFields(BaseModel):
     new_token: BraintreeToken
     billing_agreement_id: ProcessorRef
+
+
+class MigrateToken(Command, NewTokenFields):
+    account_id: UUID
+    method_id: MethodId
 
 
 class ProviderCustomerFields(BaseModel):
@@ -263,14 +283,17 @@ class LinkProviderCustomer(Command, ProviderCustomerFields):
     account_id: UUID
 
 
-class SyncProviderCustomer(Command):
+class SyncFields(BaseModel):
+    processor: Processor = Processor.STRIPE
+    force: bool = False
+
+
+class SyncProviderCustomer(Command, SyncFields):
     """Create the account's customer at the processor, or bring it up to date with the
     billing profile. A customer edited at the processor since the ledger last wrote it is
     not overwritten unless `force` (a repair, with a reason)."""
 
     account_id: UUID
-    processor: Processor = Processor.STRIPE
-    force: bool = False
 
 
 class StartCardSetup(Command):
@@ -285,35 +308,47 @@ PaymentMethodId = Annotated[
 ]
 
 
-class AddVaultedCard(Command):
-    """A card the customer's browser confirmed on a SetupIntent: its details come from
-    Stripe, never from the caller."""
-
-    account_id: UUID
+class VaultedCardFields(BaseModel):
     payment_method: PaymentMethodId
     make_default: bool = True
 
 
-class VaultPayPal(Command):
-    """A PayPal account approved in the browser (Braintree drop-in): the nonce is vaulted."""
+class AddVaultedCard(Command, VaultedCardFields):
+    """A card the customer's browser confirmed on a SetupIntent: its details come from
+    Stripe, never from the caller."""
 
     account_id: UUID
+
+
+class NonceFields(BaseModel):
     nonce: Nonce
     make_default: bool = True
 
 
-class StartPaymentSession(Command):
+class VaultPayPal(Command, NonceFields):
+    """A PayPal account approved in the browser (Braintree drop-in): the nonce is vaulted."""
+
     account_id: UUID
+
+
+class SessionFields(BaseModel):
     method: Literal["card", "paypal"]
     pay_open_invoices: bool = False
 
 
-class CompletePaymentSession(Command):
+class StartPaymentSession(Command, SessionFields):
     account_id: UUID
-    session_id: LedgerId
+
+
+class CompletionFields(BaseModel):
     turnstile_token: TurnstileToken
     payment_method: PaymentMethodId | None = None
     nonce: Nonce | None = None
+
+
+class CompletePaymentSession(Command, CompletionFields):
+    account_id: UUID
+    session_id: LedgerId
 
 
 # --- subscriptions and invoices -------------------------------------------------------
@@ -321,29 +356,36 @@ class CompletePaymentSession(Command):
 PlanId = LedgerId
 
 
-class Subscribe(Command):
-    account_id: UUID
+class PlanFields(BaseModel):
     plan_id: PlanId
     on_session: bool = True
 
 
-class ChangePlan(Command):
+class Subscribe(Command, PlanFields):
     account_id: UUID
-    subscription_id: MethodId
-    plan_id: PlanId
-    on_session: bool = True
 
 
-class CancelSubscription(Command):
+class ChangePlan(Command, PlanFields):
     account_id: UUID
     subscription_id: MethodId
+
+
+class CancelFields(BaseModel):
     at_period_end: bool = True
 
 
-class PayInvoice(Command):
+class CancelSubscription(Command, CancelFields):
+    account_id: UUID
+    subscription_id: MethodId
+
+
+class PayFields(BaseModel):
+    method_id: MethodId | None = None  # default method when not given
+
+
+class PayInvoice(Command, PayFields):
     account_id: UUID
     invoice_id: MethodId
-    method_id: MethodId | None = None  # default method when not given
     on_session: bool = True
 
 
@@ -361,10 +403,13 @@ class RunBilling(Command):
 # --- money after the fact -------------------------------------------------------------
 
 
-class RefundPayment(Command):
+class RefundFields(BaseModel):
+    amount: Amount
+
+
+class RefundPayment(Command, RefundFields):
     account_id: UUID
     attempt_id: MethodId
-    amount: Amount
 
 
 class OutOfBandFields(BaseModel):
@@ -430,11 +475,14 @@ class RecordPayPalRevoked(Command):
     token: BraintreeToken  # the payment-method token the customer revoked
 
 
-class GrantCredit(Command):
-    account_id: UUID
+class CreditFields(BaseModel):
     amount: Amount
     currency: Currency
     expires_at: AwareDatetime | None = None
+
+
+class GrantCredit(Command, CreditFields):
+    account_id: UUID
 
 
 class RevokeCredit(Command):
@@ -442,9 +490,8 @@ class RevokeCredit(Command):
     credit_id: MethodId
 
 
-class PayBadDebt(Command):
+class PayBadDebt(Command, PayFields):
     account_id: UUID
-    method_id: MethodId | None = None
 
 
 class WriteOffBadDebt(Command):

@@ -1,4 +1,5 @@
-"""The FastAPI application: three surfaces, problem+json errors, health and metrics."""
+"""The FastAPI application: the surfaces (adapters/http/surfaces.py), the processors'
+webhooks, problem+json errors, health and metrics."""
 
 from __future__ import annotations
 
@@ -18,22 +19,15 @@ from adapters.http import openapi, problems, security
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
 from adapters.http.guards import RefuseControlCharacters
 from adapters.http.ratelimit import RateLimiter
-from adapters.http.routers import (
-    accounts,
-    audit,
-    billing,
-    customer,
-    health,
-    invoices,
-    payment_flow,
-    recompute,
-    reconciliation,
-    webhooks,
-)
+from adapters.http.routers import webhooks
+from adapters.http.surface import router
+from adapters.http.surfaces import SURFACES
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from projections.feed import SupervisedFeed
 
-_SURFACES = {"/v1/": "dashboard", "/internal/": "iapi", "/support/": "ninjapanel"}
+_SURFACES = {f"{s.prefix}/": s.surface.value for s in SURFACES}  # the metrics' label
+# Built once, at import, as decorated routes are: every app (and test) shares them.
+_ROUTERS = tuple(router(surface) for surface in SURFACES)
 
 
 def create_app(
@@ -52,20 +46,9 @@ def create_app(
         settings.address_rate_limit, settings.redis_url, namespace="ledger:address"
     )
     problems.install(app)
-    app.include_router(customer.router)
-    app.include_router(accounts.service)
-    app.include_router(accounts.support)
-    app.include_router(recompute.support)
-    app.include_router(audit.router)
-    app.include_router(health.router)
-    app.include_router(reconciliation.router)
+    for surface_router in _ROUTERS:
+        app.include_router(surface_router)
     app.include_router(webhooks.router)
-    for router in (billing.customer, billing.service, billing.support, billing.run):
-        app.include_router(router)
-    for router in (invoices.customer, invoices.service, invoices.support):
-        app.include_router(router)
-    for router in (payment_flow.customer, payment_flow.service, payment_flow.support):
-        app.include_router(router)
     app.add_middleware(RefuseControlCharacters)  # inside _correlate: counted and correlated
     app.middleware("http")(_correlate)
     app.add_api_route(

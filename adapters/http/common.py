@@ -1,9 +1,9 @@
-"""What every surface's routes share: the container, the command context, the DTOs."""
+"""What every surface's routes share: the container, correlation and idempotency headers,
+query types, the account DTOs."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid5
@@ -14,12 +14,11 @@ from psycopg import Connection
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from adapters.bootstrap import Container
-from adapters.http.auth import Allow, Principal
+from adapters.http.auth import Principal
 from commands.base import CommandResult, Deps, fingerprint
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
-from commands.models import CommandContext, Country, Currency, Email, Name, Reason, TaxId
-from ledger.meta import Surface
+from commands.models import CommandContext, ProfileChanges, ProfileFields, Reason
 from queries.accounts import AccountView, get_account, wait_for_version
 from queries.ranges import InvertedRange, check_ordered
 
@@ -29,22 +28,16 @@ def container_of(request: Request) -> Container:
     return container
 
 
-class OpenAccountBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: Name
-    email: Email
-    country: Country
-    currency: Currency
-    tax_id: TaxId | None = None
+ContainerDep = Annotated[Container, Depends(container_of)]
 
 
-class ProfileChangesBody(BaseModel):
+# A body is its command's own fields (commands/models.py): no account id, it is in the path.
+class OpenAccountBody(ProfileFields):
     model_config = ConfigDict(extra="forbid")
-    name: Name | None = None
-    email: Email | None = None
-    country: Country | None = None
-    currency: Currency | None = None
-    tax_id: TaxId | None = None
+
+
+class ProfileChangesBody(ProfileChanges):
+    model_config = ConfigDict(extra="forbid")
 
 
 class ReasonBody(BaseModel):
@@ -89,23 +82,6 @@ def written_and_synced(deps: Deps, result: CommandResult, ctx: CommandContext) -
     return written(result, sync_configured(deps, result.account_id, ctx))
 
 
-def owned_by(allow: Allow) -> Callable[..., Principal]:
-    """A dependency for customer routes: the principal `allow` admits, once the path's
-    `account_id` is its own account. Any other account answers 404, exactly as one that
-    does not exist, and first: FastAPI runs dependencies before it validates the body, the
-    query or the headers, and the route itself runs after (so no configuration check, no
-    command and no processor call can answer before it). Only a body that is not JSON at
-    all is refused (422) earlier."""
-
-    # `who` by default value: the module's postponed annotations cannot see `allow`
-    def owner(account_id: UUID, who: Principal = Depends(allow)) -> Principal:
-        if who.account_id != account_id:
-            raise AccountNotFound()
-        return who
-
-    return owner
-
-
 def correlation_of(request: Request) -> UUID:
     """The request's correlation id, as bound by the middleware for its log lines."""
     correlation_id: UUID = request.state.correlation_id
@@ -148,27 +124,6 @@ def request_fingerprint(request: Request, body: BaseModel | None) -> str:
     """What a keyed request asked: its method, path and validated body."""
     params = body.model_dump(mode="json") if body is not None else None
     return fingerprint(f"{request.method} {request.url.path}", params)
-
-
-def context(
-    principal: Principal,
-    surface: Surface,
-    correlation_id: UUID,
-    key: str | None,
-    reason: str | None = None,
-    request: str | None = None,
-) -> CommandContext:
-    """`request`: the keyed request's fingerprint (`request_fingerprint`)."""
-    command_id = command_id_for(principal, key)
-    return CommandContext(
-        actor_id=principal.id,
-        actor_kind=principal.kind,
-        surface=surface,
-        reason=reason,
-        correlation_id=correlation_id,
-        command_id=command_id,
-        fingerprint=request if command_id is not None else None,
-    )
 
 
 # ISO 8601 / RFC 3339 date and time, seconds and offset optional. Pydantic alone would also

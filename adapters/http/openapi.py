@@ -3,9 +3,10 @@ they are): the bearer security scheme (so /docs can authorize), the problem+json
 each operation can give, a summary and description per operation, examples on bodies.
 
 * Summaries and descriptions come from OPERATIONS, keyed by method and path without the
-  surface prefix (`/v1`, `/internal`, `/support`); the surface's own rules (who may call,
-  reasons, own account) are added per surface. tests/unit/test_openapi.py fails when an
-  operation has no entry.
+  surface prefix (`/v1`, `/internal`, `/support`): the surfaces' routes carry their own
+  (adapters/http/surface.py `Route`), the webhooks and ops routes are listed here; the
+  surface's own rules (who may call, reasons, own account: `HttpSurface.doc`) are added per
+  surface. tests/unit/test_openapi.py fails when an operation has no entry.
 * Problem answers are derived from the operation: its surface (401, 403, 429), path
   parameters (404), a method it vaults (402), a write (409), parameters or a body (422,
   replacing FastAPI's validation schema), an idempotency key it requires (428), a
@@ -23,16 +24,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from adapters.http import surfaces
+from adapters.http.surface import documented
+
 Doc = dict[str, Any]
 BEARER = "bearerAuth"
 PROBLEM = "application/problem+json"
-SURFACES = {
-    "/v1": "Dashboard surface: a customer key (its own account only; another account's path "
-    "answers 404).",
-    "/internal": "iAPI surface: a service key.",
-    "/support": "NinjaPanel surface: a support key; every write needs a `reason`, recorded "
-    "on its events.",
-}
+SURFACES = {surface.prefix: surface.doc for surface in surfaces.SURFACES}
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Operations that refuse to run without an Idempotency-Key header (428).
 KEY_REQUIRED = frozenset(
@@ -106,59 +104,10 @@ def _op(summary: str, description: str) -> tuple[str, str]:
     return summary, description
 
 
-ACC = "/accounts/{account_id}"
+# The surfaces' operations are documented with their routes (adapters/http/surface.py
+# `Route`); the others here.
 OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("GET", ACC): _op(
-        "Get an account",
-        "The account's profile and status from the read "
-        "model; `min_version` waits (bounded) for a write to be applied.",
-    ),
-    ("PATCH", ACC): _op(
-        "Change the billing profile",
-        "Changes name, email, country, "
-        "currency or tax id; the processors' customers are updated after.",
-    ),
-    ("POST", f"{ACC}/close"): _op(
-        "Close the account",
-        "Closes the account: no more billing; a closed account refuses changes with 409.",
-    ),
-    ("POST", "/accounts"): _op(
-        "Open an account",
-        "Opens a billing account and creates its "
-        "processor customers. An Idempotency-Key makes a retry safe.",
-    ),
-    ("GET", "/accounts"): _op("List accounts", "The newest accounts from the read model."),
-    ("POST", f"{ACC}/recompute"): _op(
-        "Recompute an account's read models",
-        "Replays the "
-        "account's events into every read model; answers what "
-        "changed, before and after.",
-    ),
-    ("GET", f"{ACC}/history"): _op(
-        "Account event history",
-        "The account's events, newest first, filtered by type and time, a page at a time.",
-    ),
-    ("GET", f"{ACC}/as-of"): _op(
-        "Account state as of a moment",
-        "The account as it was at the given time, replayed from its events.",
-    ),
-    ("GET", f"{ACC}/health"): _op(
-        "Account health",
-        "Collection state, stuck attempts, bad debt and the action required, if any.",
-    ),
-    ("GET", "/health/fleet"): _op(
-        "Fleet health", "Accounts by health state and bad debt per currency."
-    ),
-    ("GET", "/health"): _op("Fleet health", "Accounts by health state and bad debt per currency."),
-    ("GET", f"{ACC}/reconciliation"): _op(
-        "Last reconciliation", "What the last comparison of the account with the processors found."
-    ),
-    ("POST", f"{ACC}/reconciliation"): _op(
-        "Reconcile now", "Compares the account with the processors now and stores the findings."
-    ),
-    ("POST", f"{ACC}/reconciliation/repairs"): _op(
-        "Repair a finding", "Runs one explicit repair, then re-checks the account."
-    ),
+    **documented(tuple(f for surface in surfaces.SURFACES for f in surface.features)),
     ("POST", "/webhooks/stripe"): _op(
         "Stripe webhook",
         "Stripe's signed events: payment "
@@ -170,102 +119,6 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
         "Braintree's signed "
         "notifications (form fields `bt_signature`, "
         "`bt_payload`); limited per address.",
-    ),
-    ("POST", f"{ACC}/payment-methods/{{method_id}}/default"): _op(
-        "Make a method the default", "Future charges use this payment method first."
-    ),
-    ("POST", f"{ACC}/payment-methods/{{method_id}}/remove"): _op(
-        "Remove a payment method", "Detaches the method at its processor and stops using it."
-    ),
-    ("POST", f"{ACC}/subscriptions"): _op(
-        "Subscribe to a plan", "Starts a subscription and issues (and collects) its first invoice."
-    ),
-    ("POST", f"{ACC}/subscriptions/{{subscription_id}}/plan"): _op(
-        "Change plan", "Moves the subscription to another plan, prorated."
-    ),
-    ("POST", f"{ACC}/subscriptions/{{subscription_id}}/cancel"): _op(
-        "Cancel a subscription", "Now, or at the end of the period (`at_period_end`)."
-    ),
-    ("POST", f"{ACC}/invoices/{{invoice_id}}/pay"): _op(
-        "Pay an invoice",
-        "Charges the invoice's amount due to a method (the default unless "
-        "`method_id` is given). A decline answers 402.",
-    ),
-    ("POST", f"{ACC}/pay-bad-debt"): _op(
-        "Pay bad debt", "Charges every uncollectible invoice at once; needs an Idempotency-Key."
-    ),
-    ("POST", f"{ACC}/payment-methods/cards"): _op(
-        "Add a card", "Records a card already vaulted at the processor."
-    ),
-    ("POST", f"{ACC}/payment-methods/paypal"): _op(
-        "Add a PayPal account", "Records a PayPal billing agreement vaulted at Braintree."
-    ),
-    ("POST", f"{ACC}/invoices/{{invoice_id}}/void"): _op(
-        "Void an invoice", "Cancels an open invoice: nothing is owed on it any more."
-    ),
-    ("POST", f"{ACC}/payments/{{attempt_id}}/refunds"): _op(
-        "Refund a payment",
-        "Refunds part or all of a payment at its processor; needs an Idempotency-Key.",
-    ),
-    ("POST", f"{ACC}/provider-customers"): _op(
-        "Link a processor customer", "Binds an existing customer at a processor to the account."
-    ),
-    ("POST", f"{ACC}/payment-methods/{{method_id}}/migrate-token"): _op(
-        "Migrate a PayPal token", "Replaces a PayPal method's vault token (token migration)."
-    ),
-    ("POST", f"{ACC}/credits"): _op(
-        "Grant a credit", "Adds customer credit, used before charging; may expire."
-    ),
-    ("POST", f"{ACC}/credits/{{credit_id}}/revoke"): _op(
-        "Revoke a credit", "Removes what is left of a credit."
-    ),
-    ("POST", f"{ACC}/invoices/{{invoice_id}}/paid-out-of-band"): _op(
-        "Record an out-of-band payment",
-        "Marks the invoice paid by other means (a bank transfer) with its reference.",
-    ),
-    ("POST", f"{ACC}/invoices/{{invoice_id}}/write-off"): _op(
-        "Write an invoice off", "Marks the invoice uncollectible (bad debt)."
-    ),
-    ("POST", "/billing/run"): _op(
-        "Run billing",
-        "Renewals, dunning retries and credit expiry due now, for the given accounts.",
-    ),
-    ("GET", f"{ACC}/invoices"): _op(
-        "List invoices",
-        "The account's invoices, newest first, "
-        "filtered by status and dates; keyset pages (`cursor`).",
-    ),
-    ("GET", f"{ACC}/invoices/{{invoice_id}}"): _op(
-        "Get an invoice", "Lines, amounts, display status and payment attempts."
-    ),
-    ("GET", f"{ACC}/invoices/{{invoice_id}}/pdf"): _op(
-        "Download an invoice PDF", "The invoice as a PDF (never cached)."
-    ),
-    ("POST", f"{ACC}/payment-sessions"): _op(
-        "Start a payment session",
-        "Starts adding a card or PayPal account: answers the "
-        "client secret or token for the browser and the Turnstile site key.",
-    ),
-    ("POST", f"{ACC}/payment-sessions/{{session_id}}/complete"): _op(
-        "Complete a payment session",
-        "Checks the Turnstile token, vaults the method and, if "
-        "asked, pays the open invoices. 503 `session_store_unavailable` when Redis is down.",
-    ),
-    ("POST", f"{ACC}/payment-methods/cards/setup"): _op(
-        "Start a card setup", "A Stripe SetupIntent client secret for the browser."
-    ),
-    ("POST", f"{ACC}/payment-methods/cards/vaulted"): _op(
-        "Record a vaulted card", "Records the card the browser confirmed (`pm_...`)."
-    ),
-    ("POST", f"{ACC}/payment-methods/paypal/client-token"): _op(
-        "Get a PayPal client token", "A Braintree client token for the PayPal drop-in."
-    ),
-    ("POST", f"{ACC}/payment-methods/paypal/vaulted"): _op(
-        "Vault a PayPal account", "Vaults the drop-in's nonce and records the method."
-    ),
-    ("POST", f"{ACC}/provider-customers/sync"): _op(
-        "Sync the processor customer",
-        "Pushes the billing profile to the processor's customer (a repair).",
     ),
     ("GET", "/healthz"): _op(
         "Readiness",

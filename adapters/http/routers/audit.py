@@ -1,25 +1,21 @@
-"""Audit routes: an account's event history (support, service) and its state as of a moment."""
+"""Audit routes: an account's event history, and its state as of a moment (scope
+`accounts:read`)."""
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import StringConstraints
 
 from adapters.bootstrap import Container
-from adapters.http.auth import Allow, Principal
-from adapters.http.common import Instant, container_of, ordered
+from adapters.http.common import Instant, ordered
+from adapters.http.surface import Call, Feature, HttpSurface, Route
 from commands.errors import AccountNotFound
 from ledger.account import Account
-from ledger.meta import ActorKind
 from queries.audit import HistoryFilter, HistoryPage, account_history, state_as_of
 
-Deps = Annotated[Container, Depends(container_of)]
-SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
-ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
 # An event type is a class name (ledger.envelope.event_type_of), e.g. PaymentSucceeded.
 EventType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,99}$")]
 Types = Annotated[list[EventType] | None, Query(alias="type", description="event types to keep")]
@@ -28,10 +24,6 @@ From = Annotated[Instant | None, Query(alias="from", description="occurred at or
 To = Annotated[Instant | None, Query(alias="to", description="occurred at or before")]
 AfterVersion = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-
-support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])
-service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
-router = APIRouter()  # both surfaces, included by the app in one line
 
 
 def _filter(
@@ -58,48 +50,68 @@ def _exists(conn: Any, account_id: UUID) -> bool:
     return conn.execute(sql, (account_id,)).fetchone() is not None
 
 
-@support.get("/{account_id}/history")
-def support_history(
-    account_id: UUID,
-    who: SupportReader,
-    c: Deps,
-    type: Types = None,
-    since: From = None,
-    until: To = None,
-    after_version: AfterVersion = 0,
-    limit: Limit = 50,
-) -> HistoryPage:
-    return _history(c, account_id, _filter(type, since, until), after_version, limit)
+def _history_route(s: HttpSurface) -> Callable[..., HistoryPage]:
+    caller = s.caller("accounts:read")
+
+    def history(
+        account_id: UUID,
+        call: Call = Depends(caller),
+        type: Types = None,
+        since: From = None,
+        until: To = None,
+        after_version: AfterVersion = 0,
+        limit: Limit = 50,
+    ) -> HistoryPage:
+        where = _filter(type, since, until)
+        return _history(call.container, account_id, where, after_version, limit)
+
+    return history
 
 
-@service.get("/{account_id}/history")
-def service_history(
-    account_id: UUID,
-    who: ServiceReader,
-    c: Deps,
-    type: Types = None,
-    since: From = None,
-    until: To = None,
-    after_version: AfterVersion = 0,
-    limit: Limit = 50,
-) -> HistoryPage:
-    return _history(c, account_id, _filter(type, since, until), after_version, limit)
+def _as_of(s: HttpSurface) -> Callable[..., dict[str, Any]]:
+    caller = s.caller("accounts:read")
+
+    def as_of(
+        account_id: UUID,
+        at: Annotated[Instant, Query()],
+        call: Call = Depends(caller),
+    ) -> dict[str, Any]:
+        c = call.container
+
+        def load(stream_id: UUID, version: int) -> Account:
+            account: Account = c.app.repository.get(stream_id, version=version)
+            return account
+
+        with c.connection() as conn:
+            state = state_as_of(conn, account_id, at, c.reader.decode_rows, load)
+        if state is None:
+            raise AccountNotFound()
+        return state
+
+    return as_of
 
 
-@support.get("/{account_id}/as-of")
-def support_as_of(
-    account_id: UUID, who: SupportReader, c: Deps, at: Annotated[Instant, Query()]
-) -> dict[str, Any]:
-    def load(stream_id: UUID, version: int) -> Account:
-        account: Account = c.app.repository.get(stream_id, version=version)
-        return account
-
-    with c.connection() as conn:
-        state = state_as_of(conn, account_id, at, c.reader.decode_rows, load)
-    if state is None:
-        raise AccountNotFound()
-    return state
-
-
-router.include_router(support)
-router.include_router(service)
+HISTORY = Feature(
+    (
+        Route(
+            "GET",
+            "/accounts/{account_id}/history",
+            _history_route,
+            "{surface}_history",
+            "Account event history",
+            "The account's events, newest first, filtered by type and time, a page at a time.",
+        ),
+    )
+)
+AS_OF = Feature(
+    (
+        Route(
+            "GET",
+            "/accounts/{account_id}/as-of",
+            _as_of,
+            "{surface}_as_of",
+            "Account state as of a moment",
+            "The account as it was at the given time, replayed from its events.",
+        ),
+    )
+)

@@ -1,72 +1,55 @@
-"""Billing routes (payment methods, subscriptions, invoices, payments, credits, bad debt),
-built once per surface. Every route declares the principal kinds and scope it accepts; a
-customer reaches only its own account; support writes carry a reason (the domain refuses a
-support action without one); support-only actions are refused for others by the domain."""
+"""Billing routes (payment methods, subscriptions, invoices, payments, credits, bad debt), in
+groups a surface offers or not (adapters/http/surfaces.py). Every route takes an
+Idempotency-Key and scope `billing:write` (the run: `billing:run`); support writes carry a
+reason (the domain refuses a support action without one); support-only actions are refused
+for others by the domain."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any, Self
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.bootstrap import Container
-from adapters.http.auth import Allow, Principal
-from adapters.http.common import (
-    CorrelationId,
-    IdempotencyKey,
-    container_of,
-    context,
-    owned_by,
-    request_fingerprint,
-)
+from adapters.http.surface import Call, Feature, HttpSurface, Route
 from commands import bad_debt, billing, credits, dunning, methods, refunds, vaulting
 from commands.base import CommandResult
-from commands.base import Deps as CommandDeps
 from commands.billing import BillingResult
 from commands.collect import PaymentOutcome
 from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
     AddPayPal,
-    Amount,
-    BraintreeToken,
+    CancelFields,
     CancelSubscription,
-    CardBrand,
+    CardFields,
     ChangePlan,
-    CommandContext,
-    Currency,
-    Email,
-    ExpMonth,
-    ExpYear,
+    CreditFields,
     GrantCredit,
-    Last4,
-    LedgerId,
     LinkProviderCustomer,
     MethodId,
     MigrateToken,
+    NewTokenFields,
     OutOfBandFields,
     PayBadDebt,
+    PayFields,
     PayInvoice,
-    PlanId,
-    ProcessorRef,
+    PayPalFields,
+    PlanFields,
     ProviderCustomerFields,
     Reason,
     RecordOutOfBandPayment,
+    RefundFields,
     RefundPayment,
     RemoveMethod,
     RevokeCredit,
     RunBilling,
     SetDefaultMethod,
-    StripeMethodRef,
     Subscribe,
     VoidInvoice,
     WriteOffBadDebt,
 )
-from ledger.meta import ActorKind, Surface
 
-Deps = Annotated[Container, Depends(container_of)]
 # Path ids have the commands' own type, so FastAPI refuses what the command would (a 422
 # naming the parameter, never a 500 from building the command).
 EntityId = MethodId
@@ -80,49 +63,42 @@ class Body(BaseModel):
         " with a reason is refused (customer_reason_refused)",
     )
 
-
-class CardBody(Body):
-    processor_ref: StripeMethodRef
-    brand: CardBrand
-    last4: Last4
-    exp_month: ExpMonth
-    exp_year: ExpYear
-    make_default: bool = True
+    def command_fields(self) -> dict[str, Any]:
+        """What the body gives its command: all but the reason (the context's)."""
+        return self.model_dump(exclude={"reason"})
 
 
-class PayPalBody(Body):
-    token: BraintreeToken
-    billing_agreement_id: ProcessorRef | None = None
-    payer_email: Email
-    make_default: bool = True
+# A body is its command's own fields (commands/models.py), with the surface's reason.
+class CardBody(Body, CardFields):
+    pass
 
 
-class SubscribeBody(Body):
-    plan_id: PlanId
-    on_session: bool = True
+class PayPalBody(Body, PayPalFields):
+    pass
 
 
-class PlanBody(Body):
-    plan_id: PlanId
-    on_session: bool = True
+class SubscribeBody(Body, PlanFields):
+    pass
 
 
-class CancelBody(Body):
-    at_period_end: bool = True
+class PlanBody(Body, PlanFields):
+    pass
 
 
-class PayBody(Body):
-    method_id: LedgerId | None = None
+class CancelBody(Body, CancelFields):
+    pass
 
 
-class CreditBody(Body):
-    amount: Amount
-    currency: Currency
-    expires_at: AwareDatetime | None = None
+class PayBody(Body, PayFields):
+    pass
 
 
-class RefundBody(Body):
-    amount: Amount
+class CreditBody(Body, CreditFields):
+    pass
+
+
+class RefundBody(Body, RefundFields):
+    pass
 
 
 class ProviderCustomerBody(Body, ProviderCustomerFields):
@@ -133,13 +109,12 @@ class OutOfBandBody(Body, OutOfBandFields):
     """RecordOutOfBandPayment's fields, with the surface's reason."""
 
 
-class MigrateTokenBody(Body):
-    new_token: BraintreeToken
-    billing_agreement_id: ProcessorRef
+class MigrateTokenBody(Body, NewTokenFields):
+    pass
 
 
-class RunBody(Body):
-    account_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+class RunBody(Body, RunBilling):
+    pass
 
 
 class Payment(BaseModel):
@@ -164,6 +139,17 @@ class BillingWritten(BaseModel):
     subscription_id: str | None = None
     invoice_id: str | None = None
     payment: Payment | None = None
+
+    @classmethod
+    def of(cls, result: CommandResult, **extra: Any) -> Self:
+        """Where a billing write's events landed, and what else it answers."""
+        return cls(
+            account_id=result.account_id,
+            version=result.version,
+            position=result.position,
+            replayed=result.replayed,
+            **extra,
+        )
 
 
 class BadDebtPaid(BaseModel):
@@ -207,18 +193,8 @@ def _payment(outcome: PaymentOutcome | None) -> Payment | None:
     )
 
 
-def _written(result: CommandResult, **extra: Any) -> BillingWritten:
-    return BillingWritten(
-        account_id=result.account_id,
-        version=result.version,
-        position=result.position,
-        replayed=result.replayed,
-        **extra,
-    )
-
-
 def _from_billing(out: BillingResult) -> BillingWritten:
-    return _written(
+    return BillingWritten.of(
         out.result,
         subscription_id=out.subscription_id,
         invoice_id=out.invoice_id,
@@ -227,111 +203,90 @@ def _from_billing(out: BillingResult) -> BillingWritten:
 
 
 def _from_payment(out: PaymentOutcome) -> BillingWritten:
-    return _written(out.result, invoice_id=out.invoice_id, payment=_payment(out))
+    return BillingWritten.of(out.result, invoice_id=out.invoice_id, payment=_payment(out))
 
 
-class Surfaces:
-    """Which of the optional route groups a surface gets."""
-
-    def __init__(self, *, operations: bool, support: bool) -> None:
-        self.operations = operations  # service/support: void, refunds, token migration
-        self.support = support  # support only: credits, write-offs
+def _caller(s: HttpSurface) -> Callable[..., Call]:
+    return s.caller("billing:write", keyed=True)
 
 
-@dataclass(frozen=True)
-class Call:
-    """Everything a billing route needs besides its own path and body. Made by the route's
-    dependency, which has already checked that the principal may reach `account_id`."""
+def _set_default(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
 
-    who: Principal
-    container: Container
-    correlation_id: UUID
-    key: str | None
-    surface: Surface
-    account_id: UUID
-    request: Request
-
-    @property
-    def deps(self) -> CommandDeps:
-        return self.container.deps
-
-    def ctx(self, body: Body) -> CommandContext:
-        keyed = request_fingerprint(self.request, body) if self.key is not None else None
-        return context(self.who, self.surface, self.correlation_id, self.key, body.reason, keyed)
-
-
-def _caller(surface: Surface, kinds: list[ActorKind]) -> Callable[..., Call]:
-    """The route's dependency. A customer's path must name its own account: any other
-    answers 404 first, before the body, the Idempotency-Key or any configuration is looked
-    at (adapters/http/common.py `owned_by`)."""
-    allow = Allow(kinds, ["billing:write"])
-    principal = owned_by(allow) if kinds == [ActorKind.CUSTOMER] else allow
-
-    def call(
-        account_id: UUID,
-        who: Annotated[Principal, Depends(principal)],
-        container: Deps,
-        cid: CorrelationId,
-        request: Request,
-        key: IdempotencyKey = None,
-    ) -> Call:
-        return Call(who, container, cid, key, surface, account_id, request)
-
-    return call
-
-
-def billing_router(
-    prefix: str, surface: Surface, kinds: list[ActorKind], groups: Surfaces
-) -> APIRouter:
-    router = APIRouter(prefix=prefix, tags=[f"billing ({surface.value})"])
-    caller = _caller(surface, kinds)
-    customer = kinds == [ActorKind.CUSTOMER]  # a customer is, by definition, present
-
-    @router.post("/{account_id}/payment-methods/{method_id}/default")
     def set_default(
         account_id: UUID, method_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = SetDefaultMethod(account_id=account_id, method_id=method_id)
-        return _written(vaulting.set_default_method(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(vaulting.set_default_method(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/payment-methods/{method_id}/remove")
+    return set_default
+
+
+def _remove(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def remove(
         account_id: UUID, method_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RemoveMethod(account_id=account_id, method_id=method_id)
-        return _written(vaulting.remove_method(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(vaulting.remove_method(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/subscriptions", status_code=201)
+    return remove
+
+
+def _subscribe(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def subscribe(
         account_id: UUID, body: SubscribeBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = Subscribe(
-            account_id=account_id, plan_id=body.plan_id, on_session=body.on_session or customer
-        )
+        on_session = body.on_session or s.customer_present
+        cmd = Subscribe(account_id=account_id, plan_id=body.plan_id, on_session=on_session)
         return _from_billing(billing.subscribe(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/subscriptions/{subscription_id}/plan")
+    return subscribe
+
+
+def _change_plan(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def change_plan(
-        account_id: UUID, subscription_id: EntityId, body: PlanBody, call: Call = Depends(caller)
+        account_id: UUID,
+        subscription_id: EntityId,
+        body: PlanBody,
+        call: Call = Depends(caller),
     ) -> BillingWritten:
         cmd = ChangePlan(
             account_id=account_id,
             subscription_id=subscription_id,
             plan_id=body.plan_id,
-            on_session=body.on_session or customer,
+            on_session=body.on_session or s.customer_present,
         )
         return _from_billing(billing.change_plan(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/subscriptions/{subscription_id}/cancel")
+    return change_plan
+
+
+def _cancel(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def cancel(
-        account_id: UUID, subscription_id: EntityId, body: CancelBody, call: Call = Depends(caller)
+        account_id: UUID,
+        subscription_id: EntityId,
+        body: CancelBody,
+        call: Call = Depends(caller),
     ) -> BillingWritten:
         cmd = CancelSubscription(
-            account_id=account_id, subscription_id=subscription_id, at_period_end=body.at_period_end
+            account_id=account_id, subscription_id=subscription_id, **body.command_fields()
         )
-        return _written(billing.cancel_subscription(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(billing.cancel_subscription(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/invoices/{invoice_id}/pay")
+    return cancel
+
+
+def _pay(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def pay(
         account_id: UUID, invoice_id: EntityId, body: PayBody, call: Call = Depends(caller)
     ) -> BillingWritten:
@@ -339,15 +294,20 @@ def billing_router(
             account_id=account_id,
             invoice_id=invoice_id,
             method_id=body.method_id,
-            on_session=customer,
+            on_session=s.customer_present,
         )
         return _from_payment(billing.pay_invoice(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/pay-bad-debt")
+    return pay
+
+
+def _pay_bad_debt(s: HttpSurface) -> Callable[..., BadDebtPaid]:
+    caller = _caller(s)
+
     def pay_bad_debt(account_id: UUID, body: PayBody, call: Call = Depends(caller)) -> BadDebtPaid:
         if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
-        cmd = PayBadDebt(account_id=account_id, method_id=body.method_id)
+        cmd = PayBadDebt(account_id=account_id, **body.command_fields())
         report = bad_debt.pay_bad_debt(call.deps, cmd, call.ctx(body))
         return BadDebtPaid(
             account_id=report.account_id,
@@ -357,114 +317,145 @@ def billing_router(
             bad_debt=report.bad_debt,
         )
 
-    if groups.operations:
-        _operations(router, caller)
-    if groups.support:
-        _support(router, caller)
-    return router
+    return pay_bad_debt
 
 
-def _operations(router: APIRouter, caller: Callable[..., Call]) -> None:
-    # Recording a method already vaulted elsewhere (imports, backfills), with its details as
-    # given: operations only. Customers vault through the payment flow (payment_flow.py),
-    # where the details come from the processor.
-    @router.post("/{account_id}/payment-methods/cards", status_code=201)
+# Recording a method already vaulted elsewhere (imports, backfills), with its details as
+# given: operations only. Customers vault through the payment flow (payment_flow.py), where
+# the details come from the processor.
+def _add_card(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def add_card(account_id: UUID, body: CardBody, call: Call = Depends(caller)) -> BillingWritten:
-        cmd = AddCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_card(call.deps, cmd, call.ctx(body)))
+        cmd = AddCard(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(methods.add_card(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/payment-methods/paypal", status_code=201)
+    return add_card
+
+
+def _add_paypal(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def add_paypal(
         account_id: UUID, body: PayPalBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = AddPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(methods.add_paypal(call.deps, cmd, call.ctx(body)))
+        cmd = AddPayPal(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(methods.add_paypal(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/invoices/{invoice_id}/void")
+    return add_paypal
+
+
+def _void(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def void(
         account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = VoidInvoice(account_id=account_id, invoice_id=invoice_id)
-        return _written(billing.void_invoice(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(billing.void_invoice(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/payments/{attempt_id}/refunds", status_code=201)
+    return void
+
+
+def _refund(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def refund(
         account_id: UUID, attempt_id: EntityId, body: RefundBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, amount=body.amount)
-        return _written(refunds.refund_payment(call.deps, cmd, call.ctx(body)))
+        cmd = RefundPayment(account_id=account_id, attempt_id=attempt_id, **body.command_fields())
+        return BillingWritten.of(refunds.refund_payment(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/provider-customers")
+    return refund
+
+
+def _link(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def link(
         account_id: UUID, body: ProviderCustomerBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = LinkProviderCustomer(
-            account_id=account_id, processor=body.processor, customer_id=body.customer_id
-        )
-        return _written(methods.link_provider_customer(call.deps, cmd, call.ctx(body)))
+        cmd = LinkProviderCustomer(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(methods.link_provider_customer(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/payment-methods/{method_id}/migrate-token")
+    return link
+
+
+def _migrate(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def migrate(
-        account_id: UUID, method_id: EntityId, body: MigrateTokenBody, call: Call = Depends(caller)
+        account_id: UUID,
+        method_id: EntityId,
+        body: MigrateTokenBody,
+        call: Call = Depends(caller),
     ) -> BillingWritten:
-        cmd = MigrateToken(
-            account_id=account_id,
-            method_id=method_id,
-            new_token=body.new_token,
-            billing_agreement_id=body.billing_agreement_id,
-        )
-        return _written(methods.migrate_token(call.deps, cmd, call.ctx(body)))
+        cmd = MigrateToken(account_id=account_id, method_id=method_id, **body.command_fields())
+        return BillingWritten.of(methods.migrate_token(call.deps, cmd, call.ctx(body)))
+
+    return migrate
 
 
-def _support(router: APIRouter, caller: Callable[..., Call]) -> None:
-    @router.post("/{account_id}/credits", status_code=201)
+def _grant(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def grant(account_id: UUID, body: CreditBody, call: Call = Depends(caller)) -> BillingWritten:
-        cmd = GrantCredit(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(credits.grant_credit(call.deps, cmd, call.ctx(body)))
+        cmd = GrantCredit(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(credits.grant_credit(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/credits/{credit_id}/revoke")
+    return grant
+
+
+def _revoke(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def revoke(
         account_id: UUID, credit_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = RevokeCredit(account_id=account_id, credit_id=credit_id)
-        return _written(credits.revoke_credit(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(credits.revoke_credit(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/invoices/{invoice_id}/paid-out-of-band")
+    return revoke
+
+
+def _paid_out_of_band(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def paid_out_of_band(
-        account_id: UUID, invoice_id: EntityId, body: OutOfBandBody, call: Call = Depends(caller)
+        account_id: UUID,
+        invoice_id: EntityId,
+        body: OutOfBandBody,
+        call: Call = Depends(caller),
     ) -> BillingWritten:
         cmd = RecordOutOfBandPayment(
-            account_id=account_id,
-            invoice_id=invoice_id,
-            processor=body.processor,
-            reference=body.reference,
+            account_id=account_id, invoice_id=invoice_id, **body.command_fields()
         )
         context = call.ctx(body)
-        return _written(bad_debt.record_out_of_band_payment(call.deps, cmd, context))
+        return BillingWritten.of(bad_debt.record_out_of_band_payment(call.deps, cmd, context))
 
-    @router.post("/{account_id}/invoices/{invoice_id}/write-off")
+    return paid_out_of_band
+
+
+def _write_off(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def write_off(
         account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
     ) -> BillingWritten:
         cmd = WriteOffBadDebt(account_id=account_id, invoice_id=invoice_id)
-        return _written(bad_debt.write_off_bad_debt(call.deps, cmd, call.ctx(body)))
+        return BillingWritten.of(bad_debt.write_off_bad_debt(call.deps, cmd, call.ctx(body)))
+
+    return write_off
 
 
-def billing_run_router() -> APIRouter:
+def _run(s: HttpSurface) -> Callable[..., RunSummary]:
     """The billing run (renewals, dunning, credit expiry), for the scheduler service."""
-    router = APIRouter(prefix="/internal/billing", tags=["billing (iapi)"])
-    Runner = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["billing:run"]))]
 
-    @router.post("/run")
-    def run(body: RunBody, who: Runner, c: Deps, cid: CorrelationId) -> RunSummary:
-        context = CommandContext(
-            actor_id=who.id,
-            actor_kind=who.kind,
-            surface=Surface.IAPI,
-            reason=body.reason,
-            correlation_id=cid,
-        )
-        report = dunning.run_billing(c.deps, RunBilling(account_ids=body.account_ids), context)
+    caller = s.caller("billing:run")
+
+    def run(body: RunBody, call: Call = Depends(caller)) -> RunSummary:
+        cmd = RunBilling(**body.command_fields())
+        report = dunning.run_billing(call.deps, cmd, call.ctx(body))
         return RunSummary(
             accounts=report.accounts,
             renewed=report.renewed,
@@ -478,25 +469,179 @@ def billing_run_router() -> APIRouter:
             },
         )
 
-    return router
+    return run
 
 
-customer = billing_router(
-    "/v1/accounts",
-    Surface.DASHBOARD,
-    [ActorKind.CUSTOMER],
-    Surfaces(operations=False, support=False),
+ACC = "/accounts/{account_id}"
+CORE = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/{{method_id}}/default",
+            _set_default,
+            "set_default",
+            "Make a method the default",
+            "Future charges use this payment method first.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/{{method_id}}/remove",
+            _remove,
+            "remove",
+            "Remove a payment method",
+            "Detaches the method at its processor and stops using it.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/subscriptions",
+            _subscribe,
+            "subscribe",
+            "Subscribe to a plan",
+            "Starts a subscription and issues (and collects) its first invoice.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/subscriptions/{{subscription_id}}/plan",
+            _change_plan,
+            "change_plan",
+            "Change plan",
+            "Moves the subscription to another plan, prorated.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/subscriptions/{{subscription_id}}/cancel",
+            _cancel,
+            "cancel",
+            "Cancel a subscription",
+            "Now, or at the end of the period (`at_period_end`).",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/invoices/{{invoice_id}}/pay",
+            _pay,
+            "pay",
+            "Pay an invoice",
+            "Charges the invoice's amount due to a method (the default unless "
+            "`method_id` is given). A decline answers 402.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/pay-bad-debt",
+            _pay_bad_debt,
+            "pay_bad_debt",
+            "Pay bad debt",
+            "Charges every uncollectible invoice at once; needs an Idempotency-Key.",
+        ),
+    ),
+    tag="billing",
 )
-service = billing_router(
-    "/internal/accounts",
-    Surface.IAPI,
-    [ActorKind.SERVICE],
-    Surfaces(operations=True, support=False),
+# Service and support: vaulted-elsewhere methods, voids, refunds, processor customers, tokens.
+OPERATIONS = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/cards",
+            _add_card,
+            "add_card",
+            "Add a card",
+            "Records a card already vaulted at the processor.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/paypal",
+            _add_paypal,
+            "add_paypal",
+            "Add a PayPal account",
+            "Records a PayPal billing agreement vaulted at Braintree.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/invoices/{{invoice_id}}/void",
+            _void,
+            "void",
+            "Void an invoice",
+            "Cancels an open invoice: nothing is owed on it any more.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payments/{{attempt_id}}/refunds",
+            _refund,
+            "refund",
+            "Refund a payment",
+            "Refunds part or all of a payment at its processor; needs an Idempotency-Key.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/provider-customers",
+            _link,
+            "link",
+            "Link a processor customer",
+            "Binds an existing customer at a processor to the account.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/{{method_id}}/migrate-token",
+            _migrate,
+            "migrate",
+            "Migrate a PayPal token",
+            "Replaces a PayPal method's vault token (token migration).",
+        ),
+    ),
+    tag="billing",
 )
-support = billing_router(
-    "/support/accounts",
-    Surface.NINJAPANEL,
-    [ActorKind.SUPPORT],
-    Surfaces(operations=True, support=True),
+# Support only: credits, payments made by other means, write-offs.
+MONEY = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/credits",
+            _grant,
+            "grant",
+            "Grant a credit",
+            "Adds customer credit, used before charging; may expire.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/credits/{{credit_id}}/revoke",
+            _revoke,
+            "revoke",
+            "Revoke a credit",
+            "Removes what is left of a credit.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/invoices/{{invoice_id}}/paid-out-of-band",
+            _paid_out_of_band,
+            "paid_out_of_band",
+            "Record an out-of-band payment",
+            "Marks the invoice paid by other means (a bank transfer) with its reference.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/invoices/{{invoice_id}}/write-off",
+            _write_off,
+            "write_off",
+            "Write an invoice off",
+            "Marks the invoice uncollectible (bad debt).",
+        ),
+    ),
+    tag="billing",
 )
-run = billing_run_router()
+RUN = Feature(
+    (
+        Route(
+            "POST",
+            "/billing/run",
+            _run,
+            "run",
+            "Run billing",
+            "Renewals, dunning retries and credit expiry due now, for the given accounts.",
+        ),
+    ),
+    tag="billing",
+)

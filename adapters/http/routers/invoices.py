@@ -1,20 +1,18 @@
-"""Invoice history on the three surfaces (scope `accounts:read`). A customer reaches only its
-own account's invoices: any other account answers 404, as one that does not exist."""
+"""Invoice history (scope `accounts:read`): a page of invoices, one invoice, its PDF. On the
+customer surface only the customer's own account (adapters/http/surface.py)."""
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from adapters.bootstrap import Container
-from adapters.http.auth import Allow, Principal
-from adapters.http.common import Instant, MinVersion, container_of, ordered, owned_by, wait_for
+from adapters.http.common import Instant, MinVersion, ordered, wait_for
+from adapters.http.surface import Call, Feature, HttpSurface, Route
 from adapters.pdf.invoice import invoice_pdf
 from commands.models import MethodId
 from ledger.invoices import DisplayStatus, InvoiceNotFound
-from ledger.meta import ActorKind
 from queries.accounts import get_account
 from queries.invoices import (
     DateRange,
@@ -25,16 +23,7 @@ from queries.invoices import (
     list_invoices,
 )
 
-customer = APIRouter(prefix="/v1/accounts", tags=["customer (Dashboard)"])
-service = APIRouter(prefix="/internal/accounts", tags=["service (iAPI)"])
-support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])
-
-Deps = Annotated[Container, Depends(container_of)]
-CustomerReader = Annotated[
-    Principal, Depends(owned_by(Allow([ActorKind.CUSTOMER], ["accounts:read"])))
-]
-ServiceReader = Annotated[Principal, Depends(Allow([ActorKind.SERVICE], ["accounts:read"]))]
-SupportReader = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:read"]))]
+READ = "accounts:read"
 InvoiceId = MethodId  # the commands' type for an invoice id
 When = Annotated[
     Instant | None, Query(description="ISO 8601 date and time; without an offset, UTC")
@@ -107,106 +96,79 @@ def _pdf(c: Container, account_id: UUID, invoice_id: str, min_version: int | Non
     )
 
 
-@customer.get("/{account_id}/invoices")
-def customer_list(
-    account_id: UUID,
-    who: CustomerReader,
-    c: Deps,
-    f: Filters,
-    limit: Size = 20,
-    cursor: str | None = None,
-    min_version: MinVersion = None,
-) -> InvoicePage:
-    return _page(c, account_id, f, limit, cursor, min_version)
+def _list(s: HttpSurface) -> Callable[..., InvoicePage]:
+    caller = s.caller(READ)
+
+    def list_page(
+        account_id: UUID,
+        call: Annotated[Call, Depends(caller)],  # first: who may ask, then filters
+        f: Filters,
+        limit: Size = 20,
+        cursor: str | None = None,
+        min_version: MinVersion = None,
+    ) -> InvoicePage:
+        return _page(call.container, account_id, f, limit, cursor, min_version)
+
+    return list_page
 
 
-@customer.get("/{account_id}/invoices/{invoice_id}")
-def customer_detail(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: CustomerReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> InvoiceDetail:
-    return _detail(c, account_id, invoice_id, min_version)
+def _one(s: HttpSurface) -> Callable[..., InvoiceDetail]:
+    caller = s.caller(READ)
+
+    def detail(
+        account_id: UUID,
+        invoice_id: InvoiceId,
+        call: Call = Depends(caller),
+        min_version: MinVersion = None,
+    ) -> InvoiceDetail:
+        return _detail(call.container, account_id, invoice_id, min_version)
+
+    return detail
 
 
-@customer.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def customer_pdf(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: CustomerReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> Response:
-    return _pdf(c, account_id, invoice_id, min_version)
+def _document(s: HttpSurface) -> Callable[..., Response]:
+    caller = s.caller(READ)
+
+    def pdf(
+        account_id: UUID,
+        invoice_id: InvoiceId,
+        call: Call = Depends(caller),
+        min_version: MinVersion = None,
+    ) -> Response:
+        return _pdf(call.container, account_id, invoice_id, min_version)
+
+    return pdf
 
 
-@service.get("/{account_id}/invoices")
-def service_list(
-    account_id: UUID,
-    who: ServiceReader,
-    c: Deps,
-    f: Filters,
-    limit: Size = 20,
-    cursor: str | None = None,
-    min_version: MinVersion = None,
-) -> InvoicePage:
-    return _page(c, account_id, f, limit, cursor, min_version)
-
-
-@service.get("/{account_id}/invoices/{invoice_id}")
-def service_detail(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: ServiceReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> InvoiceDetail:
-    return _detail(c, account_id, invoice_id, min_version)
-
-
-@service.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def service_pdf(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: ServiceReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> Response:
-    return _pdf(c, account_id, invoice_id, min_version)
-
-
-@support.get("/{account_id}/invoices")
-def support_list(
-    account_id: UUID,
-    who: SupportReader,
-    c: Deps,
-    f: Filters,
-    limit: Size = 20,
-    cursor: str | None = None,
-    min_version: MinVersion = None,
-) -> InvoicePage:
-    return _page(c, account_id, f, limit, cursor, min_version)
-
-
-@support.get("/{account_id}/invoices/{invoice_id}")
-def support_detail(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: SupportReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> InvoiceDetail:
-    return _detail(c, account_id, invoice_id, min_version)
-
-
-@support.get("/{account_id}/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF)
-def support_pdf(
-    account_id: UUID,
-    invoice_id: InvoiceId,
-    who: SupportReader,
-    c: Deps,
-    min_version: MinVersion = None,
-) -> Response:
-    return _pdf(c, account_id, invoice_id, min_version)
+INV = "/accounts/{account_id}/invoices"
+READS = Feature(
+    (
+        Route(
+            "GET",
+            INV,
+            _list,
+            "{surface}_list",
+            "List invoices",
+            "The account's invoices, newest first, "
+            "filtered by status and dates; keyset pages (`cursor`).",
+        ),
+        Route(
+            "GET",
+            f"{INV}/{{invoice_id}}",
+            _one,
+            "{surface}_detail",
+            "Get an invoice",
+            "Lines, amounts, display status and payment attempts.",
+        ),
+        Route(
+            "GET",
+            f"{INV}/{{invoice_id}}/pdf",
+            _document,
+            "{surface}_pdf",
+            "Download an invoice PDF",
+            "The invoice as a PDF (never cached).",
+            response_class=Response,
+            responses=PDF,
+        ),
+    )
+)

@@ -9,36 +9,38 @@ Customer sync is a repair route (iAPI, NinjaPanel).
     POST /{account}/payment-methods/paypal/client-token
     POST /{account}/payment-methods/paypal/vaulted   the drop-in's nonce -> method
     POST /{account}/provider-customers/sync          (iAPI, NinjaPanel) push the profile
-"""
 
-from __future__ import annotations
+The sessions (`SESSIONS`) are bot-checked; the vaulting steps (`VAULTING`) are not, so a
+surface offers them to trusted services only (a customer reaching them could test stolen
+cards without passing Turnstile). Every surface but the customer's offers the sync repair.
+"""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends
 from pydantic import BaseModel
 
-from adapters.http.routers.billing import BillingWritten, Body, Call, _caller, _written
+from adapters.http.routers.billing import BillingWritten, Body
+from adapters.http.surface import Call, Feature, HttpSurface, Route
 from commands import checkout, customers, vaulting
 from commands.checkout import Checkout
 from commands.models import (
     AddVaultedCard,
     CompletePaymentSession,
+    CompletionFields,
     MethodId,
-    Nonce,
-    PaymentMethodId,
+    NonceFields,
+    SessionFields,
     StartCardSetup,
     StartPaymentSession,
+    SyncFields,
     SyncProviderCustomer,
-    TurnstileToken,
+    VaultedCardFields,
     VaultPayPal,
 )
 from ledger.errors import DomainError, ErrorKind
-from ledger.meta import ActorKind, Surface
-from ledger.payments import Processor
 
 
 class PaymentFlowNotConfigured(DomainError):
@@ -48,30 +50,25 @@ class PaymentFlowNotConfigured(DomainError):
     kind = ErrorKind.UNAVAILABLE
 
 
-class SessionBody(Body):
-    method: Literal["card", "paypal"]
-    pay_open_invoices: bool = False
+# A body is its command's own fields (commands/models.py), with the surface's reason.
+class SessionBody(Body, SessionFields):
+    pass
 
 
-class CompleteBody(Body):
-    turnstile_token: TurnstileToken
-    payment_method: PaymentMethodId | None = None
-    nonce: Nonce | None = None
+class CompleteBody(Body, CompletionFields):
+    pass
 
 
-class VaultedCardBody(Body):
-    payment_method: PaymentMethodId
-    make_default: bool = True
+class VaultedCardBody(Body, VaultedCardFields):
+    pass
 
 
-class NonceBody(Body):
-    nonce: Nonce
-    make_default: bool = True
+class NonceBody(Body, NonceFields):
+    pass
 
 
-class SyncBody(Body):
-    processor: Processor = Processor.STRIPE
-    force: bool = False
+class SyncBody(Body, SyncFields):
+    pass
 
 
 class SessionStarted(BaseModel):
@@ -117,53 +114,46 @@ class CustomerSynced(BaseModel):
     version: int
 
 
-def payment_flow_router(
-    prefix: str, surface: Surface, kinds: list[ActorKind], *, flow: bool, vaults: bool
-) -> APIRouter:
-    """`flow`: the payment sessions (bot-checked); `vaults`: the vaulting steps without the
-    flow's bot check, for trusted services only (a customer reaching them could test stolen
-    cards without passing Turnstile). Every surface but the customer's gets the customer
-    sync repair."""
-    router = APIRouter(prefix=prefix, tags=[f"payment flow ({surface.value})"])
-    caller = _caller(surface, kinds)
-    if flow:
-        _sessions(router, caller)
-    if vaults:
-        _vaulting(router, caller)
-    if kinds != [ActorKind.CUSTOMER]:
-        _sync(router, caller)
-    return router
+def _caller(s: HttpSurface) -> Callable[..., Call]:
+    return s.caller("billing:write", keyed=True)
 
 
-def _sessions(router: APIRouter, caller: Callable[..., Call]) -> None:
-    @router.post("/{account_id}/payment-sessions", status_code=201)
+def _start(s: HttpSurface) -> Callable[..., SessionStarted]:
+    caller = _caller(s)
+
     def start(account_id: UUID, body: SessionBody, call: Call = Depends(caller)) -> SessionStarted:
-        cmd = StartPaymentSession(
-            account_id=account_id, method=body.method, pay_open_invoices=body.pay_open_invoices
-        )
+        cmd = StartPaymentSession(account_id=account_id, **body.command_fields())
         started = checkout.start_session(_checkout(call), cmd, call.ctx(body))
         return SessionStarted.model_validate(started, from_attributes=True)
 
-    @router.post("/{account_id}/payment-sessions/{session_id}/complete")
+    return start
+
+
+def _complete(s: HttpSurface) -> Callable[..., SessionCompleted]:
+    caller = _caller(s)
+
     def complete(
         account_id: UUID,
         session_id: MethodId,
         body: CompleteBody,
-        request: Request,
         call: Call = Depends(caller),
     ) -> SessionCompleted:
         cmd = CompletePaymentSession(
             account_id=account_id,
             session_id=session_id,
-            **body.model_dump(exclude={"reason"}),
+            **body.command_fields(),
         )
-        ip = request.client.host if request.client else None
+        client = call.request.client
+        ip = client.host if client else None
         done = checkout.complete_session(_checkout(call), cmd, call.ctx(body), ip)
         return SessionCompleted.model_validate(done, from_attributes=True)
 
+    return complete
 
-def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
-    @router.post("/{account_id}/payment-methods/cards/setup", status_code=201)
+
+def _card_setup(s: HttpSurface) -> Callable[..., CardSetupStarted]:
+    caller = _caller(s)
+
     def card_setup(account_id: UUID, body: Body, call: Call = Depends(caller)) -> CardSetupStarted:
         cmd = StartCardSetup(account_id=account_id)
         started = vaulting.start_card_setup(call.deps, cmd, call.ctx(body))
@@ -173,36 +163,54 @@ def _vaulting(router: APIRouter, caller: Callable[..., Call]) -> None:
             customer_id=started.customer_id,
         )
 
-    @router.post("/{account_id}/payment-methods/cards/vaulted", status_code=201)
+    return card_setup
+
+
+def _card_vaulted(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def card_vaulted(
         account_id: UUID, body: VaultedCardBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = AddVaultedCard(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(body)))
+        cmd = AddVaultedCard(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(vaulting.add_vaulted_card(call.deps, cmd, call.ctx(body)))
 
-    @router.post("/{account_id}/payment-methods/paypal/client-token")
+    return card_vaulted
+
+
+def _paypal_token(s: HttpSurface) -> Callable[..., ClientToken]:
+    caller = _caller(s)
+
     def paypal_token(account_id: UUID, body: Body, call: Call = Depends(caller)) -> ClientToken:
         token = vaulting.paypal_client_token(call.deps, account_id, call.ctx(body))
         return ClientToken(client_token=token)
 
-    @router.post("/{account_id}/payment-methods/paypal/vaulted", status_code=201)
+    return paypal_token
+
+
+def _paypal_vaulted(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
     def paypal_vaulted(
         account_id: UUID, body: NonceBody, call: Call = Depends(caller)
     ) -> BillingWritten:
-        cmd = VaultPayPal(account_id=account_id, **body.model_dump(exclude={"reason"}))
-        return _written(vaulting.vault_paypal(call.deps, cmd, call.ctx(body)))
+        cmd = VaultPayPal(account_id=account_id, **body.command_fields())
+        return BillingWritten.of(vaulting.vault_paypal(call.deps, cmd, call.ctx(body)))
+
+    return paypal_vaulted
 
 
-def _sync(router: APIRouter, caller: Callable[..., Call]) -> None:
-    @router.post("/{account_id}/provider-customers/sync")
+def _sync(s: HttpSurface) -> Callable[..., CustomerSynced]:
+    caller = _caller(s)
+
     def sync(account_id: UUID, body: SyncBody, call: Call = Depends(caller)) -> CustomerSynced:
-        cmd = SyncProviderCustomer(
-            account_id=account_id, processor=body.processor, force=body.force
-        )
+        cmd = SyncProviderCustomer(account_id=account_id, **body.command_fields())
         out = customers.sync_customer(call.deps, cmd, call.ctx(body))
         return CustomerSynced(
             customer_id=out.customer_id, action=out.action, version=out.result.version
         )
+
+    return sync
 
 
 def _checkout(call: Call) -> Checkout:
@@ -211,12 +219,81 @@ def _checkout(call: Call) -> Checkout:
     return call.container.checkout
 
 
-customer = payment_flow_router(
-    "/v1/accounts", Surface.DASHBOARD, [ActorKind.CUSTOMER], flow=True, vaults=False
+ACC = "/accounts/{account_id}"
+SESSIONS = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/payment-sessions",
+            _start,
+            "start",
+            "Start a payment session",
+            "Starts adding a card or PayPal account: answers the "
+            "client secret or token for the browser and the Turnstile site key.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-sessions/{{session_id}}/complete",
+            _complete,
+            "complete",
+            "Complete a payment session",
+            "Checks the Turnstile token, vaults the method and, if "
+            "asked, pays the open invoices. 503 `session_store_unavailable` when Redis is down.",
+        ),
+    ),
+    tag="payment flow",
 )
-service = payment_flow_router(
-    "/internal/accounts", Surface.IAPI, [ActorKind.SERVICE], flow=True, vaults=True
+VAULTING = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/cards/setup",
+            _card_setup,
+            "card_setup",
+            "Start a card setup",
+            "A Stripe SetupIntent client secret for the browser.",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/cards/vaulted",
+            _card_vaulted,
+            "card_vaulted",
+            "Record a vaulted card",
+            "Records the card the browser confirmed (`pm_...`).",
+            status_code=201,
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/paypal/client-token",
+            _paypal_token,
+            "paypal_token",
+            "Get a PayPal client token",
+            "A Braintree client token for the PayPal drop-in.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/payment-methods/paypal/vaulted",
+            _paypal_vaulted,
+            "paypal_vaulted",
+            "Vault a PayPal account",
+            "Vaults the drop-in's nonce and records the method.",
+            status_code=201,
+        ),
+    ),
+    tag="payment flow",
 )
-support = payment_flow_router(
-    "/support/accounts", Surface.NINJAPANEL, [ActorKind.SUPPORT], flow=False, vaults=False
+SYNC = Feature(
+    (
+        Route(
+            "POST",
+            f"{ACC}/provider-customers/sync",
+            _sync,
+            "sync",
+            "Sync the processor customer",
+            "Pushes the billing profile to the processor's customer (a repair).",
+        ),
+    ),
+    tag="payment flow",
 )

@@ -1,23 +1,16 @@
-"""Support (NinjaPanel): recompute one account's read models from its event stream."""
+"""Recompute one account's read models from its event stream (scope `accounts:write`, with a
+reason)."""
 
-from __future__ import annotations
-
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
-from adapters.bootstrap import Container
-from adapters.http.auth import Allow, Principal
-from adapters.http.common import CorrelationId, ReasonBody, container_of, context
+from adapters.http.common import ReasonBody
+from adapters.http.surface import Call, Feature, HttpSurface, Route
 from adapters.recompute import recompute
-from ledger.meta import ActorKind, Surface
-
-Deps = Annotated[Container, Depends(container_of)]
-SupportWriter = Annotated[Principal, Depends(Allow([ActorKind.SUPPORT], ["accounts:write"]))]
-
-support = APIRouter(prefix="/support/accounts", tags=["support (NinjaPanel)"])
 
 
 class ProjectionChange(BaseModel):
@@ -32,17 +25,34 @@ class Recomputed(BaseModel):
     projections: dict[str, ProjectionChange]
 
 
-@support.post("/{account_id}/recompute")
-def support_recompute(
-    account_id: UUID, body: ReasonBody, who: SupportWriter, c: Deps, cid: CorrelationId
-) -> Recomputed:
-    ctx = context(who, Surface.NINJAPANEL, cid, None, body.reason)
-    result, changes = recompute(c, account_id, ctx)
-    return Recomputed(
-        account_id=account_id,
-        version=result.version,
-        projections={
-            name: ProjectionChange(changed=ch.changed, before=ch.before, after=ch.after)
-            for name, ch in changes.items()
-        },
+def _recompute(s: HttpSurface) -> Callable[..., Recomputed]:
+    caller = s.caller("accounts:write")
+
+    def run(account_id: UUID, body: ReasonBody, call: Call = Depends(caller)) -> Recomputed:
+        result, changes = recompute(call.container, account_id, call.ctx(body))
+        return Recomputed(
+            account_id=account_id,
+            version=result.version,
+            projections={
+                name: ProjectionChange(changed=ch.changed, before=ch.before, after=ch.after)
+                for name, ch in changes.items()
+            },
+        )
+
+    return run
+
+
+RECOMPUTE = Feature(
+    (
+        Route(
+            "POST",
+            "/accounts/{account_id}/recompute",
+            _recompute,
+            "{surface}_recompute",
+            "Recompute an account's read models",
+            "Replays the "
+            "account's events into every read model; answers what "
+            "changed, before and after.",
+        ),
     )
+)

@@ -44,12 +44,12 @@ from uuid import UUID
 
 import stripe
 import structlog
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.bootstrap import Container
 from adapters.braintree.webhooks import UNREADABLE, BadNotification, MalformedNotification
-from adapters.http.common import container_of
+from adapters.http.common import ContainerDep
 from adapters.http.problems import EdgeError
 from adapters.metrics import WEBHOOKS_REJECTED
 from adapters.reconcile import on_customer_updated
@@ -64,7 +64,6 @@ from commands.ports import ChargeResult, ProcessorUnavailable
 
 log = structlog.get_logger("webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-Deps = Annotated[Container, Depends(container_of)]
 
 
 class WebhooksNotConfigured(EdgeError):
@@ -131,7 +130,7 @@ async def translated(provider: str, translate: Callable[[], str]) -> str:
 @router.post("/stripe")
 async def stripe_webhook(
     request: Request,
-    c: Deps,
+    c: ContainerDep,
     stripe_signature: Annotated[str, Header(alias="Stripe-Signature")] = "",
 ) -> dict[str, str]:
     secret = c.settings.stripe_webhook_secret
@@ -204,7 +203,7 @@ def _context(event_id: str) -> CommandContext:
 
 
 @router.post("/braintree")
-async def braintree_webhook(request: Request, c: Deps) -> dict[str, str]:
+async def braintree_webhook(request: Request, c: ContainerDep) -> dict[str, str]:
     """Form fields `bt_signature` and `bt_payload`, parsed by the SDK."""
     webhooks = c.braintree_webhooks
     if webhooks is None:
