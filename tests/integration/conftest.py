@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pytest
 
@@ -15,7 +16,7 @@ from commands.base import Deps
 from tests.braintree_gateway import LocalBraintreeGateway, running_braintree_gateway
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
-from tests.harness import LocalStripeServer, running_localstripe
+from tests.harness import KafkaServer, LocalStripeServer, running_localstripe
 
 
 @pytest.fixture
@@ -26,6 +27,22 @@ def gateway() -> FakeGateway:
 @pytest.fixture
 def deps(container: Container, gateway: FakeGateway) -> Deps:
     return dataclasses.replace(container.deps, gateway=gateway)
+
+
+@pytest.fixture
+def container_gateway(container: Container, gateway: FakeGateway) -> FakeGateway:
+    """The test's fake gateway put behind the container's own port, for tests that go through
+    HTTP or the CLI: `pytestmark = pytest.mark.usefixtures("container_gateway")`."""
+    container.deps = dataclasses.replace(container.deps, gateway=gateway)
+    return gateway
+
+
+@pytest.fixture
+def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the CLI reads its settings from: this test's database, JSON logs
+    (`pytestmark = pytest.mark.usefixtures("configured")`)."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_LOG_JSON", "true")
 
 
 @pytest.fixture(scope="session")
@@ -72,5 +89,19 @@ def paypal_container(
         **braintree_server.ledger_settings(),
     )
     built = build(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def kafka_container(database_url: str, kafka_server: KafkaServer) -> Iterator[Container]:
+    """A container relaying to the session's Kafka, on a topic of this test's own."""
+    settings = Settings(
+        database_url=database_url,
+        kafka_bootstrap=kafka_server.bootstrap,
+        topic=f"billing.events.{uuid4().hex[:8]}",
+        pool_size=4,
+    )
+    built = build(settings)
     yield built
     built.close()
