@@ -20,11 +20,6 @@ from tests.harness import KafkaServer, LocalStripeServer, running_localstripe
 
 
 @pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
 def deps(container: Container, gateway: FakeGateway) -> Deps:
     return dataclasses.replace(container.deps, gateway=gateway)
 
