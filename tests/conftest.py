@@ -1,5 +1,6 @@
-"""Shared fixtures: real services started once per session on loopback ports, and a fresh,
-migrated database per test (cloned from a migrated template, so each test starts empty)."""
+"""Shared fixtures: real services started once per session on loopback ports, a fresh,
+migrated database per test (cloned from a migrated template, so each test starts empty), and
+the fixed clock and scripted fake gateway that unit and integration tests share."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
 from adapters.settings import Settings
 from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
 from tests.harness import (
     KafkaServer,
     PostgresServer,
@@ -61,6 +63,14 @@ def database_url(pg_server: PostgresServer) -> str:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
+
+@pytest.fixture
+def gateway(request: pytest.FixtureRequest) -> FakeGateway:
+    """The scripted fake gateway, or the subclass a module names:
+    `pytestmark = pytest.mark.parametrize("gateway", [LostAnswers], indirect=True)`."""
+    fake: type[FakeGateway] = getattr(request, "param", FakeGateway)
+    return fake()
 
 
 @pytest.fixture

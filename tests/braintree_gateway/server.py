@@ -57,6 +57,9 @@ from tests.braintree_gateway.xmlcodec import Collection, Symbol, document, parse
 from tests.harness.ports import LOOPBACK, free_port
 
 PAGE_SIZE = 50
+# merchant account id -> its currency; the first is the merchant's default account
+MERCHANT_ACCOUNTS = {"local_usd": "USD", "local_jpy": "JPY", "local_huf": "HUF", "local_isk": "ISK",
+                     "local_kwd": "KWD"}  # fmt: skip
 
 
 @dataclass
@@ -99,7 +102,7 @@ class LocalBraintreeGateway:
         self.merchant_id = merchant_id
         self.public_key = public_key
         self.private_key = private_key
-        self.state = GatewayState(merchant_id, merchant_accounts or {"local_usd": "USD"})
+        self.state = GatewayState(merchant_id, dict(merchant_accounts or MERCHANT_ACCOUNTS))
         self.port = port or free_port()
         self.hang_s = hang_s
         self.calls = Calls()

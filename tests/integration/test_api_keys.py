@@ -24,14 +24,10 @@ from adapters.http.auth import ApiKeys, hash_key
 from adapters.postgres.api_keys import PostgresKeys
 from ledger.meta import ActorKind
 
+pytestmark = pytest.mark.usefixtures("configured")
+
 CACHE_S = 0.3
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
-    monkeypatch.setenv("LEDGER_LOG_JSON", "true")
 
 
 @pytest.fixture

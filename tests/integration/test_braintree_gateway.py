@@ -7,7 +7,6 @@ import base64
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 
 import braintree
@@ -48,21 +47,6 @@ SALE = r"/transactions"
 SEARCH = r"/transactions/advanced_search_ids"
 
 
-@pytest.fixture(scope="module")
-def local_braintree() -> Iterator[LocalBraintreeGateway]:
-    with running_braintree_gateway(
-        merchant_accounts={"local_usd": "USD", "local_jpy": "JPY"}, hang_s=10
-    ) as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def bt(local_braintree: LocalBraintreeGateway) -> Iterator[LocalBraintreeGateway]:
-    local_braintree.reset()
-    yield local_braintree
-    local_braintree.reset()
-
-
 def config_for(gateway: LocalBraintreeGateway, **overrides: object) -> BraintreeConfig:
     config = BraintreeConfig(
         merchant_id=gateway.merchant_id,
@@ -83,8 +67,8 @@ def config_for(gateway: LocalBraintreeGateway, **overrides: object) -> Braintree
 
 
 @pytest.fixture
-def client(bt: LocalBraintreeGateway) -> BraintreeClient:
-    return BraintreeClient.from_config(config_for(bt))
+def client(braintree_server: LocalBraintreeGateway) -> BraintreeClient:
+    return BraintreeClient.from_config(config_for(braintree_server))
 
 
 @pytest.fixture
@@ -173,7 +157,7 @@ def test_a_one_time_nonce_vaults_without_a_billing_agreement(
 
 
 def test_vaulting_refusals_and_a_repeated_vaulting(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     with pytest.raises(PayPalVaultRefused) as unknown:
@@ -182,7 +166,7 @@ def test_vaulting_refusals_and_a_repeated_vaulting(
     with pytest.raises(PayPalCustomerNotFound):
         vault.vault_nonce("nobody", BILLING_AGREEMENT_NONCE, method_ref="pp-1")
 
-    nonce = bt.mint_nonce(billing_agreement=True)
+    nonce = braintree_server.mint_nonce(billing_agreement=True)
     first = vault.vault_nonce("acct-1", nonce, method_ref="pp-1")
     assert vault.vault_nonce("acct-1", nonce, method_ref="pp-1") == first  # a repeat
     with pytest.raises(PayPalVaultRefused) as spent:
@@ -191,16 +175,16 @@ def test_vaulting_refusals_and_a_repeated_vaulting(
 
 
 def test_a_vaulting_whose_answer_is_lost_is_looked_up(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
-    nonce = bt.mint_nonce(billing_agreement=True)
-    bt.lose_responses(method="POST", path=r"/payment_methods", times=1)
+    nonce = braintree_server.mint_nonce(billing_agreement=True)
+    braintree_server.lose_responses(method="POST", path=r"/payment_methods", times=1)
 
     vaulted = vault.vault_nonce("acct-1", nonce, method_ref="pp-1")
 
     assert vaulted.is_billing_agreement
-    assert bt.calls.count("POST", r"/payment_methods") == 1
+    assert braintree_server.calls.count("POST", r"/payment_methods") == 1
 
 
 def test_default_method_and_deleting(vault: BraintreePayPalVault) -> None:
@@ -220,13 +204,15 @@ def test_default_method_and_deleting(vault: BraintreePayPalVault) -> None:
         vault.make_default("pp-2")
 
 
-def test_client_tokens(vault: BraintreePayPalVault, bt: LocalBraintreeGateway) -> None:
+def test_client_tokens(
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
+) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
 
     payload = json.loads(base64.b64decode(vault.client_token("acct-1")))
 
     assert (payload["merchantId"], payload["customerId"], payload["version"]) == (
-        bt.merchant_id,
+        braintree_server.merchant_id,
         "acct-1",
         2,
     )
@@ -268,12 +254,12 @@ def test_a_sale_in_another_currency_goes_to_its_merchant_account(
 
 
 def test_a_currency_without_a_merchant_account_is_not_sent(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
     result = gateway.charge(charge(token, 1500, currency="EUR"))
 
     assert (result.succeeded, result.decline_code) == (False, "currency_not_supported")
-    assert bt.calls.count("POST", SALE) == 0
+    assert braintree_server.calls.count("POST", SALE) == 0
 
 
 @pytest.mark.parametrize(
@@ -299,16 +285,19 @@ def test_declines_map_to_the_ledgers_hard_and_soft_codes(
 
 
 def test_an_unknown_token_is_a_hard_decline_and_nothing_is_charged(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway
 ) -> None:
     result = gateway.charge(charge("no-such-token", 1000))
 
     assert (result.succeeded, result.decline_code) == (False, "invalid_payment_method")
-    assert bt.state.transactions == {}
+    assert braintree_server.state.transactions == {}
 
 
 def test_a_token_of_another_customer_is_not_charged(
-    gateway: BraintreeGateway, vault: BraintreePayPalVault, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway,
+    vault: BraintreePayPalVault,
+    braintree_server: LocalBraintreeGateway,
+    token: str,
 ) -> None:
     vault.create_customer("acct-2", "Bob", "bob@example.com")
     request = dataclasses.replace(charge(token, 1000), customer_ref="acct-2")
@@ -316,7 +305,7 @@ def test_a_token_of_another_customer_is_not_charged(
     result = gateway.charge(request)
 
     assert (result.succeeded, result.decline_code) == (False, "invalid_payment_method")
-    assert bt.state.transactions == {}
+    assert braintree_server.state.transactions == {}
 
 
 def test_find_charge_returns_the_earlier_outcome_or_none(
@@ -331,39 +320,42 @@ def test_find_charge_returns_the_earlier_outcome_or_none(
 
 
 def test_charging_an_attempt_again_returns_its_outcome_without_a_second_sale(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
     first = gateway.charge(charge(token, 1000))
 
     assert gateway.charge(charge(token, 1000)) == first
-    assert bt.calls.count("POST", SALE) == 1
+    assert braintree_server.calls.count("POST", SALE) == 1
 
 
 def test_a_sale_whose_answer_is_lost_is_looked_up_never_resent(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
-    bt.lose_responses(method="POST", path=SALE, times=1)
+    braintree_server.lose_responses(method="POST", path=SALE, times=1)
 
     result = gateway.charge(charge(token, 1000))
 
     assert result.succeeded
-    assert bt.calls.count("POST", SALE) == 1
-    assert len(bt.state.transactions) == 1
+    assert braintree_server.calls.count("POST", SALE) == 1
+    assert len(braintree_server.state.transactions) == 1
 
 
 def test_a_sale_without_answer_and_not_found_stays_unknown(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
-    bt.hang(method="POST", path=SALE)  # never processed, never answered
+    braintree_server.hang(method="POST", path=SALE)  # never processed, never answered
 
     with pytest.raises(ProcessorUnavailable):
         gateway.charge(charge(token, 1000))
-    assert bt.calls.count("POST", SALE) == 1
+    assert braintree_server.calls.count("POST", SALE) == 1
 
 
 # refunds -------------------------------------------------------------------------------------
 def test_refunds_of_a_settled_sale_are_idempotent_per_refund_id(
-    gateway: BraintreeGateway, client: BraintreeClient, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway,
+    client: BraintreeClient,
+    braintree_server: LocalBraintreeGateway,
+    token: str,
 ) -> None:
     paid = gateway.charge(charge(token, 1000))
     assert paid.processor_payment_id is not None
@@ -378,7 +370,7 @@ def test_refunds_of_a_settled_sale_are_idempotent_per_refund_id(
         "2.50",
         paid.processor_payment_id,
     )
-    assert bt.calls.count("POST", r"/transactions/[^/]+/refund") == 1
+    assert braintree_server.calls.count("POST", r"/transactions/[^/]+/refund") == 1
     with pytest.raises(RefundRefused):
         gateway.refund(refund(paid.processor_payment_id, 800, refund_id="ref-2"))
 
@@ -405,7 +397,10 @@ def test_refunding_an_unknown_transaction_is_refused(gateway: BraintreeGateway) 
 
 # payments for reconciliation ----------------------------------------------------------------
 def test_a_sale_is_found_with_its_refunds_by_whom_and_its_disputes(
-    gateway: BraintreeGateway, client: BraintreeClient, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway,
+    client: BraintreeClient,
+    braintree_server: LocalBraintreeGateway,
+    token: str,
 ) -> None:
     paid = gateway.charge(charge(token, 1000))
     sale_id = paid.processor_payment_id
@@ -414,7 +409,7 @@ def test_a_sale_is_found_with_its_refunds_by_whom_and_its_disputes(
     client.sdk.testing.settle_transaction(sale_id)
     ours = gateway.refund(refund(sale_id, 250))
     theirs = client.sdk.transaction.refund(sale_id, "1.50").transaction.id  # control panel
-    dispute_id = bt.open_dispute(sale_id)
+    dispute_id = braintree_server.open_dispute(sale_id)
 
     found = gateway.find_payment(sale_id)
     assert found is not None
@@ -423,7 +418,7 @@ def test_a_sale_is_found_with_its_refunds_by_whom_and_its_disputes(
         ProcessorRefund(theirs, None, 150),  # it kept the sale's order id, the attempt id
     )
     assert found.disputes == (ProcessorDispute(dispute_id, DisputeState.OPEN, 1000),)
-    bt.close_dispute(dispute_id, won=False)
+    braintree_server.close_dispute(dispute_id, won=False)
     lost = gateway.find_payment(sale_id)
     assert lost is not None
     assert lost.disputes == (ProcessorDispute(dispute_id, DisputeState.LOST, 1000),)
@@ -442,11 +437,11 @@ def test_a_voided_sale_is_the_whole_payment_refunded_and_an_unknown_one_is_none(
 
 
 def test_a_yen_sale_and_its_dispute_are_in_whole_yen(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
     paid = gateway.charge(charge(token, 1500, currency="JPY"))
     assert paid.processor_payment_id is not None
-    dispute_id = bt.open_dispute(paid.processor_payment_id, Decimal(700))
+    dispute_id = braintree_server.open_dispute(paid.processor_payment_id, Decimal(700))
     found = gateway.find_payment(paid.processor_payment_id)
     assert found is not None
     assert (found.amount, found.currency) == (1500, "JPY")
@@ -455,37 +450,37 @@ def test_a_yen_sale_and_its_dispute_are_in_whole_yen(
 
 # outages -------------------------------------------------------------------------------------
 def test_a_500_is_unavailable_after_retrying_the_safe_read(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway
 ) -> None:
-    bt.fail(500)
+    braintree_server.fail(500)
 
     with pytest.raises(ProcessorUnavailable):
         gateway.find_charge("att-1", Processor.BRAINTREE)
-    assert bt.calls.count("POST", SEARCH) == 3  # retry_attempts
+    assert braintree_server.calls.count("POST", SEARCH) == 3  # retry_attempts
 
 
 def test_a_transient_500_on_a_read_is_retried_away(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway
 ) -> None:
-    bt.fail(503, times=2)
+    braintree_server.fail(503, times=2)
 
     assert gateway.find_charge("att-1", Processor.BRAINTREE) is None
 
 
 def test_a_sale_answered_with_500_is_not_sent_again(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway, token: str
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
-    bt.fail(500, method="POST", path=SALE)
+    braintree_server.fail(500, method="POST", path=SALE)
 
     with pytest.raises(ProcessorUnavailable):
         gateway.charge(charge(token, 1000))
-    assert bt.calls.count("POST", SALE) == 1
+    assert braintree_server.calls.count("POST", SALE) == 1
 
 
 def test_a_hanging_gateway_times_out_as_unavailable(
-    gateway: BraintreeGateway, bt: LocalBraintreeGateway
+    gateway: BraintreeGateway, braintree_server: LocalBraintreeGateway
 ) -> None:
-    bt.hang()
+    braintree_server.hang()
     started = time.monotonic()
 
     with pytest.raises(ProcessorUnavailable):
@@ -504,32 +499,38 @@ def test_a_stopped_gateway_is_unavailable() -> None:
         BraintreePayPalVault(BraintreeClient.from_config(config)).find_customer("acct-1")
 
 
-def test_wrong_keys_are_unavailable_not_a_decline(bt: LocalBraintreeGateway, token: str) -> None:
-    gateway = BraintreeGateway(BraintreeClient.from_config(config_for(bt, private_key="wrong")))
-    before = len(bt.calls.seen)
+def test_wrong_keys_are_unavailable_not_a_decline(
+    braintree_server: LocalBraintreeGateway, token: str
+) -> None:
+    gateway = BraintreeGateway(
+        BraintreeClient.from_config(config_for(braintree_server, private_key="wrong"))
+    )
+    before = len(braintree_server.calls.seen)
 
     with pytest.raises(ProcessorUnavailable, match="credentials refused"):
         gateway.charge(charge(token, 1000))
-    assert bt.state.transactions == {}
-    assert bt.calls.seen[before:] == [("POST", SEARCH)]  # the lookup before the sale, not retried
+    assert braintree_server.state.transactions == {}
+    assert braintree_server.calls.seen[before:] == [
+        ("POST", SEARCH)
+    ]  # the lookup before the sale, not retried
 
 
 def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
-    bt: LocalBraintreeGateway, token: str
+    braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
-    config = config_for(bt, breaker_fail_max=2, retry_attempts=1, breaker_reset_s=0.3)
+    config = config_for(braintree_server, breaker_fail_max=2, retry_attempts=1, breaker_reset_s=0.3)
     gateway = BraintreeGateway(BraintreeClient.from_config(config))
-    bt.fail(503)
+    braintree_server.fail(503)
     for _ in range(2):
         with pytest.raises(ProcessorUnavailable):
             gateway.find_charge("att-1", Processor.BRAINTREE)
-    asked = len(bt.calls.seen)
+    asked = len(braintree_server.calls.seen)
 
     with pytest.raises(ProcessorUnavailable, match="circuit open"):
         gateway.charge(charge(token, 1000))
-    assert len(bt.calls.seen) == asked  # not even asked
+    assert len(braintree_server.calls.seen) == asked  # not even asked
 
-    bt.clear_faults()
+    braintree_server.clear_faults()
     time.sleep(0.35)
     assert gateway.find_charge("att-1", Processor.BRAINTREE) is None  # the trial call
     assert gateway.charge(charge(token, 1000)).succeeded
@@ -537,7 +538,7 @@ def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
 
 # the local gateway itself, through the SDK --------------------------------------------------
 def test_the_local_gateway_answers_validation_errors_as_braintree_does(
-    client: BraintreeClient, bt: LocalBraintreeGateway, token: str
+    client: BraintreeClient, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
     result = client.sdk.transaction.sale({"payment_method_token": token})
 
@@ -557,17 +558,17 @@ def test_the_local_gateway_answers_validation_errors_as_braintree_does(
         client.sdk.transaction.find("nosuchtx")
 
     raw = requests.post(
-        f"{bt.base_url}/merchants/{bt.merchant_id}/customers",
+        f"{braintree_server.base_url}/merchants/{braintree_server.merchant_id}/customers",
         data="<customer><id>acct-1</id></customer>",
         headers={"Content-Type": "application/xml", "X-ApiVersion": "6"},
-        auth=(bt.public_key, bt.private_key),
+        auth=(braintree_server.public_key, braintree_server.private_key),
         timeout=5,
     )
     assert raw.status_code == 422
     assert '<api-error-response><errors><errors type="array"/><customer>' in raw.text
     assert '<code>91609</code><attribute type="symbol">id</attribute>' in raw.text
     anonymous = requests.get(
-        f"{bt.base_url}/merchants/{bt.merchant_id}/customers/acct-1",
+        f"{braintree_server.base_url}/merchants/{braintree_server.merchant_id}/customers/acct-1",
         headers={"X-ApiVersion": "6"},
         timeout=5,
     )

@@ -34,9 +34,8 @@ from ledger.payments import DisputeStatus
 from tests.braintree_gateway import LocalBraintreeGateway
 from tests.fakes.builders import customer_ctx
 from tests.fakes.clock import FixedClock
-from tests.integration.test_paypal_collection import paypal_account, paypal_container
+from tests.integration.test_paypal_collection import paypal_account
 
-__all__ = ["paypal_container"]  # a fixture, imported for pytest
 PLAN, PRICE = "business-monthly-usd", 20000  # 200.00 USD: the samples dispute 100.00
 DISPUTED = 10000
 

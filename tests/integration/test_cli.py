@@ -12,13 +12,9 @@ from typer.testing import CliRunner
 from adapters.cli.main import app
 from adapters.http.auth import hash_key
 
+pytestmark = pytest.mark.usefixtures("configured")
+
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
-    monkeypatch.setenv("LEDGER_LOG_JSON", "true")
 
 
 def ok(*args: str) -> str:

@@ -19,14 +19,10 @@ from typer.testing import CliRunner, Result
 from adapters.cli.main import app
 from tests.harness import free_port
 
+pytestmark = pytest.mark.usefixtures("configured")
+
 runner = CliRunner()
 LEDGER = Path(sys.executable).parent / "ledger"
-
-
-@pytest.fixture(autouse=True)
-def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
-    monkeypatch.setenv("LEDGER_LOG_JSON", "true")
 
 
 def refused(*args: str, code: int = 2) -> str:

@@ -4,7 +4,6 @@ attempt id; paying bad debt waits in `lifting` and the flag stays until it is pa
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,12 +29,7 @@ from tests.fakes.builders import system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
-
-@pytest.fixture
-def gateway(container: Container) -> FakeGateway:
-    fake = FakeGateway()
-    container.deps = dataclasses.replace(container.deps, gateway=fake)
-    return fake
+pytestmark = pytest.mark.usefixtures("container_gateway")
 
 
 @pytest.fixture

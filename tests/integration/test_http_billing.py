@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from uuid import UUID, uuid4
 
@@ -19,6 +18,8 @@ from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
+pytestmark = pytest.mark.usefixtures("container_gateway")
+
 CARD = {
     "processor_ref": "pm_visa",
     "brand": "visa",
@@ -26,13 +27,6 @@ CARD = {
     "exp_month": 12,
     "exp_year": 2030,
 }
-
-
-@pytest.fixture
-def gateway(container: Container) -> FakeGateway:
-    fake = FakeGateway()
-    container.deps = dataclasses.replace(container.deps, gateway=fake)
-    return fake
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ a tampered cursor answered with a clear problem."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -22,14 +21,8 @@ from projections.invoices import InvoicesProjection
 from tests.fakes.billing import PLAN, usd_account
 from tests.fakes.builders import customer_ctx
 from tests.fakes.clock import FixedClock
-from tests.fakes.gateway import FakeGateway
 
 CUSTOMER, SERVICE, SUPPORT = "cust-key-0123456789", "svc-key-0123456789", "sup-key-0123456789"
-
-
-@pytest.fixture
-def deps(container: Container) -> Deps:
-    return dataclasses.replace(container.deps, gateway=FakeGateway())
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Each refusal is a 422 problem and records nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Iterator
 from uuid import UUID
@@ -22,15 +21,10 @@ from tests.fakes.api_keys import three_principals
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.gateway import FakeGateway
 
+pytestmark = pytest.mark.usefixtures("container_gateway")
+
 CARD = {"processor_ref": "pm_visa", "brand": "visa", "last4": "4242", "exp_month": 12}
 CARD_NUMBERS = ["4242424242424242", "4242 4242 4242 4242", "5555-5555-5555-4444"]
-
-
-@pytest.fixture
-def gateway(container: Container) -> FakeGateway:
-    fake = FakeGateway()
-    container.deps = dataclasses.replace(container.deps, gateway=fake)
-    return fake
 
 
 @pytest.fixture

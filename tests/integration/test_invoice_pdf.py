@@ -24,7 +24,6 @@ from tests.integration.test_http_invoices import (  # noqa: F401 - fixtures
     accounts,
     auth,
     client,
-    deps,
 )
 from tests.integration.test_invoice_history import make_bad_debt_recovered
 
@@ -84,7 +83,7 @@ def test_a_recovered_bad_debt_pdf_says_recovered_with_both_dates(
     client: TestClient,  # noqa: F811
     accounts: tuple[UUID, UUID],  # noqa: F811
     container: Container,
-    deps: Deps,  # noqa: F811
+    deps: Deps,
     clock: FixedClock,
 ) -> None:
     own, _ = accounts
@@ -107,7 +106,7 @@ def test_reads_wait_for_the_version_a_write_returned(
     client: TestClient,  # noqa: F811
     accounts: tuple[UUID, UUID],  # noqa: F811
     container: Container,
-    deps: Deps,  # noqa: F811
+    deps: Deps,
 ) -> None:
     own, _ = accounts
     for projection in container.projections.values():

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from uuid import uuid4
 
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from adapters.bootstrap import Container, build
+from adapters.bootstrap import Container
 from adapters.kafka import projector
 from adapters.kafka.relay import Relay, RelayAlreadyRunning, new_producer
-from adapters.settings import Settings
 from commands import accounts
 from commands.models import UpdateProfile
 from projections.accounts import AccountsProjection
 from projections.base import fold_all
 from tests.fakes.builders import open_cmd, service_ctx
-from tests.harness import KafkaServer
-
-
-@pytest.fixture
-def kafka_container(database_url: str, kafka_server: KafkaServer) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        kafka_bootstrap=kafka_server.bootstrap,
-        topic=f"billing.events.{uuid4().hex[:8]}",
-        pool_size=4,
-    )
-    built = build(settings)
-    yield built
-    built.close()
 
 
 def write_accounts(container: Container, count: int) -> None:

@@ -3,14 +3,10 @@ container wires from LEDGER_BRAINTREE_* settings, against the local Braintree ga
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID
 
-import pytest
-
-from adapters.bootstrap import Container, build
+from adapters.bootstrap import Container
 from adapters.processors import RoutingGateway
-from adapters.settings import Settings
 from commands import accounts, methods
 from commands.base import load_account
 from commands.models import AddPayPal, LinkProviderCustomer
@@ -23,23 +19,7 @@ from tests.braintree_gateway import (
 )
 from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd
-from tests.fakes.clock import FixedClock
 from tests.fakes.tokens import token_of
-
-
-@pytest.fixture
-def paypal_container(
-    database_url: str, clock: FixedClock, braintree_server: LocalBraintreeGateway
-) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        kafka_bootstrap=None,
-        pool_size=4,
-        **braintree_server.ledger_settings(),
-    )
-    built = build(settings, clock=clock)
-    yield built
-    built.close()
 
 
 def paypal_account(container: Container) -> UUID:

@@ -3,7 +3,6 @@ the official SDK: re-vaulting in the adapter, the batch job, the candidate scan,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from uuid import UUID
 
 import psycopg
@@ -36,7 +35,6 @@ from tests.braintree_gateway import (
     BILLING_AGREEMENT_NONCE,
     FUTURE_NONCE,
     LocalBraintreeGateway,
-    running_braintree_gateway,
 )
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.tokens import token_of
@@ -47,22 +45,9 @@ VAULT = r"/payment_methods"
 NONCES = r"/payment_methods/[^/]+/nonces"
 
 
-@pytest.fixture(scope="module")
-def local_braintree() -> Iterator[LocalBraintreeGateway]:
-    with running_braintree_gateway(hang_s=10) as gateway:
-        yield gateway
-
-
 @pytest.fixture
-def bt(local_braintree: LocalBraintreeGateway) -> Iterator[LocalBraintreeGateway]:
-    local_braintree.reset()
-    yield local_braintree
-    local_braintree.reset()
-
-
-@pytest.fixture
-def vault(bt: LocalBraintreeGateway) -> BraintreePayPalVault:
-    return BraintreePayPalVault(BraintreeClient.from_config(config_for(bt)))
+def vault(braintree_server: LocalBraintreeGateway) -> BraintreePayPalVault:
+    return BraintreePayPalVault(BraintreeClient.from_config(config_for(braintree_server)))
 
 
 def migration(
@@ -121,7 +106,7 @@ def head(container: Container) -> int:
 
 # the adapter ---------------------------------------------------------------------------------
 def test_revaulting_gives_a_billing_agreement_for_the_same_payer(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     old = vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
@@ -129,15 +114,22 @@ def test_revaulting_gives_a_billing_agreement_for_the_same_payer(
     assert (new.method_ref, new.customer_id) == ("new-1", "acct-1")
     assert new.billing_agreement_id is not None
     assert new.billing_agreement_id.startswith("B-")
-    assert bt.state.accounts["new-1"].payer_id == bt.state.accounts[old.method_ref].payer_id
+    assert (
+        braintree_server.state.accounts["new-1"].payer_id
+        == braintree_server.state.accounts[old.method_ref].payer_id
+    )
     assert vault.find_method("old-1") is not None  # the old record stays
 
     again = vault.revault_as_billing_agreement("acct-1", "old-1", new_ref="new-1")
     assert again.billing_agreement_id == new.billing_agreement_id
-    assert bt.calls.count("POST", VAULT) == 2  # the legacy vaulting and one re-vaulting
+    assert (
+        braintree_server.calls.count("POST", VAULT) == 2
+    )  # the legacy vaulting and one re-vaulting
 
 
-def test_revaulting_refusals(vault: BraintreePayPalVault, bt: LocalBraintreeGateway) -> None:
+def test_revaulting_refusals(
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
+) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     vault.create_customer("acct-2", "Bob", "bob@example.com")
     vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
@@ -145,18 +137,18 @@ def test_revaulting_refusals(vault: BraintreePayPalVault, bt: LocalBraintreeGate
         vault.revault_as_billing_agreement("acct-1", "nothing-here", new_ref="new-1")
     with pytest.raises(PayPalMethodNotFound):  # another customer's token
         vault.revault_as_billing_agreement("acct-2", "old-1", new_ref="new-2")
-    bt.revoke("old-1")
+    braintree_server.revoke("old-1")
     with pytest.raises(PayPalAccountRevoked):
         vault.revault_as_billing_agreement("acct-1", "old-1", new_ref="new-1")
-    assert bt.calls.count("POST", NONCES) == 0
+    assert braintree_server.calls.count("POST", NONCES) == 0
 
 
 def test_the_gateway_refuses_a_nonce_for_a_revoked_or_unknown_token(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
-    bt.revoke("old-1")
+    braintree_server.revoke("old-1")
     result = vault._client.sdk.payment_method_nonce.create("old-1")
     assert not result.is_success
     assert [e.code for e in result.errors.deep_errors] == ["82941"]
@@ -165,49 +157,49 @@ def test_the_gateway_refuses_a_nonce_for_a_revoked_or_unknown_token(
 
 
 def test_a_revaulting_without_agreement_is_deleted_and_refused(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
-    bt.withhold_agreement("old-1")
+    braintree_server.withhold_agreement("old-1")
     with pytest.raises(PayPalVaultRefused):
         vault.revault_as_billing_agreement("acct-1", "old-1", new_ref="new-1")
     assert vault.find_method("new-1") is None
 
 
 def test_a_revaulting_whose_answer_is_lost_is_found_not_repeated(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
-    bt.lose_responses(method="POST", path=VAULT, times=1)
+    braintree_server.lose_responses(method="POST", path=VAULT, times=1)
     new = vault.revault_as_billing_agreement("acct-1", "old-1", new_ref="new-1")
     assert new.billing_agreement_id is not None
-    assert bt.calls.count("POST", VAULT) == 2  # the legacy vaulting and the lost one
+    assert braintree_server.calls.count("POST", VAULT) == 2  # the legacy vaulting and the lost one
 
 
 def test_an_outage_is_processor_unavailable(
-    vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     vault.create_customer("acct-1", "Ada", "ada@example.com")
     vault.vault_nonce("acct-1", FUTURE_NONCE, method_ref="old-1")
-    bt.fail(503, path=NONCES)
+    braintree_server.fail(503, path=NONCES)
     with pytest.raises(ProcessorUnavailable):
         vault.revault_as_billing_agreement("acct-1", "old-1", new_ref="new-1")
-    assert bt.calls.count("POST", NONCES) == 3  # a nonce is safe to ask for again
+    assert braintree_server.calls.count("POST", NONCES) == 3  # a nonce is safe to ask for again
     assert vault.find_method("new-1") is None
 
 
 # the job ---------------------------------------------------------------------------------------
 def test_a_dry_run_changes_nothing_anywhere(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     ids = [legacy_account(container.deps, vault), legacy_account(container.deps, vault)]
-    before, calls = head(container), len(bt.calls.seen)
+    before, calls = head(container), len(braintree_server.calls.seen)
     report = migration(container, vault).run(ids, dry_run=True)
     assert [r.outcome for r in report.results] == [Outcome.WOULD_MIGRATE] * 2
     assert head(container) == before
-    assert len(bt.calls.seen) == calls  # not even a lookup
+    assert len(braintree_server.calls.seen) == calls  # not even a lookup
     assert all(
         m.vault_path is VaultPath.LEGACY
         for a in ids
@@ -216,7 +208,7 @@ def test_a_dry_run_changes_nothing_anywhere(
 
 
 def test_migration_records_events_and_collects_paypal_through_the_agreement(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     paypal_default = legacy_account(container.deps, vault)
     card_default = legacy_account(container.deps, vault, card_default=True)
@@ -246,26 +238,26 @@ def test_migration_records_events_and_collects_paypal_through_the_agreement(
 
 
 def test_a_rerun_after_success_does_nothing(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     ids = [legacy_account(container.deps, vault, n=2), legacy_account(container.deps, vault)]
     first = migration(container, vault).run(ids)
     assert first.count(Outcome.MIGRATED) == 3
-    before, calls = head(container), len(bt.calls.seen)
+    before, calls = head(container), len(braintree_server.calls.seen)
     again = migration(container, vault).run(ids)
     assert [(r.outcome, r.reason) for r in again.results] == [
         (Outcome.SKIPPED, "already migrated")
     ] * 3
     assert head(container) == before
-    assert len(bt.calls.seen) == calls
+    assert len(braintree_server.calls.seen) == calls
 
 
 def test_a_crash_between_braintree_and_the_event_is_resumed_with_one_vaulting(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     account_id = legacy_account(container.deps, vault)
     [method_id] = paypal_methods(container, account_id)
-    vaulted_before = bt.calls.count("POST", VAULT)
+    vaulted_before = braintree_server.calls.count("POST", VAULT)
 
     def crash(_deps: Deps, _cmd: MigrateToken, _ctx: CommandContext) -> CommandResult:
         raise RuntimeError("the process died before recording")
@@ -277,7 +269,7 @@ def test_a_crash_between_braintree_and_the_event_is_resumed_with_one_vaulting(
 
     [result] = migration(container, vault).run([account_id]).results
     assert result.outcome is Outcome.MIGRATED
-    assert bt.calls.count("POST", VAULT) == vaulted_before + 1  # vaulted once in all
+    assert braintree_server.calls.count("POST", VAULT) == vaulted_before + 1  # vaulted once in all
     customer = vault.find_customer(str(account_id))
     assert customer is not None
     assert len(customer.method_refs) == 2  # the legacy record and exactly one agreement
@@ -290,10 +282,10 @@ def test_a_crash_between_braintree_and_the_event_is_resumed_with_one_vaulting(
 
 
 def test_revoked_and_unknown_tokens_fail_without_stopping_the_batch(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     revoked, unknown, fine = (legacy_account(container.deps, vault) for _ in range(3))
-    bt.revoke(legacy_token(revoked, 0))
+    braintree_server.revoke(legacy_token(revoked, 0))
     vault.delete_method(legacy_token(unknown, 0))
     report = migration(container, vault).run([revoked, unknown, fine])
     got = {r.plan.account_id: (r.outcome, (r.reason or "").split(":")[0]) for r in report.results}
@@ -310,20 +302,20 @@ def test_revoked_and_unknown_tokens_fail_without_stopping_the_batch(
 
 
 def test_an_outage_stops_the_batch_cleanly_and_a_rerun_resumes(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     ids = [legacy_account(container.deps, vault) for _ in range(2)]
-    bt.fail(500, path=NONCES)
+    braintree_server.fail(500, path=NONCES)
     report = migration(container, vault).run(ids)
     assert report.stopped == STOPPED
     assert [(r.plan.account_id, r.outcome) for r in report.results] == [(ids[0], Outcome.FAILED)]
-    bt.clear_faults()
+    braintree_server.clear_faults()
     again = migration(container, vault).run(ids)
     assert [r.outcome for r in again.results] == [Outcome.MIGRATED] * 2
 
 
 def test_the_rate_limit_is_honoured(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway
+    container: Container, vault: BraintreePayPalVault, braintree_server: LocalBraintreeGateway
 ) -> None:
     ids = [legacy_account(container.deps, vault) for _ in range(3)]
     throttle = Throttle("2/second")
@@ -331,7 +323,7 @@ def test_the_rate_limit_is_honoured(
     assert report.count(Outcome.MIGRATED) == 3
     assert throttle.granted == 3
     assert throttle.waits >= 1  # the third had to wait for the window
-    assert bt.calls.count("POST", NONCES) == 3
+    assert braintree_server.calls.count("POST", NONCES) == 3
 
 
 # candidates --------------------------------------------------------------------------------------
@@ -365,32 +357,35 @@ def test_the_candidate_scan_reads_along_the_partial_index(container: Container) 
     assert "ledger_events_method_added_idx" in plan
 
 
-def ledger_env(database_url: str, bt: LocalBraintreeGateway) -> dict[str, str]:
+def ledger_env(database_url: str, braintree_server: LocalBraintreeGateway) -> dict[str, str]:
     return {
         "LEDGER_DATABASE_URL": database_url,
         "LEDGER_LOG_JSON": "true",
-        "LEDGER_BRAINTREE_MERCHANT_ID": bt.merchant_id,
-        "LEDGER_BRAINTREE_PUBLIC_KEY": bt.public_key,
-        "LEDGER_BRAINTREE_PRIVATE_KEY": bt.private_key,
+        "LEDGER_BRAINTREE_MERCHANT_ID": braintree_server.merchant_id,
+        "LEDGER_BRAINTREE_PUBLIC_KEY": braintree_server.public_key,
+        "LEDGER_BRAINTREE_PRIVATE_KEY": braintree_server.private_key,
         "LEDGER_BRAINTREE_ENVIRONMENT": "local",
-        "LEDGER_BRAINTREE_PORT": str(bt.port),
+        "LEDGER_BRAINTREE_PORT": str(braintree_server.port),
     }
 
 
 def test_a_process_killed_after_vaulting_is_resumed_with_one_vaulting(
-    container: Container, vault: BraintreePayPalVault, bt: LocalBraintreeGateway, database_url: str
+    container: Container,
+    vault: BraintreePayPalVault,
+    braintree_server: LocalBraintreeGateway,
+    database_url: str,
 ) -> None:
     account_id = legacy_account(container.deps, vault)
     [method_id] = paypal_methods(container, account_id)
-    vaulted_before, before = bt.calls.count("POST", VAULT), head(container)
-    revault_and_die(ledger_env(database_url, bt), account_id)
-    assert bt.calls.count("POST", VAULT) == vaulted_before + 1
+    vaulted_before, before = braintree_server.calls.count("POST", VAULT), head(container)
+    revault_and_die(ledger_env(database_url, braintree_server), account_id)
+    assert braintree_server.calls.count("POST", VAULT) == vaulted_before + 1
     assert vault.find_method(new_token_for(account_id, method_id)) is not None
     assert head(container) == before  # died before recording
 
     [result] = migration(container, vault).run([account_id]).results
     assert result.outcome is Outcome.MIGRATED
-    assert bt.calls.count("POST", VAULT) == vaulted_before + 1  # not vaulted again
+    assert braintree_server.calls.count("POST", VAULT) == vaulted_before + 1  # not vaulted again
     method = load_account(container.app, account_id).methods[method_id]
     assert method.processor_ref == new_token_for(account_id, method_id)
     assert method.vault_path is VaultPath.BILLING_AGREEMENT
@@ -400,12 +395,12 @@ def test_a_process_killed_after_vaulting_is_resumed_with_one_vaulting(
 def test_the_cli_prints_the_plan_then_migrates(
     container: Container,
     vault: BraintreePayPalVault,
-    bt: LocalBraintreeGateway,
+    braintree_server: LocalBraintreeGateway,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     account_id = legacy_account(container.deps, vault)
-    for name, value in ledger_env(database_url, bt).items():
+    for name, value in ledger_env(database_url, braintree_server).items():
         monkeypatch.setenv(name, value)
     runner = CliRunner()
     before = head(container)

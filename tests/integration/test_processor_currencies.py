@@ -39,8 +39,8 @@ from ledger.money import Money
 from ledger.payments import AttemptStatus, FailureKind, Processor
 from tests.braintree_gateway import (
     BILLING_AGREEMENT_NONCE,
+    MERCHANT_ACCOUNTS,
     LocalBraintreeGateway,
-    running_braintree_gateway,
 )
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.clock import FixedClock
@@ -290,32 +290,18 @@ def test_stripe_refund_and_dispute_webhooks_record_krona_in_the_ledgers_units(
 
 # --- Braintree (our local gateway, PayPal's currencies) -----------------------------------
 
-ACCOUNTS = {"local_usd": "USD", "local_jpy": "JPY", "local_huf": "HUF", "local_isk": "ISK",
-            "local_kwd": "KWD"}  # fmt: skip
+ACCOUNTS = MERCHANT_ACCOUNTS  # the session's local gateway has one in each currency here
 SALE = r"/transactions"
 
 
-@pytest.fixture(scope="module")
-def local_braintree() -> Iterator[LocalBraintreeGateway]:
-    with running_braintree_gateway(merchant_accounts=ACCOUNTS) as gateway:
-        yield gateway
-
-
 @pytest.fixture
-def bt(local_braintree: LocalBraintreeGateway) -> Iterator[LocalBraintreeGateway]:
-    local_braintree.reset()
-    yield local_braintree
-    local_braintree.reset()
-
-
-@pytest.fixture
-def bt_client(bt: LocalBraintreeGateway) -> BraintreeClient:
+def bt_client(braintree_server: LocalBraintreeGateway) -> BraintreeClient:
     config = BraintreeConfig(
-        merchant_id=bt.merchant_id,
-        public_key=bt.public_key,
-        private_key=bt.private_key,
+        merchant_id=braintree_server.merchant_id,
+        public_key=braintree_server.public_key,
+        private_key=braintree_server.private_key,
         environment="local",
-        port=bt.port,
+        port=braintree_server.port,
         merchant_accounts={currency: account for account, currency in ACCOUNTS.items()},
     )
     return BraintreeClient.from_config(dataclasses.replace(config, retry_wait_initial_s=0.01))
@@ -382,15 +368,19 @@ def test_braintree_sells_and_refunds_in_paypals_precision_and_reports_back(
     ],
 )
 def test_braintree_declines_what_paypal_cannot_take_before_sending_anything(
-    bt_client: BraintreeClient, bt: LocalBraintreeGateway, token: str, amount: Money, code: str
+    bt_client: BraintreeClient,
+    braintree_server: LocalBraintreeGateway,
+    token: str,
+    amount: Money,
+    code: str,
 ) -> None:
     result = BraintreeGateway(bt_client).charge(bt_charge(token, amount))
     assert (result.succeeded, result.decline_code) == (False, code)
-    assert bt.calls.count("POST", SALE) == 0
+    assert braintree_server.calls.count("POST", SALE) == 0
 
 
 def test_a_braintree_refund_paypal_cannot_take_is_refused_before_sending_it(
-    bt_client: BraintreeClient, bt: LocalBraintreeGateway, token: str
+    bt_client: BraintreeClient, braintree_server: LocalBraintreeGateway, token: str
 ) -> None:
     gateway = BraintreeGateway(bt_client)
     paid = gateway.charge(bt_charge(token, Money(150000, "HUF")))
@@ -400,4 +390,4 @@ def test_a_braintree_refund_paypal_cannot_take_is_refused_before_sending_it(
         gateway.refund(bt_refund("ref-1", paid.processor_payment_id, Money(50, "HUF")))
     with pytest.raises(CurrencyNotSupportedByProcessor):
         gateway.refund(bt_refund("ref-2", paid.processor_payment_id, Money(5, "ISK")))
-    assert bt.calls.count("POST", r"/transactions/[^/]+/refund") == 0
+    assert braintree_server.calls.count("POST", r"/transactions/[^/]+/refund") == 0

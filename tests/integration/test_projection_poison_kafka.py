@@ -17,10 +17,7 @@ from adapters.kafka.relay import new_producer
 from projections.runtime import retry_parked
 from queries.health import HealthState, get_health
 from queries.projections import poisoned_events
-from tests.integration.test_kafka_flow import (
-    kafka_container,  # noqa: F401 - the fixture
-    relay_everything,
-)
+from tests.integration.test_kafka_flow import relay_everything
 from tests.integration.test_projection_feed import table_rows
 from tests.integration.test_projection_poison import (
     NUL_NAME,
@@ -84,7 +81,7 @@ async def publish_unreadable(container: Container, account_id: UUID, version: in
 
 
 async def test_a_poisoned_event_on_the_kafka_path_parks_one_account_of_1000(
-    kafka_container: Container,  # noqa: F811
+    kafka_container: Container,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     container = kafka_container

@@ -14,7 +14,6 @@ from adapters.cli.main import app
 from adapters.kafka.groups import describe
 from adapters.kafka.projector import group_id
 from tests.integration.test_kafka_flow import (
-    kafka_container,  # noqa: F401 - the fixture
     project_until_caught_up,
     relay_everything,
     write_accounts,
@@ -24,7 +23,7 @@ runner = CliRunner()
 
 
 async def test_status_shows_each_consumer_group_and_its_lag(
-    kafka_container: Container,  # noqa: F811
+    kafka_container: Container,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_accounts(kafka_container, 5)

@@ -19,10 +19,7 @@ from adapters.kafka import projector
 from projections.recompute import recompute_stream
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
-from tests.integration.test_kafka_flow import (
-    kafka_container,  # noqa: F401 - the fixture
-    relay_everything,
-)
+from tests.integration.test_kafka_flow import relay_everything
 from tests.integration.test_read_models_agree import random_history, snapshot
 from tests.integration.test_rebuild import rebuild_now
 
@@ -60,7 +57,7 @@ async def _all_caught_up(container: Container) -> None:
 )
 @given(data=st.data())
 def test_kafka_built_rebuilt_and_recomputed_read_models_agree(
-    kafka_container: Container,  # noqa: F811
+    kafka_container: Container,
     data: st.DataObject,
 ) -> None:
     container = kafka_container

@@ -3,7 +3,6 @@ gives, the change reported, other accounts untouched, a concurrent recompute ref
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import threading
@@ -42,15 +41,9 @@ from projections.runtime import apply_batch
 from tests.fakes.billing import PLAN, usd_account
 from tests.fakes.builders import customer_ctx, open_cmd, service_ctx, support_ctx
 from tests.fakes.clock import FixedClock
-from tests.fakes.gateway import FakeGateway
 
 SUPPORT, SERVICE = "sup-key-0123456789", "svc-key-0123456789"
 Snapshot = dict[str, list[tuple[Any, ...]]]
-
-
-@pytest.fixture
-def deps(container: Container) -> Deps:
-    return dataclasses.replace(container.deps, gateway=FakeGateway())
 
 
 @pytest.fixture

@@ -39,7 +39,6 @@ from tests.fakes.billing import subscribe
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.tokens import token_of
 from tests.integration.test_http import KEYS, auth, entry
-from tests.integration.test_paypal_collection import paypal_container  # noqa: F401 - fixture
 from tests.integration.test_reconciliation import events_of, fix
 
 
@@ -67,7 +66,7 @@ def synced_paypal_account(c: Container) -> tuple[UUID, str, str]:
 
 
 def test_a_paypal_account_in_step_then_drifted_at_braintree_and_adopted(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
 ) -> None:
     c = paypal_container
     assert c.paypal is not None
@@ -88,7 +87,7 @@ def test_a_paypal_account_in_step_then_drifted_at_braintree_and_adopted(
 
 
 def test_a_paypal_account_vaulted_behind_the_ledgers_back_and_the_default(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
 ) -> None:
     c = paypal_container
     assert c.paypal is not None
@@ -143,7 +142,7 @@ def control_panel(c: Container) -> BraintreeClient:
 
 
 def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_match(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
     braintree_server: LocalBraintreeGateway,
 ) -> None:
     c = paypal_container
@@ -172,7 +171,7 @@ def test_a_refund_made_at_braintree_is_found_and_recorded_and_the_ledgers_own_ma
 
 
 def test_the_ledgers_full_refund_of_an_unsettled_sale_is_its_void_and_in_step(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
 ) -> None:
     c = paypal_container
     account_id, attempt_id, sale_id = paid_paypal(c)
@@ -184,7 +183,7 @@ def test_the_ledgers_full_refund_of_an_unsettled_sale_is_its_void_and_in_step(
 
 
 def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_close(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
     braintree_server: LocalBraintreeGateway,
 ) -> None:
     c = paypal_container
@@ -232,7 +231,7 @@ def test_a_dispute_at_braintree_unknown_to_the_ledger_is_recorded_once_then_its_
 
 
 def test_support_records_a_decided_dispute_over_http_with_its_dispute_id(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
     braintree_server: LocalBraintreeGateway,
 ) -> None:
     c = paypal_container
@@ -259,7 +258,7 @@ def test_support_records_a_decided_dispute_over_http_with_its_dispute_id(
 
 
 def test_the_cli_repair_takes_the_dispute_id(
-    paypal_container: Container,  # noqa: F811
+    paypal_container: Container,
     braintree_server: LocalBraintreeGateway,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,

@@ -23,10 +23,8 @@ from adapters.http.auth import ApiKeys
 from adapters.settings import Settings
 from tests.braintree_gateway import LocalBraintreeGateway
 from tests.fakes.clock import FixedClock
-from tests.integration.test_paypal_collection import paypal_container
 from tests.integration.test_stripe_webhooks import SECRET, intent_event, signed
 
-__all__ = ["paypal_container"]  # a fixture, imported for pytest
 REJECTED = "billing_webhooks_rejected_total"
 
 

@@ -36,21 +36,6 @@ from tests.fakes.gateway import FakeGateway
 BACKUP = "pm_card_backup"
 
 
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def deps(clock: FixedClock, gateway: FakeGateway) -> Deps:
-    return in_memory_deps(clock, gateway)
-
-
 def journal_is_balanced_and_matches_receivable(deps: Deps, account_id: UUID) -> None:
     events = list(deps.app.events.get(account_id))
     postings = [p for e in events if isinstance(e, MoneyMoved) for p in e.journal.postings]

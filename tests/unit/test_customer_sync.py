@@ -17,7 +17,7 @@ from commands.models import SyncProviderCustomer, UpdateProfile
 from commands.ports import ProviderCustomer, ProviderCustomerNotFound
 from ledger.errors import ReasonRequired
 from ledger.payments import Processor
-from tests.fakes.builders import in_memory_deps, open_cmd, service_ctx, support_ctx
+from tests.fakes.builders import open_cmd, service_ctx, support_ctx
 from tests.fakes.customers import FakeCustomers
 
 
@@ -27,10 +27,9 @@ def stripe() -> FakeCustomers:
 
 
 @pytest.fixture
-def deps(stripe: FakeCustomers) -> Deps:
-    return dataclasses.replace(
-        in_memory_deps(), processors=ProcessorAccounts(stripe_customers=stripe)
-    )
+def deps(deps: Deps, stripe: FakeCustomers) -> Deps:
+    """The shared in-memory deps (tests/unit/conftest.py), with Stripe's customers faked."""
+    return dataclasses.replace(deps, processors=ProcessorAccounts(stripe_customers=stripe))
 
 
 def opened(deps: Deps) -> UUID:

@@ -15,7 +15,7 @@ from commands.models import Subscribe
 from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable
 from ledger.payments import AttemptStatus, FailureKind, Processor
 from tests.fakes.billing import CARD, PLAN, usd_account
-from tests.fakes.builders import customer_ctx, in_memory_deps, system_ctx
+from tests.fakes.builders import customer_ctx, system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 
@@ -43,19 +43,7 @@ class LostAnswers(FakeGateway):
         return super().find_charge(attempt_id, processor)
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def gateway() -> LostAnswers:
-    return LostAnswers()
-
-
-@pytest.fixture
-def deps(clock: FixedClock, gateway: LostAnswers) -> Deps:
-    return in_memory_deps(clock, gateway)
+pytestmark = pytest.mark.parametrize("gateway", [LostAnswers], indirect=True)
 
 
 def pending_purchase(deps: Deps) -> tuple[UUID, str]:

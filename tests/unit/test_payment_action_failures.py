@@ -22,27 +22,12 @@ from ledger.invoices import InvoiceStatus
 from ledger.payments import AttemptStatus, Processor
 from ledger.subscriptions import SubscriptionStatus
 from tests.fakes.billing import CARD, subscribe, usd_account
-from tests.fakes.builders import customer_ctx, in_memory_deps, system_ctx
+from tests.fakes.builders import customer_ctx, system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 from tests.unit.test_payment_action_handlers import STALE, waiting_purchase
 
 AUTH_FAILED = "payment_intent_authentication_failure"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def deps(clock: FixedClock, gateway: FakeGateway) -> Deps:
-    return in_memory_deps(clock, gateway)
 
 
 def event_ctx() -> CommandContext:

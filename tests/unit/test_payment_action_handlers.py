@@ -33,21 +33,6 @@ from tests.fakes.gateway import FakeGateway
 STALE = timedelta(minutes=15)
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def deps(clock: FixedClock, gateway: FakeGateway) -> Deps:
-    return in_memory_deps(clock, gateway)
-
-
 def waiting_purchase(deps: Deps, gateway: FakeGateway) -> tuple[UUID, billing.BillingResult]:
     account_id = usd_account(deps)
     gateway.require_action_next(CARD)

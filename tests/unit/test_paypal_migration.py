@@ -23,7 +23,7 @@ from commands.paypal_migration import (
 )
 from ledger import events as ev
 from ledger.methods import CollectionPath, VaultPath
-from tests.fakes.builders import customer_ctx, in_memory_deps, open_cmd, support_ctx
+from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.paypal_vault import CountingThrottle, FakeRevaulter
 
 
@@ -50,11 +50,6 @@ def legacy_account(
 def paypal_method_id(deps: Deps, account_id: UUID) -> str:
     account = load_account(deps.app, account_id)
     return next(m.method_id for m in account.methods.values() if m.kind.value == "paypal")
-
-
-@pytest.fixture
-def deps() -> Deps:
-    return in_memory_deps()
 
 
 @pytest.fixture

@@ -31,20 +31,10 @@ from ledger.methods import MethodNotFound, MethodState
 from ledger.money import CurrencyMismatch
 from ledger.payments import AttemptStatus, DisputeStatus, RefundTooLarge
 from tests.fakes.billing import CARD, PAYPAL, add_paypal, subscribe, usd_account
-from tests.fakes.builders import in_memory_deps, support_ctx
+from tests.fakes.builders import support_ctx
 from tests.fakes.gateway import FakeGateway
 
 PRICE = 2000
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def deps(gateway: FakeGateway) -> Deps:
-    return in_memory_deps(gateway=gateway)
 
 
 def webhook() -> CommandContext:
