@@ -112,10 +112,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         payments[Processor.STRIPE] = StripePayments(stripe)
     if braintree:
         payments[Processor.BRAINTREE] = BraintreePayments(braintree)
+    reader = StoreReader(app)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
+        positions=reader,
         gateway=payment_gateway(stripe=StripeCharges(stripe) if stripe else None, braintree=sales),
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
@@ -132,7 +134,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         app,
         deps,
         pool,
-        StoreReader(app),
+        reader,
         stripe=StripeGateway.over(stripe) if stripe else None,
         paypal=paypal,
         braintree_webhooks=BraintreeWebhooks(braintree) if braintree else None,

@@ -14,6 +14,7 @@ from commands.base import (
     load_act_save,
     meta_of,
     refuse_other_request,
+    replayed,
     saved,
 )
 from commands.errors import CommandIdReused, ConcurrencyConflict
@@ -70,6 +71,4 @@ def _replay_of_open(
     refuse_other_request(existing, ctx)
     if existing.opened_with != profile:
         raise CommandIdReused()
-    return CommandResult(
-        account_id=account_id, version=existing.version, position=None, replayed=True
-    )
+    return replayed(deps, account_id, existing.version_after_command(ctx.command_id) or 1)

@@ -27,6 +27,7 @@ from commands.ports import (
     ChargeResult,
     Clock,
     CustomerDirectory,
+    EventPositions,
     IdSource,
     PaymentGateway,
     PaymentLookup,
@@ -83,6 +84,7 @@ class Deps:
     app: LedgerApplication
     clock: Clock
     new_id: IdSource
+    positions: EventPositions
     gateway: PaymentGateway = field(default_factory=NoProcessor)
     catalogue: Catalogue = field(default_factory=StaticCatalogue)
     dunning: DunningPolicy = field(default_factory=DunningPolicy)
@@ -140,7 +142,7 @@ def acted(
             account = loaded
         else:
             account = load_account(deps.app, account_id)
-        if (replay := replay_of(account, ctx)) is not None:
+        if (replay := replay_of(deps, account, ctx)) is not None:
             return None, replay, account
         value = act(account)
         try:
@@ -150,7 +152,7 @@ def acted(
     raise ConcurrencyConflict()
 
 
-def replay_of(account: Account, ctx: CommandContext) -> CommandResult | None:
+def replay_of(deps: Deps, account: Account, ctx: CommandContext) -> CommandResult | None:
     """The answer to a command the account has already seen (same version, nothing
     recorded), or None for a new one. The same command id with another request is refused
     (`CommandIdReused`); a command remembered without a fingerprint (recorded before
@@ -161,7 +163,14 @@ def replay_of(account: Account, ctx: CommandContext) -> CommandResult | None:
     if seen is None:
         return None
     refuse_other_request(account, ctx)
-    return CommandResult(account.id, seen, None, replayed=True)
+    return replayed(deps, account.id, seen)
+
+
+def replayed(deps: Deps, account_id: UUID, version: int) -> CommandResult:
+    """What a command that brought the account to `version` answered the first time: that
+    version and its event's position, marked as a replay (nothing new was recorded)."""
+    position = deps.positions.position_of(account_id, version)
+    return CommandResult(account_id, version, position, replayed=True)
 
 
 def refuse_other_request(account: Account, ctx: CommandContext) -> None:

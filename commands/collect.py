@@ -22,6 +22,7 @@ from commands.base import (
     load_account,
     meta_of,
     refuse_other_request,
+    replayed,
 )
 from commands.errors import CommandInFlight
 from commands.models import CommandContext
@@ -166,7 +167,7 @@ def _again(
     pending (the first request is charging, or crashed while charging and the janitor will
     settle it): refused with a time to retry after, never charged again."""
     remembered = account.version_after_command(ctx.command_id) if ctx.command_id else None
-    replay = CommandResult(account.id, remembered or account.version, None, replayed=True)
+    replay = replayed(deps, account.id, remembered or account.version)
     if attempt.awaiting_customer:
         return _still_waiting(deps, account, attempt, replay, _answer(follow_up(ctx), ctx))
     if attempt.in_flight:

@@ -31,6 +31,13 @@ class IdSource(Protocol):
     def __call__(self) -> UUID: ...
 
 
+class EventPositions(Protocol):
+    """Where an account's event stands in the store's one order (its global position), so
+    a repeated command can answer the position its first answer gave."""
+
+    def position_of(self, account_id: UUID, version: int) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class ChargeRequest:
     attempt_id: str  # the idempotency key sent to the processor

@@ -107,7 +107,7 @@ def repair(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -> Repair
     if not ctx.reason:
         raise ReasonRequired("a reconciliation repair needs a reason")
     account = load_account(deps.app, cmd.account_id)
-    if (replayed := replay_of(account, ctx)) is not None:
+    if (replayed := replay_of(deps, account, ctx)) is not None:
         return RepairOutcome("", "already repaired by this command", replayed)
     if account.lifting_bad_debt:
         raise AttemptInFlight("a bad-debt payment is in flight: no repairs until it settles")

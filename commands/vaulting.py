@@ -171,7 +171,7 @@ def customer_of(deps: Deps, account_id: UUID, processor: Processor, ctx: Command
 def _replayed(deps: Deps, account_id: UUID, ctx: CommandContext) -> CommandResult | None:
     """The result of this command if the account has already seen it (then the processor
     is not asked again)."""
-    return replay_of(load_account(deps.app, account_id), ctx)
+    return replay_of(deps, load_account(deps.app, account_id), ctx)
 
 
 def _remove_at_processor(deps: Deps, method: PaymentMethod) -> None:

@@ -24,6 +24,18 @@ class StoreReader:
     def head(self) -> int:
         return self._app.recorder.max_notification_id() or 0
 
+    def position_of(self, account_id: UUID, version: int) -> int | None:
+        """The global position of an account's event (commands.ports.EventPositions)."""
+        datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT notification_id FROM ledger_events"
+                " WHERE originator_id = %s AND originator_version = %s",
+                (account_id, version),
+            )
+            row: DictRow | None = curs.fetchone()
+        return None if row is None else int(row["notification_id"])
+
     def stream_between(
         self, stream_id: UUID, after_version: int, before_version: int | None
     ) -> list[EventEnvelope]:

@@ -10,6 +10,7 @@ from commands.models import CommandContext, OpenAccount
 from ledger.meta import ActorKind, Surface
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
+from tests.fakes.positions import StorePositions
 
 
 def in_memory_deps(
@@ -24,7 +25,11 @@ def in_memory_deps(
         env["AGGREGATE_CACHE_MAXSIZE"] = str(cached_aggregates)
     app = LedgerApplication(env=env)
     return Deps(
-        app=app, clock=clock or FixedClock(), new_id=uuid4, gateway=gateway or FakeGateway()
+        app=app,
+        clock=clock or FixedClock(),
+        new_id=uuid4,
+        positions=StorePositions(app),
+        gateway=gateway or FakeGateway(),
     )
 
 

@@ -47,6 +47,9 @@ def test_events_persist_and_reload(container: Container) -> None:
     assert closed.position == container.reader.head()
     kinds = [e.event_type for e in container.reader.read_after(0, 10)]
     assert kinds == ["AccountOpened", "AccountProfileUpdated", "AccountClosed"]
+    # each event's global position, as a repeated command answers it
+    positions = [container.reader.position_of(opened.account_id, v) for v in (1, 3, 4)]
+    assert positions == [opened.position, closed.position, None]
 
 
 def test_long_streams_are_snapshotted_and_replay_to_the_same_state(container: Container) -> None:

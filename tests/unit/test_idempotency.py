@@ -72,7 +72,7 @@ def test_a_key_reused_for_another_credit_is_refused_and_records_nothing() -> Non
     [granted] = load_account(deps.app, account_id).credits.values()
     assert granted.granted.amount == 11
     again = grant(deps, account_id, 11, key)
-    assert again == CommandResult(account_id, first.version, None, replayed=True)
+    assert again == CommandResult(account_id, first.version, first.position, replayed=True)
 
 
 def test_a_key_reused_for_another_card_is_refused_and_keeps_the_first_card() -> None:
