@@ -36,6 +36,7 @@ from commands.ports import (
 )
 from ledger.account import Account
 from ledger.dunning import DunningPolicy
+from ledger.errors import DomainError
 from ledger.meta import Actor, EventMeta
 from ledger.payments import ActionPolicy, Processor
 
@@ -136,7 +137,9 @@ def acted(
 ) -> tuple[T | None, CommandResult, Account]:
     """`acting` that also returns the account as it saved it (or found it, for a replay), so
     the next step of the same command acts on it instead of loading it again. `loaded` is
-    such an account from the step before: the first try acts on it; a conflict reloads."""
+    such an account from the step before: the first try acts on it; a conflict reloads, and
+    so does a refusal when the store has moved on since (a webhook recorded meanwhile): a
+    command decides on the stored account, as if it had loaded it."""
     for attempt in range(MAX_ATTEMPTS):
         if attempt == 0 and loaded is not None:
             account = loaded
@@ -144,12 +147,25 @@ def acted(
             account = load_account(deps.app, account_id)
         if (replay := replay_of(deps, account, ctx)) is not None:
             return None, replay, account
-        value = act(account)
+        version = account.version
+        try:
+            value = act(account)
+        except DomainError:
+            if account is loaded and stored_version(deps.app, account_id) != version:
+                loaded = None
+                continue
+            raise
         try:
             return value, saved(deps, account), account
         except IntegrityError:
             time.sleep(random.uniform(0, BACKOFF_S * 2**attempt))  # noqa: S311 - jitter
     raise ConcurrencyConflict()
+
+
+def stored_version(app: LedgerApplication, account_id: UUID) -> int | None:
+    """The account's last stored version, read without loading the account."""
+    last = app.recorder.select_events(account_id, desc=True, limit=1)
+    return last[0].originator_version if last else None
 
 
 def replay_of(deps: Deps, account: Account, ctx: CommandContext) -> CommandResult | None:

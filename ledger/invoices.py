@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from ledger.errors import DomainError, ErrorKind
 from ledger.money import Money
@@ -91,6 +92,12 @@ class Invoice(Immutable):
     paid_out_of_band: bool = False
     credits_used: dict[str, int] | None = None  # credit id -> minor units, set at finalization
     on_session_change: str | None = None  # what an on-session payment failure rolls back
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Invoice:
+        """Itself, but for `credits_used`: a dict (as snapshots store it), copied."""
+        if self.credits_used is None:
+            return self
+        return replace(self, credits_used=dict(self.credits_used))
 
     @property
     def total(self) -> Money:

@@ -15,9 +15,13 @@ import pytest
 
 from commands import bad_debt, billing, dunning
 from commands.base import Deps, load_account
+from commands.collect import collect_on
+from commands.janitor import record_if_in_flight
 from commands.models import PayBadDebt, PayInvoice, RunBilling, Subscribe
-from ledger.invoices import InvoiceStatus
-from tests.fakes.billing import CARD, PLAN, usd_account
+from commands.ports import ChargeResult
+from ledger.invoices import InvalidTransition, InvoiceStatus
+from ledger.payments import AttemptPurpose, AttemptStatus
+from tests.fakes.billing import CARD, PLAN, subscribe, usd_account
 from tests.fakes.builders import customer_ctx, in_memory_deps, system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
@@ -156,3 +160,41 @@ def test_a_purchase_that_charges_loads_the_account_once(world: World) -> None:
     assert again.payment is not None
     assert (again.result.replayed, again.payment.attempt_id) == (True, first.payment.attempt_id)
     assert loads.count == 2  # one per request
+
+
+def test_a_step_refused_on_an_account_the_store_has_moved_past_decides_again(
+    world: World,
+) -> None:
+    """A step acts on the account the step before saved; if a webhook recorded something
+    meanwhile and the step is refused on the older account, it decides again on the stored
+    one, as a step that loaded the account would have."""
+    account_id = usd_account(world.deps)
+    world.gateway.require_action_next(CARD)
+    first = subscribe(world.deps, account_id, on_session=False).payment
+    assert first is not None
+    waiting = first.attempt_id, first.invoice_id
+    held = load_account(world.deps.app, account_id)  # what a previous step saved
+    failed = ChargeResult(succeeded=False, decline_code="authentication_failed")
+    assert record_if_in_flight(world.deps, account_id, waiting[0], failed, system_ctx())
+    with counted(world.deps) as loads:
+        outcome, _ = collect_on(
+            world.deps,
+            held,
+            waiting[1],
+            None,
+            AttemptPurpose.COLLECTION,
+            "again",
+            customer_ctx(),
+        )
+    assert outcome.status is AttemptStatus.SUCCEEDED
+    assert loads.count == 1  # the refusal on the held account, then one load
+    with pytest.raises(InvalidTransition):  # a refusal on the stored account stays one
+        collect_on(
+            world.deps,
+            load_account(world.deps.app, account_id),
+            waiting[1],
+            None,
+            AttemptPurpose.COLLECTION,
+            "once-more",
+            customer_ctx(),
+        )
