@@ -81,12 +81,20 @@ def serve(
             demo_data.seed(container)
         where = f"http://{host}:{port}"
         typer.echo(f"ledger API on {where} (docs: {where}/docs)")
+        if container.simulated is not None:
+            typer.echo(SIMULATED_NOTICE)
         if container.settings.embedded or not container.settings.kafka_bootstrap:
             typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
             with runtime.store_feed(container) as feed:
                 runtime.serve_http(container, keys, host, port, feed)
         else:
             runtime.serve_http(container, keys, host, port)
+
+
+SIMULATED_NOTICE = (
+    "payments: SIMULATED processor (Stripe test-mode cards, sandbox PayPal; no money moves;"
+    " set LEDGER_STRIPE_API_KEY / LEDGER_BRAINTREE_* for real ones)"
+)
 
 
 def _api_keys(container: Container) -> ApiKeys:
