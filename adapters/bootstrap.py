@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from adapters.braintree import BraintreePayments, BraintreePayPalVault, BraintreeSales
 from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
+from adapters.clock_registry import ClockRegistry
 from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
@@ -67,6 +68,7 @@ class Container:
     braintree_webhooks: BraintreeWebhooks | None = None  # parses /webhooks/braintree
     checkout: Checkout | None = None  # the payment flow; None without Turnstile settings
     simulated: SimulatedGateway | None = None  # the simulated processor, when it serves
+    clocks: ClockRegistry | None = None  # test clocks; None in production settings
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -131,6 +133,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     simulated = None
     if settings.simulates_processors:
         simulated, gateway, processors = _simulated(pool)
+    clocks = None if settings.environment == "production" else ClockRegistry(pool, settings)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
@@ -140,6 +143,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
         processors=processors,
+        account_clocks=clocks,
     )
     return Container(
         settings,
@@ -153,6 +157,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         braintree_webhooks=BraintreeWebhooks(braintree) if braintree else None,
         checkout=_checkout(settings, deps),
         simulated=simulated,
+        clocks=clocks,
     )
 
 

@@ -13,6 +13,7 @@ from adapters import demo as demo_data
 from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
+from adapters.cli import clocks as clocks_cli
 from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
@@ -42,6 +43,7 @@ app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(reconcile_cli.app, name="reconcile")
 app.add_typer(paypal_cli.app, name="paypal")
+app.add_typer(clocks_cli.app, name="clocks")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
