@@ -66,6 +66,7 @@ class TestClock:
     __test__ = False
     clock_id: str
     name: str
+    started_at: datetime
     frozen_at: datetime
     accounts: int
 
@@ -84,9 +85,11 @@ class ClockRegistry:
     def new(self, name: str, start: datetime) -> TestClock:
         clock_id = f"clock_{uuid4().hex[:24]}"
         self._rows(
-            "INSERT INTO test_clocks (clock_id, name, frozen_at) VALUES (%s, %s, %s)",
+            "INSERT INTO test_clocks (clock_id, name, started_at, frozen_at)"
+            " VALUES (%s, %s, %s, %s)",
             clock_id,
             name,
+            start,
             start,
         )
         return self.get(clock_id)
@@ -99,11 +102,18 @@ class ClockRegistry:
 
     def all(self) -> list[TestClock]:
         rows = self._rows(
-            "SELECT c.clock_id, c.name, c.frozen_at, count(a.account_id) AS accounts"
+            "SELECT c.clock_id, c.name, c.started_at, c.frozen_at,"
+            " count(a.account_id) AS accounts"
             " FROM test_clocks c LEFT JOIN test_clock_accounts a USING (clock_id)"
             " GROUP BY c.clock_id ORDER BY c.created_at, c.clock_id"
         )
-        return [TestClock(r["clock_id"], r["name"], r["frozen_at"], r["accounts"]) for r in rows]
+        return [
+            TestClock(r["clock_id"], r["name"], r["started_at"], r["frozen_at"], r["accounts"])
+            for r in rows
+        ]
+
+    def named(self, name: str) -> TestClock | None:
+        return next((c for c in self.all() if c.name == name), None)
 
     def advance(self, clock_id: str, to: datetime) -> TestClock:
         if to < self.get(clock_id).frozen_at:

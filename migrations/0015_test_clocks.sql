@@ -4,7 +4,8 @@
 -- the clock's time. A side table, not account events: see docs/architecture.md.
 CREATE TABLE test_clocks (
     clock_id text PRIMARY KEY,
-    name text NOT NULL,
+    name text NOT NULL UNIQUE,
+    started_at timestamptz NOT NULL,
     frozen_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     advanced_at timestamptz

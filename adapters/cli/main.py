@@ -105,13 +105,16 @@ def _api_keys(container: Container) -> ApiKeys:
 
 @app.command()
 def demo() -> None:
-    """Seed a few demo accounts (idempotent) and show them."""
+    """Build the demo accounts on the simulated processor and a test clock (idempotent)."""
     with _container() as container:
-        results = demo_data.seed(container)
+        report = demo_data.seed(container)
         for projection in container.projections.values():
             catch_up(container.connection, projection, container.reader)
-        fresh = sum(not r.replayed for r in results)
-        console.print(f"{fresh} demo accounts opened, {len(results) - fresh} already there")
+        fresh = sum(not r.replayed for r in report.opened)
+        console.print(
+            f"{fresh} demo accounts opened, {len(report.opened) - fresh} already there;"
+            f" {report.recorded} commands recorded, clock walked {report.walked_days} days"
+        )
         _print_accounts(container)
 
 
