@@ -5,7 +5,7 @@ second run adds nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,8 +22,11 @@ from adapters.demo import (
     seed,
 )
 from adapters.settings import Settings
+from commands import janitor
 from commands.base import load_account
+from commands.models import CommandContext
 from ledger.invoices import DisplayStatus
+from ledger.meta import ActorKind, Surface
 from projections.feed import catch_up
 from queries.health import AccountHealth, HealthState, get_health
 from queries.invoices import InvoiceSummary, list_invoices
@@ -122,6 +125,18 @@ def test_the_demo_tells_every_story_and_a_second_run_adds_nothing(
     assert by_cli.exit_code == 0, by_cli.output
     assert "0 demo accounts opened, 22 already there; 0 commands recorded" in by_cli.output
     assert head(demo) == before
+
+
+def test_the_stuck_accounts_charge_is_found_at_the_simulated_processor(demo: Container) -> None:
+    """The janitor asks the simulated processor about the attempt whose answer was lost: it
+    kept the charge, so the attempt is recorded as paid and the account is no longer stuck."""
+    seed(demo)
+    (stuck,) = by_story(Story.STUCK)
+    ctx = CommandContext(actor_id="janitor", actor_kind=ActorKind.SYSTEM, surface=Surface.CLI)
+    resolved = janitor.resolve_in_flight(demo.deps, stuck, timedelta(minutes=15), ctx)
+    assert [r.resolution for r in resolved] == [janitor.Resolution.SUCCEEDED]
+    caught_up(demo)
+    assert health(demo, stuck).state is HealthState.HEALTHY
 
 
 def test_the_demo_refuses_to_run_on_a_real_processor_or_none(container: Container) -> None:
