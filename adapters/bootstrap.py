@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from adapters.braintree import BraintreePayments, BraintreePayPalVault, BraintreeSales
 from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
+from adapters.clock_registry import ClockRegistry
 from adapters.postgres import database
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
@@ -22,6 +23,13 @@ from adapters.postgres.store_reader import StoreReader
 from adapters.processors import braintree_client, payment_gateway, stripe_connection
 from adapters.redis.sessions import MemorySessionStore, RedisSessionStore
 from adapters.settings import Settings
+from adapters.simulated import (
+    SimulatedCards,
+    SimulatedGateway,
+    SimulatedPayments,
+    SimulatedPayPal,
+    SimulatedStore,
+)
 from adapters.stripe import (
     StripeCards,
     StripeCharges,
@@ -35,7 +43,7 @@ from commands.base import Deps, ProcessorAccounts
 from commands.catalogue import StaticCatalogue
 from commands.checkout import Checkout
 from commands.checkout_ports import SessionStore
-from commands.ports import Clock, PaymentLookup
+from commands.ports import Clock, PaymentGateway, PaymentLookup
 from ledger.dunning import DunningPolicy
 from ledger.payments import Processor
 from projections.base import Projection
@@ -59,6 +67,8 @@ class Container:
     paypal: BraintreePayPalVault | None = None  # Braintree customers and PayPal vaulting
     braintree_webhooks: BraintreeWebhooks | None = None  # parses /webhooks/braintree
     checkout: Checkout | None = None  # the payment flow; None without Turnstile settings
+    simulated: SimulatedGateway | None = None  # the simulated processor, when it serves
+    clocks: ClockRegistry | None = None  # test clocks; None in production settings
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -113,20 +123,27 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     if braintree:
         payments[Processor.BRAINTREE] = BraintreePayments(braintree)
     reader = StoreReader(app)
+    gateway = payment_gateway(stripe=StripeCharges(stripe) if stripe else None, braintree=sales)
+    processors = ProcessorAccounts(
+        stripe_customers=StripeCustomers(stripe) if stripe else None,
+        cards=StripeCards(stripe) if stripe else None,
+        paypal=paypal,
+        payments=payments,
+    )
+    simulated = None
+    if settings.simulates_processors:
+        simulated, gateway, processors = _simulated(pool)
+    clocks = None if settings.environment == "production" else ClockRegistry(pool, settings)
     deps = Deps(
         app=app,
         clock=clock or SystemClock(),
         new_id=uuid.uuid4,
         positions=reader,
-        gateway=payment_gateway(stripe=StripeCharges(stripe) if stripe else None, braintree=sales),
+        gateway=gateway,
         catalogue=_catalogue(settings),
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
-        processors=ProcessorAccounts(
-            stripe_customers=StripeCustomers(stripe) if stripe else None,
-            cards=StripeCards(stripe) if stripe else None,
-            paypal=paypal,
-            payments=payments,
-        ),
+        processors=processors,
+        account_clocks=clocks,
     )
     return Container(
         settings,
@@ -139,7 +156,25 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         paypal=paypal,
         braintree_webhooks=BraintreeWebhooks(braintree) if braintree else None,
         checkout=_checkout(settings, deps),
+        simulated=simulated,
+        clocks=clocks,
     )
+
+
+def _simulated(
+    pool: ConnectionPool[Connection[Any]],
+) -> tuple[SimulatedGateway, PaymentGateway, ProcessorAccounts]:
+    """The simulated processor behind every processor port (settings decide when)."""
+    store = SimulatedStore(pool)
+    gateway = SimulatedGateway(store)
+    cards = SimulatedCards(store)
+    accounts = ProcessorAccounts(
+        stripe_customers=cards,
+        cards=cards,
+        paypal=SimulatedPayPal(store),
+        payments={p: SimulatedPayments(store, p) for p in Processor},
+    )
+    return gateway, gateway, accounts
 
 
 def _checkout(settings: Settings, deps: Deps) -> Checkout | None:

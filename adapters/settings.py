@@ -120,6 +120,15 @@ class Settings(BaseSettings):
         description="siteverify endpoint (a local fake in tests)",
     )
     payment_session_ttl_s: int = Field(default=1800, ge=60, le=86_400)
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="production refuses the simulated processor (and every test-only aid)",
+    )
+    simulated_processor: bool | None = Field(
+        default=None,
+        description="the simulated Stripe and PayPal (adapters/simulated); unset = on for the"
+        " embedded default with no processor configured; never with a real one or in production",
+    )
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",
@@ -132,6 +141,32 @@ class Settings(BaseSettings):
                 "topic_min_insync_replicas exceeds topic_replication_factor: no write could succeed"
             )
         return self
+
+    @model_validator(mode="after")
+    def _simulation_only_where_allowed(self) -> Settings:
+        if not self.simulated_processor:
+            return self
+        if self.environment == "production":
+            raise ValueError("the simulated processor is refused in production settings")
+        if self.real_processor_configured:
+            raise ValueError("the simulated processor cannot stand beside a real processor")
+        return self
+
+    @property
+    def real_processor_configured(self) -> bool:
+        return self.stripe_api_key is not None or self.braintree_merchant_id is not None
+
+    @property
+    def simulates_processors(self) -> bool:
+        """The simulated processor serves cards and PayPal: asked for, or the embedded
+        default's choice when no real processor is configured, never in production."""
+        if self.simulated_processor is not None:
+            return self.simulated_processor
+        return (
+            self.embedded
+            and not self.real_processor_configured
+            and self.environment != "production"
+        )
 
     @property
     def embedded(self) -> bool:

@@ -21,6 +21,7 @@ from commands.errors import AccountNotFound, CommandIdReused, ConcurrencyConflic
 from commands.models import CommandContext
 from commands.paypal_ports import PayPalVault
 from commands.ports import (
+    AccountClocks,
     CardVault,
     Catalogue,
     ChargeRequest,
@@ -91,6 +92,7 @@ class Deps:
     dunning: DunningPolicy = field(default_factory=DunningPolicy)
     actions: ActionPolicy = field(default_factory=ActionPolicy)
     processors: ProcessorAccounts = field(default_factory=ProcessorAccounts)
+    account_clocks: AccountClocks | None = None  # test clocks; None in production
 
 
 @dataclass(frozen=True)

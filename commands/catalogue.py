@@ -17,6 +17,7 @@ DEFAULT_PLANS = (
     Plan("business-monthly-eur", "Business", 1, Money(20000, "EUR")),
     Plan("pro-monthly-gbp", "Pro", 1, Money(1800, "GBP")),
     Plan("business-monthly-gbp", "Business", 1, Money(18000, "GBP")),
+    Plan("pro-monthly-jpy", "Pro", 1, Money(2500, "JPY")),  # zero-decimal: 2,500 yen
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from uuid import UUID, uuid5
 
 from commands.base import CommandResult, Deps, acted, follow_up, meta_of
@@ -51,10 +51,17 @@ def run_billing(deps: Deps, cmd: RunBilling, ctx: CommandContext) -> RunReport:
     for account_id in cmd.account_ids:
         report.accounts += 1
         try:
-            _bill_account(deps, account_id, ctx, report)
+            _bill_account(at_its_time(deps, account_id), account_id, ctx, report)
         except Exception as error:  # one account's failure must not stop the run
             report.errors[str(account_id)] = f"{type(error).__name__}: {error}"
     return report
+
+
+def at_its_time(deps: Deps, account_id: UUID) -> Deps:
+    """The dependencies with the account's test clock, when it is attached to one (test
+    clocks are not wired in production): its billing runs at the clock's time."""
+    clock = deps.account_clocks.clock_for(account_id) if deps.account_clocks else None
+    return deps if clock is None else replace(deps, clock=clock)
 
 
 def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunReport) -> None:

@@ -27,6 +27,13 @@ class Clock(Protocol):
         ...
 
 
+class AccountClocks(Protocol):
+    """Test clocks (development and tests only): the clock of an account attached to one,
+    whose billing runs at that clock's time; None for every other account."""
+
+    def clock_for(self, account_id: UUID) -> Clock | None: ...
+
+
 class IdSource(Protocol):
     def __call__(self) -> UUID: ...
 

@@ -13,6 +13,7 @@ from adapters import demo as demo_data
 from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
+from adapters.cli import clocks as clocks_cli
 from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
@@ -42,6 +43,7 @@ app.add_typer(billing_cli.app, name="billing")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(reconcile_cli.app, name="reconcile")
 app.add_typer(paypal_cli.app, name="paypal")
+app.add_typer(clocks_cli.app, name="clocks")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
@@ -81,6 +83,8 @@ def serve(
             demo_data.seed(container)
         where = f"http://{host}:{port}"
         typer.echo(f"ledger API on {where} (docs: {where}/docs)")
+        if container.simulated is not None:
+            typer.echo(SIMULATED_NOTICE)
         if container.settings.embedded or not container.settings.kafka_bootstrap:
             typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
             with runtime.store_feed(container) as feed:
@@ -89,19 +93,28 @@ def serve(
             runtime.serve_http(container, keys, host, port)
 
 
+SIMULATED_NOTICE = (
+    "payments: SIMULATED processor (Stripe test-mode cards, sandbox PayPal; no money moves;"
+    " set LEDGER_STRIPE_API_KEY / LEDGER_BRAINTREE_* for real ones)"
+)
+
+
 def _api_keys(container: Container) -> ApiKeys:
     return keys_cli.for_serving(container)
 
 
 @app.command()
 def demo() -> None:
-    """Seed a few demo accounts (idempotent) and show them."""
+    """Build the demo accounts on the simulated processor and a test clock (idempotent)."""
     with _container() as container:
-        results = demo_data.seed(container)
+        report = demo_data.seed(container)
         for projection in container.projections.values():
             catch_up(container.connection, projection, container.reader)
-        fresh = sum(not r.replayed for r in results)
-        console.print(f"{fresh} demo accounts opened, {len(results) - fresh} already there")
+        fresh = sum(not r.replayed for r in report.opened)
+        console.print(
+            f"{fresh} demo accounts opened, {len(report.opened) - fresh} already there;"
+            f" {report.recorded} commands recorded, clock walked {report.walked_days} days"
+        )
         _print_accounts(container)
 
 

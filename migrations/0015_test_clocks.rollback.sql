@@ -1,0 +1,2 @@
+DROP TABLE test_clock_accounts;
+DROP TABLE test_clocks;
