@@ -1,0 +1,84 @@
+"""The console's routes: sign-in by link, sign-out, the home page (search)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from adapters.http.auth import ApiKeys
+from adapters.http.console.access import COOKIE, SIGN_IN_HINT, Posted, SignedIn, sessions_of
+from adapters.http.console.links import SIGN_IN_PATH, support_principal
+from adapters.http.console.pages import STATIC_DIR, ConsoleRefused, refused_page, render
+from adapters.http.console.sessions import ConsoleSessions
+from adapters.postgres.console_links import PostgresConsoleLinks
+from adapters.settings import Settings
+
+PREFIX = "/console"
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.state.console_sessions = ConsoleSessions.from_settings(settings)
+    app.state.console_secure_cookies = settings.console_secure_cookies
+    app.add_exception_handler(ConsoleRefused, refused_page)
+    app.include_router(router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console_static")
+
+
+@router.get(SIGN_IN_PATH.removeprefix(PREFIX), name="console_sign_in")
+def sign_in(request: Request, token: str = "") -> Response:
+    """Uses the link (once) and starts a session; the token leaves the address bar at once
+    (a redirect), and the page sends no referrer."""
+    container = request.app.state.container
+    principal_id = PostgresConsoleLinks(container.connection).use(token) if token else None
+    if principal_id is None:
+        raise ConsoleRefused(
+            403,
+            "This sign-in link cannot be used",
+            "It was used already, it expired, or it was never made.",
+            SIGN_IN_HINT,
+        )
+    keys: ApiKeys = request.app.state.api_keys
+    if support_principal(keys, principal_id) is None:
+        raise ConsoleRefused(
+            403, "Not a support principal", "The console answers only to support principals."
+        )
+    session = sessions_of(request).start(principal_id)
+    response = RedirectResponse(request.url_for("console_home"), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        session.session_id,
+        max_age=sessions_of(request).absolute_s,
+        path=PREFIX,
+        secure=request.app.state.console_secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get("/", name="console_home")
+def home(request: Request, session: SignedIn, q: str = "") -> HTMLResponse:
+    return render(request, "home.html", session, q=q)
+
+
+@router.post("/logout", name="console_logout")
+def logout(request: Request, session: Posted) -> Response:
+    sessions_of(request).end(session.session_id)
+    response = RedirectResponse(request.url_for("console_signed_out"), status_code=303)
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
+
+
+@router.get("/signed-out", name="console_signed_out")
+def signed_out(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "message.html",
+        None,
+        heading="You are signed out",
+        text="Your console session has ended.",
+        hint=SIGN_IN_HINT,
+        tone="good",
+    )
