@@ -5,6 +5,7 @@ chromium fails the tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from adapters.postgres.api_keys import PostgresKeys
 from adapters.settings import Settings
 from ledger.meta import ActorKind
 from tests.fakes.clock import FixedClock
+from tests.fakes.gateway import FakeGateway
 from tests.harness import RedisServer, free_port
 from tests.harness.chromium import CHROMIUM_ARGS, chromium_path
 
@@ -72,6 +74,22 @@ class LiveConsole:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def caught_up(self) -> None:
+        """Waits until the store feed has applied everything written so far."""
+        head = self.container.reader.head()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self.container.connection() as conn:
+                row = conn.execute(
+                    "SELECT count(*), min(feed_position) FROM projection_positions"
+                    " WHERE projection = ANY(%s)",
+                    (list(self.container.projections),),
+                ).fetchone()
+            if row is not None and row[0] == len(self.container.projections) and row[1] >= head:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"read models did not reach position {head}")
+
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
@@ -98,7 +116,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def live(database_url: str, redis_service: RedisServer, clock: FixedClock) -> Iterator[LiveConsole]:
+def live(
+    database_url: str, redis_service: RedisServer, clock: FixedClock, gateway: FakeGateway
+) -> Iterator[LiveConsole]:
+    """The app on a free loopback port; its commands charge through the scripted fake
+    gateway (tests build accounts with `live.container.deps`)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -109,6 +131,7 @@ def live(database_url: str, redis_service: RedisServer, clock: FixedClock) -> It
         console_url=base_url,
     )
     container = build(settings, clock=clock)
+    container.deps = dataclasses.replace(container.deps, gateway=gateway)
     keys = ApiKeys(key_entries(), PostgresKeys(container.connection), cache_s=0)
     app = create_app(container, keys)
     with store_feed(container), _serving(app, port):

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from adapters.http.auth import ApiKeys
+from adapters.http.common import ContainerDep
 from adapters.http.console.access import COOKIE, SIGN_IN_HINT, Posted, SignedIn, sessions_of
+from adapters.http.console.account import account_page
 from adapters.http.console.links import SIGN_IN_PATH, support_principal
 from adapters.http.console.pages import STATIC_DIR, ConsoleRefused, refused_page, render
 from adapters.http.console.sessions import ConsoleSessions
+from adapters.http.routers.invoices import InvoiceId, pdf_response
 from adapters.postgres.console_links import PostgresConsoleLinks
 from adapters.settings import Settings
+from queries.invoices import InvalidCursor
+from queries.search import search_accounts
 
 PREFIX = "/console"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -59,8 +67,41 @@ def sign_in(request: Request, token: str = "") -> Response:
 
 
 @router.get("/", name="console_home")
-def home(request: Request, session: SignedIn, q: str = "") -> HTMLResponse:
-    return render(request, "home.html", session, q=q)
+def home(
+    request: Request,
+    session: SignedIn,
+    container: ContainerDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    after: UUID | None = None,
+) -> HTMLResponse:
+    """Search (a GET form: it changes nothing, so it carries no CSRF token)."""
+    with container.connection() as conn:
+        page = search_accounts(conn, q, after) if q.strip() else None
+    return render(request, "home.html", session, page=page, after=after)
+
+
+@router.get("/accounts/{account_id}", name="console_account")
+def account(
+    request: Request,
+    session: SignedIn,
+    container: ContainerDep,
+    account_id: UUID,
+    invoices: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    try:
+        found = account_page(container, account_id, invoices)
+    except InvalidCursor as error:
+        raise ConsoleRefused(400, "This page link is broken", error.detail) from error
+    if found is None:
+        raise ConsoleRefused(404, "No such account", f"No account has the id {account_id}.")
+    return render(request, "account.html", session, page=found, invoices_cursor=invoices)
+
+
+@router.get("/accounts/{account_id}/invoices/{invoice_id}/pdf", name="console_invoice_pdf")
+def invoice_pdf(
+    session: SignedIn, container: ContainerDep, account_id: UUID, invoice_id: InvoiceId
+) -> Response:
+    return pdf_response(container, account_id, invoice_id, None)
 
 
 @router.post("/logout", name="console_logout")
