@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from uuid import UUID, uuid4
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from commands import bad_debt, billing, dunning, methods
 from commands.models import LinkProviderCustomer, PayBadDebt, RunBilling, Subscribe
+from commands.ports import ProcessorUnavailable
 from ledger.payments import Processor
 from tests.browser.conftest import LiveConsole
 from tests.fakes.billing import CARD, PLAN, usd_account
@@ -116,3 +118,40 @@ def test_a_pdf_needs_a_console_session(page: Page, live: LiveConsole) -> None:
     response = page.goto(live.url(f"/console/accounts/{account_id}/invoices/any/pdf"))
     assert response is not None
     assert response.status == 401
+
+
+def test_methods_subscriptions_and_a_payment_waiting_for_the_customer(
+    page: Page, live: LiveConsole, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    deps = live.container.deps
+    account_id = usd_account(deps)
+    gateway.require_action_next(CARD)
+    billing.subscribe(deps, Subscribe(account_id=account_id, plan_id=PLAN), customer_ctx())
+    live.caught_up()
+    open_page(page, live, account_id)
+    [attempt] = page.get_by_test_id("attempts").locator("tbody tr").all()
+    expect(attempt).to_contain_text("waiting for the customer")
+    expect(attempt).to_contain_text("on session")
+    [method] = page.get_by_test_id("methods").locator("tbody tr").all()
+    expect(method).to_contain_text("card")
+    expect(method).to_contain_text("default")
+    subscriptions = page.get_by_test_id("subscriptions").locator("tbody tr")
+    expect(subscriptions).to_have_count(1)
+
+
+def test_a_payment_in_flight_too_long_is_stuck(
+    page: Page, live: LiveConsole, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    deps = live.container.deps
+    account_id = usd_account(deps)
+    gateway.go_down_next(CARD)
+    cmd = Subscribe(account_id=account_id, plan_id=PLAN, on_session=False)
+    with pytest.raises(ProcessorUnavailable):  # the attempt was recorded before the charge
+        billing.subscribe(deps, cmd, customer_ctx())
+    clock.advance(hours=3)
+    live.caught_up()
+    open_page(page, live, account_id)
+    expect(page.get_by_test_id("health-state")).to_have_text("stuck")
+    expect(page.get_by_test_id("health-reasons")).to_contain_text("in flight too long")
+    [attempt] = page.get_by_test_id("attempts").locator("tbody tr").all()
+    expect(attempt).to_contain_text("in flight")

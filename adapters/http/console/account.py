@@ -1,5 +1,6 @@
 """The account page's content (read-only): what the read models say of one account,
-through queries/ (accounts, account health, invoices), shaped for the template."""
+through queries/ (accounts, account health and its payment facts, invoices), shaped for the
+template."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from adapters.bootstrap import Container
 from queries.accounts import AccountView, get_account
 from queries.health import AccountHealth, get_health
 from queries.invoices import InvoicePage, list_invoices
+from queries.payment_facts import PaymentFacts, payment_facts
 
 INVOICES_PER_PAGE = 20
 REASONS = {
@@ -32,6 +34,7 @@ class AccountPage:
     account: AccountView
     health: AccountHealth | None  # None until the health read model has the account
     invoices: InvoicePage
+    facts: PaymentFacts | None  # None until the health read model has the account
 
     @property
     def reasons(self) -> list[str]:
@@ -48,7 +51,8 @@ def account_page(
         if account is None:
             return None
         health = get_health(conn, account_id, now)
+        facts = payment_facts(conn, account_id)
         invoices = list_invoices(
             conn, account_id, key, now, size=INVOICES_PER_PAGE, cursor=invoices_cursor
         )
-    return AccountPage(account, health, invoices)
+    return AccountPage(account, health, invoices, facts)
