@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -32,6 +34,8 @@ from tests.fakes.gateway import FakeGateway
 from tests.harness import RedisServer, free_port
 from tests.harness.chromium import CHROMIUM_ARGS, chromium_path
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # see vendor/README.md
+SERIOUS = ("serious", "critical")
 SUPPORT = "agent-ada"
 CUSTOMER = "customer-carl"
 KEYS = {
@@ -89,6 +93,23 @@ class LiveConsole:
                 return
             time.sleep(0.05)
         raise AssertionError(f"read models did not reach position {head}")
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical accessibility violations on the page as it is
+    (injected through the devtools protocol, which the console's CSP does not govern)."""
+    page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (serious) => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter(v => serious.includes(v.impact))
+                .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                            nodes: v.nodes.map(n => n.target.join(" "))}));
+        }""",
+        list(SERIOUS),
+    )
+    return found
 
 
 @pytest.fixture(scope="session")
