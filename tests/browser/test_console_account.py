@@ -111,6 +111,7 @@ def test_an_unknown_account_is_a_page_that_says_so(page: Page, live: LiveConsole
     assert response is not None
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("No such account")
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("agent-ada")  # still signed in
 
 
 def test_a_pdf_needs_a_console_session(page: Page, live: LiveConsole) -> None:
@@ -155,3 +156,43 @@ def test_a_payment_in_flight_too_long_is_stuck(
     expect(page.get_by_test_id("health-reasons")).to_contain_text("in flight too long")
     [attempt] = page.get_by_test_id("attempts").locator("tbody tr").all()
     expect(attempt).to_contain_text("in flight")
+
+
+def test_invoices_filter_by_status(
+    page: Page, live: LiveConsole, clock: FixedClock, gateway: FakeGateway
+) -> None:
+    account_id = usd_account(live.container.deps)
+    into_bad_debt(live, account_id, clock, gateway)
+    live.caught_up()
+    open_page(page, live, account_id)
+    rows = page.get_by_test_id("invoices").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Status").select_option("uncollectible")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Uncollectible")
+    page.get_by_label("Status").select_option("recovered")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No invoices with this status.")).to_be_visible()
+
+
+def test_invoices_come_in_keyset_pages_that_keep_the_filter(
+    page: Page, live: LiveConsole, clock: FixedClock
+) -> None:
+    deps = live.container.deps
+    account_id = usd_account(deps)
+    for _ in range(22):
+        clock.advance(minutes=1)
+        billing.subscribe(deps, Subscribe(account_id=account_id, plan_id=PLAN), customer_ctx())
+    live.caught_up()
+    page.goto(live.link())
+    page.goto(live.url(f"/console/accounts/{account_id}?status=paid"))
+    rows = page.get_by_test_id("invoices").locator("tbody tr")
+    expect(rows).to_have_count(20)
+    expect(rows.first).to_contain_text("-0022")
+    page.get_by_role("link", name="Older invoices").click()
+    expect(rows).to_have_count(2)
+    expect(rows.last).to_contain_text("-0001")
+    expect(page.get_by_label("Status")).to_have_value("paid")
+    page.get_by_role("link", name="Newest invoices").click()
+    expect(rows.first).to_contain_text("-0022")

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from adapters.bootstrap import Container
+from ledger.invoices import DisplayStatus
 from queries.accounts import AccountView, get_account
 from queries.health import AccountHealth, get_health
-from queries.invoices import InvoicePage, list_invoices
+from queries.invoices import InvoiceFilters, InvoicePage, list_invoices
 from queries.payment_facts import PaymentFacts, payment_facts
 
 INVOICES_PER_PAGE = 20
@@ -42,7 +43,10 @@ class AccountPage:
 
 
 def account_page(
-    container: Container, account_id: UUID, invoices_cursor: str | None
+    container: Container,
+    account_id: UUID,
+    invoices_cursor: str | None,
+    invoice_status: DisplayStatus | None = None,
 ) -> AccountPage | None:
     now = container.deps.clock.now()
     key = container.settings.cursor_secret.encode()
@@ -52,7 +56,8 @@ def account_page(
             return None
         health = get_health(conn, account_id, now)
         facts = payment_facts(conn, account_id)
+        filters = InvoiceFilters(status=invoice_status)
         invoices = list_invoices(
-            conn, account_id, key, now, size=INVOICES_PER_PAGE, cursor=invoices_cursor
+            conn, account_id, key, now, filters, INVOICES_PER_PAGE, invoices_cursor
         )
     return AccountPage(account, health, invoices, facts)

@@ -60,8 +60,16 @@ TEMPLATES.env.globals.update(tone=tone, when=when, settled=settled, money=format
 class ConsoleRefused(Exception):
     """A console request refused with a page that says why."""
 
-    def __init__(self, status: int, heading: str, text: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        heading: str,
+        text: str,
+        hint: str | None = None,
+        session: ConsoleSession | None = None,  # signed in: the page still says who
+    ) -> None:
         super().__init__(heading)
+        self.session = session
         self.status = status
         self.heading = heading
         self.text = text
@@ -85,7 +93,7 @@ def refused_page(request: Request, error: Exception) -> HTMLResponse:
     return render(
         request,
         "message.html",
-        None,
+        error.session,
         status_code=error.status,
         heading=error.heading,
         text=error.text,

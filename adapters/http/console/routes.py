@@ -19,6 +19,7 @@ from adapters.http.console.sessions import ConsoleSessions
 from adapters.http.routers.invoices import InvoiceId, pdf_response
 from adapters.postgres.console_links import PostgresConsoleLinks
 from adapters.settings import Settings
+from ledger.invoices import DisplayStatus
 from queries.invoices import InvalidCursor
 from queries.search import search_accounts
 
@@ -87,14 +88,28 @@ def account(
     container: ContainerDep,
     account_id: UUID,
     invoices: Annotated[str | None, Query(max_length=500)] = None,
+    status: DisplayStatus | None = None,
 ) -> HTMLResponse:
+    """The account; its invoices filtered by display status (a GET form), in keyset pages
+    (`invoices`: the signed cursor of the next page)."""
     try:
-        found = account_page(container, account_id, invoices)
+        found = account_page(container, account_id, invoices, status)
     except InvalidCursor as error:
-        raise ConsoleRefused(400, "This page link is broken", error.detail) from error
+        raise ConsoleRefused(
+            400, "This page link is broken", error.detail, session=session
+        ) from error
     if found is None:
-        raise ConsoleRefused(404, "No such account", f"No account has the id {account_id}.")
-    return render(request, "account.html", session, page=found, invoices_cursor=invoices)
+        text = f"No account has the id {account_id}."
+        raise ConsoleRefused(404, "No such account", text, session=session)
+    return render(
+        request,
+        "account.html",
+        session,
+        page=found,
+        invoices_cursor=invoices,
+        status=status,
+        statuses=list(DisplayStatus),
+    )
 
 
 @router.get("/accounts/{account_id}/invoices/{invoice_id}/pdf", name="console_invoice_pdf")
