@@ -10,9 +10,12 @@ from uuid import UUID, uuid4
 import pytest
 from playwright.sync_api import Page, expect
 
+from adapters.postgres.reconciliation import store_check
 from commands import bad_debt, billing, dunning, methods
 from commands.models import LinkProviderCustomer, PayBadDebt, RunBilling, Subscribe
 from commands.ports import ProcessorUnavailable
+from commands.reconcile import AccountCheck
+from commands.reconcile_compare import Finding, FindingKind
 from ledger.payments import Processor
 from tests.browser.conftest import LiveConsole
 from tests.fakes.billing import CARD, PLAN, usd_account
@@ -196,3 +199,29 @@ def test_invoices_come_in_keyset_pages_that_keep_the_filter(
     expect(page.get_by_label("Status")).to_have_value("paid")
     page.get_by_role("link", name="Newest invoices").click()
     expect(rows.first).to_contain_text("-0022")
+
+
+def test_the_latest_reconciliation_shows_its_findings(
+    page: Page, live: LiveConsole, clock: FixedClock
+) -> None:
+    account_id = usd_account(live.container.deps)
+    live.caught_up()
+    open_page(page, live, account_id)
+    expect(page.get_by_test_id("reconciliation")).to_have_text("Never reconciled.")
+    finding = Finding(
+        kind=FindingKind.CUSTOMER_DRIFTED,
+        processor=Processor.STRIPE,
+        subject="cus_Ada42",
+        ledger_value="ada@example.com",
+        processor_value="ada@elsewhere.example",
+        detail="email edited at Stripe",
+    )
+    check = AccountCheck(account_id, 2, clock.now(), (finding,), ())
+    with live.container.connection() as conn:  # the writer a reconciliation run uses
+        store_check(conn, check)
+    page.reload()
+    expect(page.get_by_test_id("reconciliation")).to_contain_text("1 finding")
+    [row] = page.get_by_test_id("findings").locator("tbody tr").all()
+    expect(row).to_contain_text("customer drifted")
+    expect(row).to_contain_text("ada@elsewhere.example")
+    expect(row).to_contain_text("a person must look")

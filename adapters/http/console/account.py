@@ -1,6 +1,6 @@
 """The account page's content (read-only): what the read models say of one account,
-through queries/ (accounts, account health and its payment facts, invoices), shaped for the
-template."""
+through queries/ (accounts, account health and its payment facts, invoices, the latest
+reconciliation), shaped for the template."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from queries.accounts import AccountView, get_account
 from queries.health import AccountHealth, get_health
 from queries.invoices import InvoiceFilters, InvoicePage, list_invoices
 from queries.payment_facts import PaymentFacts, payment_facts
+from queries.reconciliation import ReconciliationView, get_reconciliation
 
 INVOICES_PER_PAGE = 20
 REASONS = {
@@ -36,6 +37,7 @@ class AccountPage:
     health: AccountHealth | None  # None until the health read model has the account
     invoices: InvoicePage
     facts: PaymentFacts | None  # None until the health read model has the account
+    reconciliation: ReconciliationView | None  # the latest check; None: never reconciled
 
     @property
     def reasons(self) -> list[str]:
@@ -56,8 +58,9 @@ def account_page(
             return None
         health = get_health(conn, account_id, now)
         facts = payment_facts(conn, account_id)
+        reconciliation = get_reconciliation(conn, account_id)
         filters = InvoiceFilters(status=invoice_status)
         invoices = list_invoices(
             conn, account_id, key, now, filters, INVOICES_PER_PAGE, invoices_cursor
         )
-    return AccountPage(account, health, invoices, facts)
+    return AccountPage(account, health, invoices, facts, reconciliation)
