@@ -4,6 +4,7 @@ linking to the account's page, in pages of 20."""
 
 from __future__ import annotations
 
+import time
 from uuid import UUID
 
 import pytest
@@ -115,3 +116,28 @@ def test_search_results_come_in_pages(page: Page, live: LiveConsole) -> None:
     page.get_by_role("link", name="First page").click()
     expect(rows.first).to_contain_text("Pager 00")
     assert len(opened) == 23
+
+
+def test_results_follow_the_typing_without_a_page_load(
+    page: Page, live: LiveConsole, people: dict[str, UUID]
+) -> None:
+    """htmx (vendored, allowed by the console's CSP) fetches the results as the agent types
+    and swaps them in; the address bar follows, so the search can be shared or reloaded."""
+    page.goto(live.link())
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Email, name, account id").press_sequentially("hopper")
+    rows = page.get_by_test_id("results").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Grace Hopper")
+    assert page.evaluate("window.notReloaded === true")
+    assert page.url.endswith("/console/?q=hopper")
+
+
+def test_typing_after_the_session_expired_shows_the_sign_in_page(
+    page: Page, live: LiveConsole
+) -> None:
+    page.goto(live.link())
+    later = time.time() + live.sessions.idle_s + 1
+    live.sessions.now = lambda: later
+    page.get_by_label("Email, name, account id").press_sequentially("hop")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please sign in")

@@ -89,8 +89,10 @@ def render(
 
 
 def refused_page(request: Request, error: Exception) -> HTMLResponse:
+    """The refusal as a page; to an htmx request (which swaps no error answer), an order to
+    load the page whole, so the agent sees the refusal (e.g. a session that expired)."""
     assert isinstance(error, ConsoleRefused)
-    return render(
+    response = render(
         request,
         "message.html",
         error.session,
@@ -100,3 +102,6 @@ def refused_page(request: Request, error: Exception) -> HTMLResponse:
         hint=error.hint,
         tone="bad",
     )
+    if request.headers.get("hx-request") == "true":
+        response.headers["HX-Refresh"] = "true"
+    return response
