@@ -129,6 +129,24 @@ class Settings(BaseSettings):
         description="the simulated Stripe and PayPal (adapters/simulated); unset = on for the"
         " embedded default with no processor configured; never with a real one or in production",
     )
+    console_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where browsers reach the API: the start of the console's sign-in links",
+    )
+    console_link_ttl_s: int = Field(
+        default=600, ge=10, le=86_400, description="how long a console sign-in link works"
+    )
+    console_idle_s: int = Field(
+        default=1800, ge=1, description="a console session ends after this long unused"
+    )
+    console_absolute_s: int = Field(
+        default=12 * 3600, ge=1, description="a console session ends this long after sign-in"
+    )
+    console_secure_cookies: bool = Field(
+        default=True,
+        description="the console's cookie is Secure (sent over HTTPS only; browsers also send"
+        " it to http://127.0.0.1 and localhost); false for another plain-http host",
+    )
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",

@@ -13,6 +13,7 @@ from adapters.http.auth import SCOPES, ApiKeyEntry, hash_key, new_key
 from ledger.meta import ActorKind
 
 DEV_KEYS_FILE = "dev-api-keys.json"
+SUPPORT_PRINCIPAL = "dev-support-agent"
 
 
 def load_or_create(
@@ -40,7 +41,7 @@ def _generate(customer_account: UUID) -> dict[str, dict[str, object]]:
         },
         "support": {
             "key": new_key(ActorKind.SUPPORT),
-            "id": "dev-support-agent",
+            "id": SUPPORT_PRINCIPAL,
             "kind": "support",
             "scopes": scopes,
         },

@@ -35,6 +35,12 @@ def for_serving(container: Container) -> ApiKeys:
     """What `ledger serve` authenticates against: the keys table, plus the entries of
     LEDGER_API_KEYS_FILE when set, or else (embedded default only) the development keys,
     printed once at start."""
+    return known_keys(container, show_dev_keys=True)
+
+
+def known_keys(container: Container, show_dev_keys: bool = False) -> ApiKeys:
+    """The keys table, plus LEDGER_API_KEYS_FILE's entries when set, or else (embedded
+    default only) the development keys (printed when `show_dev_keys`)."""
     settings = container.settings
     fixed: list[ApiKeyEntry] = []
     if settings.api_keys_file:
@@ -42,9 +48,10 @@ def for_serving(container: Container) -> ApiKeys:
     elif settings.embedded:
         dev, plain = devkeys.load_or_create(settings.data_dir, demo_data.first_demo_account())
         fixed = dev
-        typer.echo("development API keys (embedded default only):")
-        for name, key in plain.items():
-            typer.echo(f"  {name:9} Authorization: Bearer {key}")
+        if show_dev_keys:
+            typer.echo("development API keys (embedded default only):")
+            for name, key in plain.items():
+                typer.echo(f"  {name:9} Authorization: Bearer {key}")
     directory = PostgresKeys(container.connection)
     return ApiKeys(fixed, directory, cache_s=settings.api_key_cache_s)
 

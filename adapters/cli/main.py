@@ -14,13 +14,15 @@ from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import clocks as clocks_cli
+from adapters.cli import console as console_cli
+from adapters.cli import devkeys, runtime
 from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
 from adapters.cli import projections as projections_cli
 from adapters.cli import reconcile as reconcile_cli
-from adapters.cli import runtime
 from adapters.cli.exits import LedgerGroup
 from adapters.http.auth import ApiKeys
+from adapters.http.console.links import make_link
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
 from adapters.recompute import recompute
@@ -44,6 +46,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(reconcile_cli.app, name="reconcile")
 app.add_typer(paypal_cli.app, name="paypal")
 app.add_typer(clocks_cli.app, name="clocks")
+app.add_typer(console_cli.app, name="console")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
@@ -85,6 +88,8 @@ def serve(
         typer.echo(f"ledger API on {where} (docs: {where}/docs)")
         if container.simulated is not None:
             typer.echo(SIMULATED_NOTICE)
+        if container.settings.embedded:
+            _print_console_link(container, keys, where)
         if container.settings.embedded or not container.settings.kafka_bootstrap:
             typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
             with runtime.store_feed(container) as feed:
@@ -97,6 +102,13 @@ SIMULATED_NOTICE = (
     "payments: SIMULATED processor (Stripe test-mode cards, sandbox PayPal; no money moves;"
     " set LEDGER_STRIPE_API_KEY / LEDGER_BRAINTREE_* for real ones)"
 )
+
+
+def _print_console_link(container: Container, keys: ApiKeys, where: str) -> None:
+    """The embedded default's support console, signed in as its development support
+    principal (single use: `ledger console link dev-support-agent` makes another)."""
+    made = make_link(container, keys, devkeys.SUPPORT_PRINCIPAL, "ledger serve", where)
+    typer.echo(f"support console (NinjaPanel), single-use sign-in link: {made.url}")
 
 
 def _api_keys(container: Container) -> ApiKeys:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from adapters.bootstrap import Container
 from adapters.http import openapi, problems, security
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
+from adapters.http.console import routes as console
 from adapters.http.guards import RefuseControlCharacters
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import webhooks
@@ -49,6 +50,7 @@ def create_app(
     for surface_router in _ROUTERS:
         app.include_router(surface_router)
     app.include_router(webhooks.router)
+    console.install(app, settings)
     app.add_middleware(RefuseControlCharacters)  # inside _correlate: counted and correlated
     app.middleware("http")(_correlate)
     app.add_api_route(

@@ -31,7 +31,7 @@ from adapters.http.problems import EdgeError
 from adapters.http.security import address_key, client_address
 from ledger.meta import ActorKind
 
-SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run")
+SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run", "console:links")
 CACHE_MAX = 10_000
 
 
@@ -86,6 +86,11 @@ class KeyDirectory(Protocol):
 
     def find(self, sha256: str) -> StoredKey | None: ...
 
+    def active_principal(self, principal_id: str) -> Principal | None:
+        """The principal of one of `principal_id`'s keys that is neither revoked nor
+        expired; None when it has none."""
+        ...
+
 
 class ApiKeys:
     def __init__(
@@ -113,6 +118,14 @@ class ApiKeys:
         if principal is None:
             raise Unauthenticated()
         return principal
+
+    def known(self, principal_id: str) -> Principal | None:
+        """The principal `principal_id` as the keys know it (a fixed entry first, else an
+        active key of the directory): the console signs in only a principal known here."""
+        fixed = next((p for p in self._by_hash.values() if p.id == principal_id), None)
+        if fixed is not None or self._directory is None:
+            return fixed
+        return self._directory.active_principal(principal_id)
 
     def _from_directory(self, digest: str) -> Principal | None:
         if self._directory is None:

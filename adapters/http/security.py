@@ -5,6 +5,9 @@ requests without a key and of webhooks, and 405 answers that say what is allowed
 * `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on the
   authenticated surfaces (account data, invoice PDFs) and on every request that carried a
   key; `Strict-Transport-Security` when `LEDGER_HSTS_MAX_AGE_S` is set (served over TLS).
+* The support console's pages (/console/) are never cached either, send no referrer (a
+  sign-in link's token stays out of other sites' logs), cannot be framed, and run only the
+  console's own scripts and styles (`CONSOLE_CSP`).
 * The client address is the socket peer, unless the peer is one of
   `LEDGER_TRUSTED_PROXIES` (none by default): then `X-Forwarded-For` (and
   `X-Forwarded-Proto`) are read, by uvicorn's own middleware. Everything after this
@@ -27,7 +30,12 @@ from adapters.http.problems import problem
 from adapters.http.ratelimit import RateLimited, RateLimiter
 from adapters.settings import Settings
 
-AUTHENTICATED_PREFIXES = ("/v1/", "/internal/", "/support/")
+AUTHENTICATED_PREFIXES = ("/v1/", "/internal/", "/support/", "/console/")
+CONSOLE_PREFIX = "/console/"
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 ADDRESS_LIMITED_PREFIXES = ("/webhooks/",)
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 NOT_ADDRESS_LIMITED = frozenset({"/healthz"})  # probes poll it; it reveals nothing
@@ -66,6 +74,7 @@ class SecurityHeaders:
         private = scope["path"].startswith(AUTHENTICATED_PREFIXES) or (
             _header(scope, b"authorization") is not None
         )
+        console = scope["path"].startswith(CONSOLE_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -75,6 +84,9 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-store"
                 if self.hsts:
                     headers["Strict-Transport-Security"] = self.hsts
+                if console:
+                    headers["Content-Security-Policy"] = CONSOLE_CSP
+                    headers["Referrer-Policy"] = "no-referrer"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

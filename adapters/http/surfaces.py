@@ -6,6 +6,7 @@ from adapters.http.routers import (
     accounts,
     audit,
     billing,
+    console_links,
     health,
     invoices,
     payment_flow,
@@ -56,6 +57,7 @@ SERVICE = HttpSurface(
         payment_flow.SESSIONS,
         payment_flow.VAULTING,
         payment_flow.SYNC,
+        console_links.LINKS,
     ),
 )
 SUPPORT = HttpSurface(

@@ -12,7 +12,7 @@ from uuid import UUID
 from psycopg import Connection
 from psycopg.rows import dict_row
 
-from adapters.http.auth import StoredKey, hash_key
+from adapters.http.auth import Principal, StoredKey, hash_key
 from ledger.meta import ActorKind
 
 Connect = Callable[[], AbstractContextManager[Connection[Any]]]
@@ -58,6 +58,14 @@ class PostgresKeys:
         digest = hash_key(key)
         row = (key_id_of(digest), digest, principal_id, kind.value, sorted(scopes), account_id)
         return self._run(_INSERT, (*row, expires_at))[0]
+
+    def active_principal(self, principal_id: str) -> Principal | None:
+        rows = self._run(
+            _SELECT + " WHERE principal_id = %s AND revoked_at IS NULL"
+            " AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC LIMIT 1",
+            (principal_id,),
+        )
+        return rows[0].principal() if rows else None
 
     def all(self) -> list[StoredKey]:
         return self._run(_SELECT + " ORDER BY created_at, key_id", ())

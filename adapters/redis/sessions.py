@@ -1,5 +1,6 @@
-"""Payment sessions in Redis (shared by every API process, expired by Redis), and an
-in-process store for the embedded single-process default."""
+"""Sessions in Redis (shared by every API process, expired by Redis), and an in-process
+store for the embedded single-process default: payment sessions, and the support console's
+browser sessions (each under its own key prefix)."""
 
 from __future__ import annotations
 
@@ -26,20 +27,22 @@ def _reachable() -> Iterator[None]:
 
 
 class RedisSessionStore:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, prefix: str = PREFIX) -> None:
         self._redis = client
+        self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str) -> RedisSessionStore:
-        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
+    def from_url(cls, url: str, prefix: str = PREFIX) -> RedisSessionStore:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        return cls(client, prefix)
 
     def put(self, session_id: str, value: dict[str, Any], ttl_s: int) -> None:
         with _reachable():
-            self._redis.set(PREFIX + session_id, json.dumps(value), ex=ttl_s)
+            self._redis.set(self._prefix + session_id, json.dumps(value), ex=ttl_s)
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         with _reachable():
-            raw = self._redis.get(PREFIX + session_id)
+            raw = self._redis.get(self._prefix + session_id)
         if raw is None:
             return None
         value: dict[str, Any] = json.loads(raw)
@@ -47,7 +50,11 @@ class RedisSessionStore:
 
     def replace(self, session_id: str, value: dict[str, Any]) -> None:
         with _reachable():
-            self._redis.set(PREFIX + session_id, json.dumps(value), xx=True, keepttl=True)
+            self._redis.set(self._prefix + session_id, json.dumps(value), xx=True, keepttl=True)
+
+    def delete(self, session_id: str) -> None:
+        with _reachable():
+            self._redis.delete(self._prefix + session_id)
 
 
 class MemorySessionStore:
@@ -75,3 +82,7 @@ class MemorySessionStore:
             item = self._items.get(session_id)
             if item is not None and item[0] > time.monotonic():
                 self._items[session_id] = (item[0], json.dumps(value))
+
+    def delete(self, session_id: str) -> None:
+        with self._lock:
+            self._items.pop(session_id, None)

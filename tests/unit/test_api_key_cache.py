@@ -22,6 +22,9 @@ class Directory:
         self.lookups += 1
         return self.keys.get(sha256)
 
+    def active_principal(self, principal_id: str) -> auth.Principal | None:
+        return next((k.principal() for k in self.keys.values() if k.id == principal_id), None)
+
     def add(self, key: str, **extra: object) -> None:
         digest = hash_key(key)
         self.keys[digest] = StoredKey.model_validate(

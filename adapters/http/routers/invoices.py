@@ -83,7 +83,9 @@ def _detail(
     return found
 
 
-def _pdf(c: Container, account_id: UUID, invoice_id: str, min_version: int | None) -> Response:
+def pdf_response(
+    c: Container, account_id: UUID, invoice_id: str, min_version: int | None
+) -> Response:
     invoice = _detail(c, account_id, invoice_id, min_version)
     with c.connection() as conn:
         account = get_account(conn, account_id)
@@ -135,7 +137,7 @@ def _document(s: HttpSurface) -> Callable[..., Response]:
         call: Call = Depends(caller),
         min_version: MinVersion = None,
     ) -> Response:
-        return _pdf(call.container, account_id, invoice_id, min_version)
+        return pdf_response(call.container, account_id, invoice_id, min_version)
 
     return pdf
 
