@@ -175,7 +175,7 @@ class ProfileFields(BaseModel):
 
 
 class OpenAccount(Command, ProfileFields):
-    pass
+    """Opens an account with a billing profile (ProfileFields)."""
 
 
 class ProfileChanges(BaseModel):

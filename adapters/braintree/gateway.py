@@ -8,4 +8,5 @@ from adapters.braintree.sales import BraintreeSales
 
 
 class BraintreeGateway(BraintreeSales, BraintreePayments):
-    pass
+    """BraintreeSales and BraintreePayments in one object, for tools and tests (the
+    composition root wires each as its own port)."""

@@ -70,51 +70,51 @@ class Body(BaseModel):
 
 # A body is its command's own fields (commands/models.py), with the surface's reason.
 class CardBody(Body, CardFields):
-    pass
+    """The body of AddCard: the command's own fields."""
 
 
 class PayPalBody(Body, PayPalFields):
-    pass
+    """The body of AddPayPal: the command's own fields."""
 
 
 class SubscribeBody(Body, PlanFields):
-    pass
+    """The body of Subscribe: the command's own fields."""
 
 
 class PlanBody(Body, PlanFields):
-    pass
+    """The body of ChangePlan: the command's own fields."""
 
 
 class CancelBody(Body, CancelFields):
-    pass
+    """The body of CancelSubscription: the command's own fields."""
 
 
 class PayBody(Body, PayFields):
-    pass
+    """The body of PayInvoice and PayBadDebt: the commands' own fields."""
 
 
 class CreditBody(Body, CreditFields):
-    pass
+    """The body of GrantCredit: the command's own fields."""
 
 
 class RefundBody(Body, RefundFields):
-    pass
+    """The body of RefundPayment: the command's own fields."""
 
 
 class ProviderCustomerBody(Body, ProviderCustomerFields):
-    """LinkProviderCustomer's fields, with the surface's reason."""
+    """The body of LinkProviderCustomer: the command's own fields."""
 
 
 class OutOfBandBody(Body, OutOfBandFields):
-    """RecordOutOfBandPayment's fields, with the surface's reason."""
+    """The body of RecordOutOfBandPayment: the command's own fields."""
 
 
 class MigrateTokenBody(Body, NewTokenFields):
-    pass
+    """The body of MigrateToken: the command's own fields."""
 
 
 class RunBody(Body, RunBilling):
-    pass
+    """The body of RunBilling: the command's own fields."""
 
 
 class Payment(BaseModel):

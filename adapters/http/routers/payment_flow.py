@@ -52,23 +52,23 @@ class PaymentFlowNotConfigured(DomainError):
 
 # A body is its command's own fields (commands/models.py), with the surface's reason.
 class SessionBody(Body, SessionFields):
-    pass
+    """The body of StartPaymentSession: the command's own fields."""
 
 
 class CompleteBody(Body, CompletionFields):
-    pass
+    """The body of CompletePaymentSession: the command's own fields."""
 
 
 class VaultedCardBody(Body, VaultedCardFields):
-    pass
+    """The body of AddVaultedCard: the command's own fields."""
 
 
 class NonceBody(Body, NonceFields):
-    pass
+    """The body of VaultPayPal: the command's own fields."""
 
 
 class SyncBody(Body, SyncFields):
-    pass
+    """The body of SyncProviderCustomer: the command's own fields."""
 
 
 class SessionStarted(BaseModel):
