@@ -30,6 +30,7 @@ from adapters.simulated import (
     SimulatedPayPal,
     SimulatedStore,
 )
+from adapters.simulated.human_check import SimulatedHumanCheck
 from adapters.stripe import (
     StripeCards,
     StripeCharges,
@@ -42,7 +43,7 @@ from commands.application import LedgerApplication
 from commands.base import Deps, ProcessorAccounts
 from commands.catalogue import StaticCatalogue
 from commands.checkout import Checkout
-from commands.checkout_ports import SessionStore
+from commands.checkout_ports import HumanCheck, SessionStore
 from commands.ports import Clock, PaymentGateway, PaymentLookup
 from ledger.dunning import DunningPolicy
 from ledger.payments import Processor
@@ -66,7 +67,7 @@ class Container:
     stripe: StripeGateway | None = None  # every Stripe port, for the webhook edge and tools
     paypal: BraintreePayPalVault | None = None  # Braintree customers and PayPal vaulting
     braintree_webhooks: BraintreeWebhooks | None = None  # parses /webhooks/braintree
-    checkout: Checkout | None = None  # the payment flow; None without Turnstile settings
+    checkout: Checkout | None = None  # the payment flow; None without Turnstile (or simulation)
     simulated: SimulatedGateway | None = None  # the simulated processor, when it serves
     clocks: ClockRegistry | None = None  # test clocks; None in production settings
 
@@ -178,15 +179,20 @@ def _simulated(
 
 
 def _checkout(settings: Settings, deps: Deps) -> Checkout | None:
-    """Payment sessions need the bot check; they live in Redis when it is configured (shared
+    """Payment sessions need the bot check (Turnstile, or its simulation beside the simulated
+    processor); they live in Redis when it is configured (shared
     by every API process), else in this process (the embedded default is one process)."""
-    if not settings.turnstile_site_key or settings.turnstile_secret is None:
+    verifier: HumanCheck
+    if settings.turnstile_site_key and settings.turnstile_secret is not None:
+        verifier = TurnstileVerifier(
+            settings.turnstile_site_key,
+            settings.turnstile_secret.get_secret_value(),
+            url=settings.turnstile_url,
+        )
+    elif settings.simulates_processors:  # the embedded default's Turnstile, beside its processor
+        verifier = SimulatedHumanCheck()
+    else:
         return None
-    verifier = TurnstileVerifier(
-        settings.turnstile_site_key,
-        settings.turnstile_secret.get_secret_value(),
-        url=settings.turnstile_url,
-    )
     sessions: SessionStore = (
         RedisSessionStore.from_url(settings.redis_url)
         if settings.redis_url

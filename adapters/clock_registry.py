@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from adapters.settings import Settings
+from commands.models import CommandContext
 from ledger.account import Account
 from ledger.errors import DomainError, ErrorKind, ReasonRequired
 
@@ -69,6 +70,37 @@ class TestClock:
     started_at: datetime
     frozen_at: datetime
     accounts: int
+
+
+TOTALS = ("steps", "renewed", "attempts", "exhausted", "errors")
+
+
+@dataclass(frozen=True)
+class AdvanceAsked:
+    """Move `clock_id` to `to`: who asks, through which surface, why (`ctx`)."""
+
+    clock_id: str
+    to: datetime
+    ctx: CommandContext
+
+
+@dataclass(frozen=True)
+class RecordedAdvance:
+    """One advance as recorded: who, when, from and to, why, and (once finished) what the
+    billing run did on the way."""
+
+    advance_id: int
+    clock_id: str
+    fingerprint: str | None
+    from_at: datetime
+    to_at: datetime
+    actor_id: str
+    actor_kind: str
+    surface: str
+    reason: str | None
+    correlation_id: UUID
+    recorded_at: datetime
+    totals: dict[str, int] | None  # None while it is still walking
 
 
 class ClockRegistry:
@@ -157,6 +189,77 @@ class ClockRegistry:
             clock_id,
         )
         return [r["account_id"] for r in rows]
+
+    def clock_of(self, account_id: UUID) -> TestClock | None:
+        """The clock the account is attached to, if any."""
+        clock_id = self.clock_id_of(account_id)
+        return None if clock_id is None else self.get(clock_id)
+
+    def begin_advance(self, asked: AdvanceAsked, from_at: datetime) -> RecordedAdvance | None:
+        """Records who moves the clock, from when to when and why, before it moves. None
+        when `asked.ctx`'s command id was recorded already: the earlier advance is
+        `recorded_advance(command_id)` (the caller answers it, and moves nothing)."""
+        ctx = asked.ctx
+        rows = self._rows(
+            "INSERT INTO test_clock_advances (clock_id, command_id, fingerprint, from_at, to_at,"
+            " actor_id, actor_kind, surface, reason, correlation_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (command_id) DO NOTHING RETURNING advance_id",
+            asked.clock_id,
+            ctx.command_id,
+            ctx.fingerprint,
+            from_at,
+            asked.to,
+            ctx.actor_id,
+            ctx.actor_kind.value,
+            ctx.surface.value,
+            ctx.reason,
+            ctx.correlation_id,
+        )
+        return self._advance(int(rows[0]["advance_id"])) if rows else None
+
+    def finish_advance(self, advance_id: int, totals: dict[str, int]) -> RecordedAdvance:
+        """What the billing run did on the way (steps, renewed, attempts, exhausted, errors)."""
+        self._rows(
+            "UPDATE test_clock_advances SET steps = %s, renewed = %s, attempts = %s,"
+            " exhausted = %s, errors = %s, finished_at = now() WHERE advance_id = %s",
+            *(totals[name] for name in TOTALS),
+            advance_id,
+        )
+        return self._advance(advance_id)
+
+    def recorded_advance(self, command_id: UUID) -> RecordedAdvance | None:
+        rows = self._rows(
+            "SELECT advance_id FROM test_clock_advances WHERE command_id = %s", command_id
+        )
+        return self._advance(int(rows[0]["advance_id"])) if rows else None
+
+    def advances(self, clock_id: str) -> list[RecordedAdvance]:
+        """The clock's advances, latest first."""
+        rows = self._rows(
+            "SELECT advance_id FROM test_clock_advances WHERE clock_id = %s"
+            " ORDER BY advance_id DESC",
+            clock_id,
+        )
+        return [self._advance(int(r["advance_id"])) for r in rows]
+
+    def _advance(self, advance_id: int) -> RecordedAdvance:
+        [row] = self._rows("SELECT * FROM test_clock_advances WHERE advance_id = %s", advance_id)
+        totals = {name: row[name] for name in TOTALS} if row["finished_at"] else None
+        return RecordedAdvance(
+            advance_id=advance_id,
+            clock_id=row["clock_id"],
+            fingerprint=row["fingerprint"],
+            from_at=row["from_at"],
+            to_at=row["to_at"],
+            actor_id=row["actor_id"],
+            actor_kind=row["actor_kind"],
+            surface=row["surface"],
+            reason=row["reason"],
+            correlation_id=row["correlation_id"],
+            recorded_at=row["recorded_at"],
+            totals=totals,
+        )
 
     def clock_for(self, account_id: UUID) -> FrozenClock | None:
         rows = self._rows(

@@ -46,6 +46,7 @@ from commands.ports import (
 from ledger.errors import DomainError, ErrorKind
 from ledger.meta import ActorKind, Surface
 from ledger.payments import AttemptStatus, Processor
+from projections.feed import catch_up
 
 _DEMO_NAMESPACE = UUID("8a4a2a8e-74a5-4bd8-9a43-5a2d8f0e9c10")
 CLOCK_NAME = "demo"
@@ -205,6 +206,13 @@ def demo_command_id(index: int) -> UUID:
 
 def first_demo_account() -> UUID:
     return accounts.account_id_for_command(demo_command_id(0))
+
+
+def billing_demo_account() -> tuple[UUID, DemoAccount]:
+    """The account whose billing pages `ledger serve` opens: in bad debt, so a newcomer can
+    add a card and pay (its own card declines)."""
+    index = next(i for i, a in enumerate(DEMO_ACCOUNTS) if a.story is Story.BAD_DEBT)
+    return accounts.account_id_for_command(demo_command_id(index)), DEMO_ACCOUNTS[index]
 
 
 def demo_account_ids() -> list[UUID]:
@@ -384,7 +392,8 @@ def _clock(clocks: ClockRegistry) -> TestClock:
 
 
 def seed(container: Container) -> DemoReport:
-    """Builds (or finishes building) the demo; a second run records nothing."""
+    """Builds (or finishes building) the demo; a second run records nothing. The read models
+    are caught up before it returns, so a link printed next shows the demo as it is."""
     if container.simulated is None:
         raise DemoNeedsSimulatedProcessor()
     clocks = registry(container)
@@ -407,4 +416,6 @@ def seed(container: Container) -> DemoReport:
     for index, a in _stories(Story.THREE_DS):  # in real time, off the clock
         s.add_card(index, a.card or THREE_DS, deps=container.deps)
         s.subscribe(index, a, deps=container.deps)
+    for projection in container.projections.values():
+        catch_up(container.connection, projection, container.reader)
     return s.report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -52,7 +51,9 @@ CONSUMER_MEMBERS = Gauge(
     ["projection"],
 )
 HTTP_REQUESTS = Counter(
-    "billing_http_requests_total", "HTTP requests served", ["surface", "method", "status"]
+    "billing_http_requests_total",
+    "HTTP responses by surface, route template, method and status (5xx included)",
+    ["surface", "route", "method", "status"],
 )
 WEBHOOKS_REJECTED = Counter(
     "billing_webhooks_rejected_total",
@@ -61,7 +62,9 @@ WEBHOOKS_REJECTED = Counter(
     ["provider", "reason"],
 )
 HTTP_LATENCY = Histogram(
-    "billing_http_request_duration_seconds", "HTTP request latency", ["surface"]
+    "billing_http_request_duration_seconds",
+    "HTTP request latency, from the request to the end of its response, by surface and route",
+    ["surface", "route"],
 )
 RATE_LIMIT_UNAVAILABLE = Counter(
     "billing_rate_limit_unavailable_total",
@@ -84,23 +87,3 @@ def record_batch(projection: str, outcome: BatchOutcome, store_head: int) -> Non
 def record_group(projection: str, lag: int, members: int) -> None:
     CONSUMER_LAG.labels(projection).set(lag)
     CONSUMER_MEMBERS.labels(projection).set(members)
-
-
-ACCOUNTS_BY_HEALTH = Gauge(
-    "billing_accounts_by_health_state",
-    "Accounts in each health state (refreshed on each fleet health query)",
-    ["state"],
-)
-BAD_DEBT = Gauge(
-    "billing_bad_debt_minor_units",
-    "Uncollectible invoices' amount due, in minor units (refreshed on each fleet health query)",
-    ["currency"],
-)
-
-
-def record_health(by_state: Mapping[str, int], bad_debt_by_currency: Mapping[str, int]) -> None:
-    for state, count in by_state.items():
-        ACCOUNTS_BY_HEALTH.labels(state).set(count)
-    BAD_DEBT.clear()  # a currency whose bad debt is gone must not keep its last value
-    for currency, amount in bad_debt_by_currency.items():
-        BAD_DEBT.labels(currency).set(amount)

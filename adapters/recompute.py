@@ -19,8 +19,10 @@ from projections.recompute import (
     Change,
     RecomputeInProgress,
     StreamMovedOn,
+    change_of,
     recompute_lock_key,
     recompute_stream,
+    stored_rows,
 )
 
 REREADS = 3
@@ -38,8 +40,28 @@ class ProjectionRefolds:
 
     @contextmanager
     def claim(self, account_id: UUID) -> Iterator[Callable[[], dict[str, Change]]]:
+        """The refold answers each read model's change from its rows as they were when the
+        recompute was claimed, before its request event was recorded: a live feed may apply
+        that event before the refold reads the rows, and the answer must not depend on it."""
         with self._container.connection() as conn, _claimed(conn, account_id):
-            yield lambda: self._refold(conn, account_id)
+            seen = self._rows(conn, account_id)
+            yield lambda: self._since(seen, conn, account_id, self._refold(conn, account_id))
+
+    def _rows(self, conn: Connection[Any], account_id: UUID) -> dict[str, Any]:
+        with conn.cursor() as cur:
+            rows = {p.name: stored_rows(cur, p.tables, account_id) for p in self._projections}
+        conn.commit()
+        return rows
+
+    def _since(
+        self,
+        seen: dict[str, Any],
+        conn: Connection[Any],
+        account_id: UUID,
+        refolded: dict[str, Change],
+    ) -> dict[str, Change]:
+        now = self._rows(conn, account_id)
+        return {name: change_of(seen[name], now[name]) for name in refolded}
 
     def _refold(self, conn: Connection[Any], account_id: UUID) -> dict[str, Change]:
         """Reads the stream and refolds it; reads again when a batch got ahead meanwhile."""

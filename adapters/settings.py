@@ -16,6 +16,16 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "billing-ledger"
 
 
+PRODUCTION_MUST_SET = (
+    "console_url",
+    "pay_link_secret",
+    "cursor_secret",
+    "seller_legal_name",
+    "seller_address",
+    "seller_tax_id",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
 
@@ -56,6 +66,39 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token for /metrics on the API port; unset = 404"
+    )
+    ready_max_lag_events: int = Field(
+        default=10_000,
+        ge=0,
+        description="/readyz answers 503 while a projection is further behind the store's"
+        " head than this many events (or is parked on a poisoned event)",
+    )
+    metrics_cache_s: float = Field(
+        default=5.0, ge=0, description="how long one read of the business state serves scrapes"
+    )
+    scheduler_in_process: bool = Field(
+        default=True, description="embedded default: `ledger serve` runs the scheduled jobs"
+    )
+    scheduler_billing_run_s: float = Field(
+        default=3600.0, gt=0, description="every how long the billing run runs"
+    )
+    scheduler_janitor_s: float = Field(
+        default=300.0, gt=0, description="every how long the in-flight janitor runs"
+    )
+    scheduler_janitor_older_than_s: float = Field(
+        default=900.0, ge=0, description="the janitor asks about attempts pending this long"
+    )
+    scheduler_credit_expiry_s: float = Field(
+        default=3600.0, gt=0, description="every how long credits past their expiry expire"
+    )
+    scheduler_reconcile_s: float = Field(
+        default=3600.0, gt=0, description="every how long recently active accounts reconcile"
+    )
+    scheduler_reconcile_window_s: float = Field(
+        default=86400.0, gt=0, description="accounts with an event this recent are reconciled"
+    )
+    scheduler_lock_poll_s: float = Field(
+        default=2.0, gt=0, description="how often a standby scheduler tries to take over"
     )
     api_key_cache_s: float = Field(
         default=5.0, ge=0, description="how long a key read from the database is trusted"
@@ -120,6 +163,65 @@ class Settings(BaseSettings):
         description="siteverify endpoint (a local fake in tests)",
     )
     payment_session_ttl_s: int = Field(default=1800, ge=60, le=86_400)
+    stripe_publishable_key: str | None = Field(
+        default=None,
+        description="Stripe publishable key (pk_...) for Stripe.js on the payment page",
+    )
+    pay_stripe_js_url: str = Field(
+        default="https://js.stripe.com/v3/", description="Stripe.js, loaded by the payment page"
+    )
+    pay_braintree_client_js_url: str = Field(
+        default="https://js.braintreegateway.com/web/3.111.0/js/client.min.js",
+        description="Braintree's web client, loaded by the payment page",
+    )
+    pay_braintree_paypal_js_url: str = Field(
+        default="https://js.braintreegateway.com/web/3.111.0/js/paypal-checkout.min.js",
+        description="Braintree's PayPal checkout component, loaded by the payment page",
+    )
+    pay_turnstile_js_url: str = Field(
+        default="https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit",
+        description="Cloudflare Turnstile's api.js, loaded by the payment page",
+    )
+    pay_script_origins: tuple[str, ...] = Field(
+        default=("https://www.paypal.com",),
+        description="scripts the loaded scripts load in turn (PayPal's SDK), besides the"
+        " script URLs' own origins",
+    )
+    pay_frame_origins: tuple[str, ...] = Field(
+        default=(
+            "https://js.stripe.com",
+            "https://hooks.stripe.com",
+            "https://challenges.cloudflare.com",
+            "https://www.paypal.com",
+            "https://www.sandbox.paypal.com",
+            "https://assets.braintreegateway.com",
+        ),
+        description="frames the payment page's scripts open (card fields, 3-D Secure, the"
+        " Turnstile widget, PayPal's window)",
+    )
+    pay_connect_origins: tuple[str, ...] = Field(
+        default=(
+            "https://api.stripe.com",
+            "https://api.braintreegateway.com",
+            "https://api.sandbox.braintreegateway.com",
+            "https://client-analytics.braintreegateway.com",
+            "https://client-analytics.sandbox.braintreegateway.com",
+            "https://www.paypal.com",
+            "https://www.sandbox.paypal.com",
+        ),
+        description="APIs the payment page's scripts call",
+    )
+    return_urls: tuple[str, ...] = Field(
+        default=(),
+        description="where the billing pages and the payment page may send the customer back"
+        " (a JSON list of prefixes scheme://host[:port][/path], e.g."
+        ' ["https://dashboard.example.com"]): a return_url must start with one, or with the'
+        " ledger's own LEDGER_CONSOLE_URL; none = only the ledger's own pages",
+    )
+    pay_link_secret: SecretStr = Field(
+        default=SecretStr("dev-pay-link-secret"),
+        description="HMAC key of payment page links; production must set its own",
+    )
     environment: Literal["development", "test", "production"] = Field(
         default="development",
         description="production refuses the simulated processor (and every test-only aid)",
@@ -147,9 +249,45 @@ class Settings(BaseSettings):
         description="the console's cookie is Secure (sent over HTTPS only; browsers also send"
         " it to http://127.0.0.1 and localhost); false for another plain-http host",
     )
+    portal_link_ttl_s: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="how long a billing portal session's URL works (single use)",
+    )
+    portal_idle_s: int = Field(
+        default=1800, ge=1, description="a customer's billing session ends after this long unused"
+    )
+    portal_absolute_s: int = Field(
+        default=4 * 3600,
+        ge=1,
+        description="a customer's billing session ends this long after it began",
+    )
+    portal_secure_cookies: bool = Field(
+        default=True,
+        description="the billing pages' cookie is Secure (as console_secure_cookies)",
+    )
     cursor_secret: str = Field(
         default="dev-cursor-secret",
         description="HMAC key of page cursors; production must set its own (docs/operations.md)",
+    )
+
+    seller_legal_name: str = Field(
+        default="Seller legal name (placeholder: set LEDGER_SELLER_LEGAL_NAME)",
+        description="the seller's legal name, printed on every invoice",
+    )
+    seller_address: tuple[str, ...] = Field(
+        default=("Seller address (placeholder: set LEDGER_SELLER_ADDRESS)",),
+        description='the seller\'s postal address, one line each: ["1 Main St", "London"]',
+    )
+    seller_tax_id: str = Field(
+        default="Seller tax id (placeholder: set LEDGER_SELLER_TAX_ID)",
+        description="the seller's VAT or tax registration number, printed on every invoice",
+    )
+    pdf_cjk_font: Path | None = Field(
+        default=None,
+        description="a complete CJK font (TTF/OTF/TTC) for invoice PDFs instead of the shipped"
+        " subset; unset = the subset in adapters/pdf/fonts",
     )
 
     @model_validator(mode="after")
@@ -168,6 +306,18 @@ class Settings(BaseSettings):
             raise ValueError("the simulated processor is refused in production settings")
         if self.real_processor_configured:
             raise ValueError("the simulated processor cannot stand beside a real processor")
+        return self
+
+    @model_validator(mode="after")
+    def _production_sets_its_own(self) -> Settings:
+        """Production never runs on a development default: the HMAC keys of payment links
+        and page cursors, the seller printed on every invoice, where browsers reach it."""
+        if self.environment != "production":
+            return self
+        unset = [name for name in PRODUCTION_MUST_SET if name not in self.model_fields_set]
+        if unset:
+            names = ", ".join(f"LEDGER_{name.upper()}" for name in unset)
+            raise ValueError(f"production settings must set {names} (no development default)")
         return self
 
     @property

@@ -62,7 +62,13 @@ def change_plan(deps: Deps, cmd: ChangePlan, ctx: CommandContext) -> BillingResu
             else new
         )
         net = account.change_plan(
-            cmd.subscription_id, old, new, inv_id, meta_of(deps, ctx), on_session=cmd.on_session
+            cmd.subscription_id,
+            old,
+            new,
+            inv_id,
+            meta_of(deps, ctx),
+            on_session=cmd.on_session,
+            quoted_at=cmd.quoted_at,
         )
         return account.collection_path if net.is_positive else None
 

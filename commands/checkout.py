@@ -134,6 +134,9 @@ def start_session(co: Checkout, cmd: StartPaymentSession, ctx: CommandContext) -
         "account_id": str(cmd.account_id),
         "method": cmd.method,
         "setup_id": setup_id,
+        # what the payment page hands the browser (adapters/http/pay): the session is its key
+        "stripe_client_secret": client_secret,
+        "braintree_client_token": client_token,
         "pay_open_invoices": cmd.pay_open_invoices,
         "status": "open",
         "fingerprint": ctx.fingerprint,

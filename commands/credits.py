@@ -1,8 +1,12 @@
-"""Credits support grants and revokes (the billing run expires them: commands/dunning.py)."""
+"""Credits support grants and revokes; credits past their expiry are expired by the billing
+run (commands/dunning.py) and by the scheduler's credit-expiry job (`expire_due_credits`)."""
 
 from __future__ import annotations
 
-from commands.base import CommandResult, Deps, load_act_save, meta_of, new_id_for
+from uuid import UUID
+
+from commands.base import CommandResult, Deps, acting, load_act_save, meta_of, new_id_for
+from commands.dunning import at_its_time
 from commands.models import CommandContext, GrantCredit, RevokeCredit
 from ledger.account import Account
 from ledger.money import Money
@@ -22,3 +26,11 @@ def revoke_credit(deps: Deps, cmd: RevokeCredit, ctx: CommandContext) -> Command
     return load_act_save(
         deps, cmd.account_id, ctx, lambda a: a.revoke_credit(cmd.credit_id, meta_of(deps, ctx))
     )
+
+
+def expire_due_credits(deps: Deps, account_id: UUID, ctx: CommandContext) -> list[str]:
+    """Expires the account's credits whose expiry has passed (at the account's own clock
+    when it is on a test clock); returns their ids (none: nothing is recorded)."""
+    timed = at_its_time(deps, account_id)
+    expired, _ = acting(timed, account_id, ctx, lambda a: a.expire_credits(meta_of(timed, ctx)))
+    return expired or []

@@ -48,6 +48,13 @@ class NoBadDebt(DomainError):
     kind = ErrorKind.REFUSED
 
 
+class InvoiceNotUncollectible(DomainError):
+    """Paying bad debt charges uncollectible invoices only: this invoice is not one."""
+
+    code = "invoice_not_uncollectible"
+    kind = ErrorKind.REFUSED
+
+
 class ProcessorNotConfigured(DomainError):
     """This deployment has no such payment processor configured."""
 

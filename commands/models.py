@@ -365,7 +365,16 @@ class Subscribe(Command, PlanFields):
     account_id: UUID
 
 
-class ChangePlan(Command, PlanFields):
+class ChangeFields(PlanFields):
+    quoted_at: AwareDatetime | None = Field(
+        default=None,
+        description="a plan preview's `quoted_at`: prorate as of then, so the change charges"
+        " what the preview showed (409 quote_expired when older than 30 minutes, in the"
+        " future or before the current period); unset: as of now",
+    )
+
+
+class ChangePlan(Command, ChangeFields):
     account_id: UUID
     subscription_id: MethodId
 
@@ -490,11 +499,29 @@ class RevokeCredit(Command):
     credit_id: MethodId
 
 
-class PayBadDebt(Command, PayFields):
+class BadDebtFields(PayFields):
+    invoice_ids: Annotated[list[MethodId], Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="the uncollectible invoices to charge, oldest first whatever the order"
+        " given (default: every uncollectible invoice); an unknown one is refused"
+        " (invoice_not_found), as is one that is not uncollectible (invoice_not_uncollectible)",
+    )
+
+
+class PayBadDebt(Command, BadDebtFields):
     account_id: UUID
 
 
 class WriteOffBadDebt(Command):
+    account_id: UUID
+    invoice_id: MethodId
+
+
+class MarkUncollectible(Command):
+    """Support gives up on an open or past-due invoice before dunning does: it becomes
+    uncollectible, the account is in bad debt (paid later through PayBadDebt, or written
+    off with WriteOffBadDebt)."""
+
     account_id: UUID
     invoice_id: MethodId
 
@@ -539,3 +566,12 @@ class RepairReconciliation(Command, RepairFields):
     `ReconciliationRepaired` besides whatever events the repair itself records."""
 
     account_id: UUID
+
+
+class CheckAuthentication(Command):
+    """The customer's browser says 3-D Secure of the payment `attempt_id` (for `invoice_id`)
+    is done: the ledger asks the processor and records what it answers."""
+
+    account_id: UUID
+    invoice_id: MethodId
+    attempt_id: MethodId

@@ -245,7 +245,7 @@ def _remove_method(deps: Deps, cmd: RepairReconciliation, ctx: CommandContext) -
         raise RepairNotApplicable(f"{method.processor_ref} is still attached to {linked}")
 
     def change(a: Account, meta: EventMeta) -> None:
-        a.remove_method(method.method_id, meta)
+        a.remove_method(method.method_id, meta, even_if_needed=True)  # gone there already
 
     return Done(
         processor, method.method_id, f"removed: {method.processor_ref} is not there", change

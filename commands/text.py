@@ -32,7 +32,9 @@ CARD_DIGITS = range(13, 20)
 _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _GROUP = re.compile(r"\d+")
 _LEDGER_ID = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-[a-z]+)*", re.IGNORECASE
+    r"(?:[a-z][a-z-]*:)?"  # a word prefix: the billing pages' actor is `billing-portal:<id>`
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-[a-z]+)*",
+    re.IGNORECASE,
 )
 
 
@@ -54,8 +56,9 @@ def refuse_unsafe_input(value: object) -> object:
 
 def refuse_unsafe_id(value: str) -> str:
     """As `refuse_unsafe_text`, except that an id the ledger issues (a canonical UUID, maybe
-    with word suffixes: a downgrade's credit is `<invoice id>-credit`) is never taken for a
-    card number, whatever digits its groups happen to hold."""
+    with word suffixes: a downgrade's credit is `<invoice id>-credit`; maybe after a word
+    prefix: the billing pages act as `billing-portal:<account id>`) is never taken for a card
+    number, whatever digits its groups happen to hold."""
     if _LEDGER_ID.fullmatch(value):
         return value
     return refuse_unsafe_text(value)

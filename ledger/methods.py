@@ -57,6 +57,14 @@ class MethodNotUsable(DomainError):
     kind = ErrorKind.REFUSED
 
 
+class MethodNeeded(DomainError):
+    """This is the only payment method left for a subscription that renews: add another
+    payment method first, or cancel the subscription."""
+
+    code = "payment_method_needed"
+    kind = ErrorKind.REFUSED
+
+
 class MethodAlreadyAdded(DomainError):
     """This processor reference is already on the account."""
 
@@ -130,6 +138,13 @@ def default_after_removal(
         return current_default
     usable = [(m.added_seq, k) for k, m in methods.items() if m.usable and k != removed_id]
     return max(usable)[1] if usable else None
+
+
+def needed(methods: Mapping[str, MethodStanding], method_id: str, renewing: bool) -> bool:
+    """The last usable method stays while a subscription renews (one canceled, or set to end
+    at its period's end, needs none): removing it is refused (`MethodNeeded`)."""
+    others = any(m.usable for k, m in methods.items() if k != method_id)
+    return renewing and methods[method_id].usable and not others
 
 
 def collection_path(

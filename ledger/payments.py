@@ -222,8 +222,14 @@ class PaymentAttempt(Immutable):
         )
 
     def refund(self, amount: Money) -> PaymentAttempt:
-        if not amount.is_positive or self.refundable < amount:
-            raise RefundTooLarge(f"{amount} of {self.refundable} refundable")
+        if not amount.is_positive:
+            raise RefundTooLarge("A refund must be more than zero; nothing was refunded.")
+        if self.refundable < amount:
+            raise RefundTooLarge(
+                f"A refund of {amount.decimal_text()} {amount.currency} is more than the"
+                f" {self.refundable.decimal_text()} {amount.currency} left to refund on this"
+                " payment; nothing was refunded."
+            )
         return replace(self, refunded=self.refunded + amount.amount)
 
     def dispute_opened(self, amount: Money) -> PaymentAttempt:

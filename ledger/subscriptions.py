@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ledger.errors import DomainError, ErrorKind
@@ -51,6 +51,30 @@ class SamePlan(DomainError):
 
     code = "same_plan"
     kind = ErrorKind.INVALID
+
+
+QUOTE_VALID_FOR = timedelta(minutes=30)  # how long a plan change preview's proration holds
+
+
+class QuoteExpired(DomainError):
+    """The plan change names a preview's quote time that no longer holds (older than
+    QUOTE_VALID_FOR, in the future, or before the current period): preview it again."""
+
+    code = "quote_expired"
+    kind = ErrorKind.CONFLICT
+
+
+def prorated_at(sub: Subscription, quoted_at: datetime | None, now: datetime) -> datetime:
+    """When a plan change is prorated: now, or the time its preview quoted, so the change
+    charges exactly what the customer was shown (time is counted in seconds, so a later
+    moment is another amount)."""
+    if quoted_at is None:
+        return now
+    if quoted_at > now or now - quoted_at > QUOTE_VALID_FOR or quoted_at < sub.period_start:
+        raise QuoteExpired(
+            f"the preview quoted at {quoted_at.isoformat()} no longer holds: preview again"
+        )
+    return quoted_at
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
 from ledger.methods import MethodKind, VaultPath, collection_path, default_after_removal
+from projections.rows import RowTable
 
 _COLUMNS = (
     "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
@@ -31,6 +32,7 @@ _COLUMNS = (
     " active_subscriptions, closed, detail, version"
 )
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]
+_TABLE = RowTable.of("account_health", _COLUMNS)
 
 OPEN, UNCOLLECTIBLE = "open", "uncollectible"
 PENDING, FAILED = "pending", "failed"
@@ -446,19 +448,8 @@ class HealthProjection:
 
     def save(self, cur: Cursor[Any], states: Mapping[UUID, HealthFacts | None]) -> None:
         self.delete(cur, [sid for sid, s in states.items() if s is None])
-        rows = [s.as_params() for s in states.values() if s is not None]
-        if not rows:
-            return
-        updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _NAMES[1:])
-        cur.executemany(
-            f"INSERT INTO account_health ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_NAMES))})"
-            f" ON CONFLICT (account_id) DO UPDATE SET {updates}",
-            rows,
-        )
+        _TABLE.upsert(cur, [s.as_params() for s in states.values() if s is not None])
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         """Removes these streams' rows (a recompute then folds them again from the store)."""
-        if stream_ids:
-            cur.execute(
-                "DELETE FROM account_health WHERE account_id = ANY(%s)", (list(stream_ids),)
-            )
+        _TABLE.delete_accounts(cur, stream_ids)

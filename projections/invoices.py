@@ -15,6 +15,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
+from projections.rows import RowTable
 
 _COLUMNS = (
     "account_id, invoice_id, number, status, created_at, finalized_at, due_at, paid_at,"
@@ -22,6 +23,7 @@ _COLUMNS = (
     " paid_out_of_band, detail, version"
 )
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]
+_TABLE = RowTable.of("invoices", _COLUMNS, keys=2)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class InvoiceRow:
     credit_applied: int
     amount_due: int
     paid_out_of_band: bool
-    detail: dict[str, Any]  # lines, credits_used, attempts, timeline
+    detail: dict[str, Any]  # lines, credits_used, attempts, timeline, finalized_version
     version: int
 
     def as_params(self) -> tuple[Any, ...]:
@@ -87,7 +89,8 @@ def _finalized(row: InvoiceRow, env: EventEnvelope) -> InvoiceRow:
         row, env, "open", number=d["number"], finalized_at=env.occurred_at, due_at=due,
         credit_applied=credit, amount_due=row.total - credit,
     )  # fmt: skip
-    return replace(moved, detail={**moved.detail, "credits_used": credits})
+    issued = {"credits_used": credits, "finalized_version": env.stream_version}
+    return replace(moved, detail={**moved.detail, **issued})
 
 
 def _paid(row: InvoiceRow, env: EventEnvelope, out_of_band: bool) -> InvoiceRow:
@@ -284,15 +287,10 @@ class InvoicesProjection:
         return {a: AccountInvoices(rows) for a, rows in by_account.items()}
 
     def save(self, cur: Cursor[Any], states: Mapping[UUID, AccountInvoices | None]) -> None:
-        rows = [s.invoices[i].as_params() for s in states.values() if s for i in sorted(s.changed)]
-        if not rows:
-            return
-        updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in _NAMES[2:])
-        cur.executemany(
-            f"INSERT INTO invoices ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_NAMES))})"
-            f" ON CONFLICT (account_id, invoice_id) DO UPDATE SET {updates}",
-            rows,
+        _TABLE.upsert(
+            cur,
+            [s.invoices[i].as_params() for s in states.values() if s for i in sorted(s.changed)],
         )
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
-        cur.execute("DELETE FROM invoices WHERE account_id = ANY(%s)", (list(stream_ids),))
+        _TABLE.delete_accounts(cur, stream_ids)

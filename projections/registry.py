@@ -6,6 +6,7 @@ from typing import Any
 
 from projections.accounts import AccountsProjection
 from projections.base import Projection
+from projections.detail import AccountDetailProjection
 from projections.health import HealthProjection
 from projections.invoices import InvoicesProjection
 
@@ -15,5 +16,6 @@ def all_projections() -> dict[str, Projection[Any]]:
         AccountsProjection(),
         InvoicesProjection(),
         HealthProjection(),
+        AccountDetailProjection(),
     ]
     return {p.name: p for p in projections}

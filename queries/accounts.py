@@ -85,3 +85,28 @@ def open_account_ids(conn: Connection[Any], after: UUID | None, limit: int) -> l
         {"after": after, "limit": limit},
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def accounts_active_since(conn: Connection[Any], since: datetime, limit: int) -> list[UUID]:
+    """Accounts (open or closed) whose last event happened at or after `since`, most recent
+    first (the scheduler reconciles them)."""
+    rows = conn.execute(
+        "SELECT account_id FROM accounts WHERE updated_at >= %s"
+        " ORDER BY updated_at DESC, account_id LIMIT %s",
+        (since, limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def accounts_with_credits_expired_by(
+    conn: Connection[Any], now: datetime, limit: int
+) -> list[UUID]:
+    """Accounts holding an active credit whose expiry is at or before `now` (the account
+    detail read model; the scheduler's credit-expiry job)."""
+    rows = conn.execute(
+        "SELECT d.account_id FROM account_detail d WHERE EXISTS ("
+        " SELECT 1 FROM jsonb_each(d.credits) c WHERE c.value->>'status' = 'active'"
+        " AND (c.value->>'expires_at')::timestamptz <= %s) ORDER BY d.account_id LIMIT %s",
+        (now, limit),
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -6,16 +6,18 @@ mapper, wired in adapters/), so this module never imports adapters/.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import resolve_topic
 from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ledger.account import Account
+from ledger.account.registry import public_name
 from ledger.envelope import EventEnvelope
 from ledger.money import Money
 from queries.ranges import check_ordered
@@ -25,12 +27,20 @@ StoredRow = tuple[UUID, int, str, bytes, int]
 ToEnvelopes = Callable[[list[StoredRow]], list[EventEnvelope]]
 LoadAccount = Callable[[UUID, int], Account]
 _BATCH = 200
-_ROWS = (
+_NO_VERSION_ABOVE = 2**62  # before this version: from the latest event
+_SELECT = (
     "SELECT e.originator_id, e.originator_version, e.topic, e.state, e.notification_id, h.hash"
     " FROM ledger_events e LEFT JOIN event_hashes h USING (originator_id, originator_version)"
+)
+_ROWS = _SELECT + (
     " WHERE e.originator_id = %s AND e.originator_version > %s"
     " ORDER BY e.originator_version LIMIT %s"
 )
+_ROWS_BACK = _SELECT + (
+    " WHERE e.originator_id = %s AND e.originator_version < %s"
+    " ORDER BY e.originator_version DESC LIMIT %s"
+)
+_TOPICS = "SELECT DISTINCT topic FROM ledger_events WHERE originator_id = %s"
 
 
 class HistoryEntry(BaseModel):
@@ -60,12 +70,23 @@ class HistoryPage(BaseModel):
     next_after_version: int | None
 
 
+class RecentHistoryPage(BaseModel):
+    """A page of the history newest first; `next_before_version` resumes with older events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: UUID
+    entries: list[HistoryEntry]
+    next_before_version: int | None
+
+
 class HistoryFilter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     types: frozenset[str] = frozenset()
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # inclusive
+    correlation_id: UUID | None = None  # only the events of one request
 
     @model_validator(mode="after")
     def _ordered(self) -> HistoryFilter:
@@ -78,7 +99,11 @@ class HistoryFilter(BaseModel):
             (not self.types or envelope.event_type in self.types)
             and (self.since is None or at >= self.since)
             and (self.until is None or at <= self.until)
+            and (self.correlation_id is None or self._correlated(envelope))
         )
+
+    def _correlated(self, envelope: EventEnvelope) -> bool:
+        return str(envelope.meta.get("correlation_id")) == str(self.correlation_id)
 
 
 def account_history(
@@ -91,18 +116,46 @@ def account_history(
     where: HistoryFilter | None = None,
 ) -> HistoryPage:
     """Up to `limit` matching events after `after_version`; `next_after_version` resumes."""
-    where = where or HistoryFilter()
+    stream = _stream(conn, account_id, decode, after_version)
+    entries, resume = _page(stream, where or HistoryFilter(), limit)
+    return HistoryPage(account_id=account_id, entries=entries, next_after_version=resume)
+
+
+def recent_history(
+    conn: Connection[Any],
+    account_id: UUID,
+    decode: ToEnvelopes,
+    *,
+    before_version: int | None = None,
+    limit: int = 50,
+    where: HistoryFilter | None = None,
+) -> RecentHistoryPage:
+    """Newest first: up to `limit` matching events before `before_version` (None: from the
+    latest); `next_before_version` resumes with older ones."""
+    stream = _stream_back(conn, account_id, decode, before_version)
+    entries, resume = _page(stream, where or HistoryFilter(), limit)
+    return RecentHistoryPage(account_id=account_id, entries=entries, next_before_version=resume)
+
+
+def event_types_present(conn: Connection[Any], account_id: UUID) -> list[str]:
+    """The public names of the event types in the account's stream, sorted."""
+    topics = [row[0] for row in conn.execute(_TOPICS, (account_id,)).fetchall()]
+    return sorted({public_name(resolve_topic(topic)) for topic in topics})
+
+
+def _page(
+    stream: Iterable[tuple[EventEnvelope, bytes | None]], where: HistoryFilter, limit: int
+) -> tuple[list[HistoryEntry], int | None]:
+    """The first `limit` admitted entries, and the version to resume from: None when no
+    admitted entry follows (one more is read to know), so a last page never links to an
+    empty one."""
     entries: list[HistoryEntry] = []
-    for envelope, digest in _stream(conn, account_id, decode, after_version):
+    for envelope, digest in stream:
         if where.admits(envelope):
-            entries.append(_entry(envelope, digest))
             if len(entries) == limit:
-                return HistoryPage(
-                    account_id=account_id,
-                    entries=entries,
-                    next_after_version=envelope.stream_version,
-                )
-    return HistoryPage(account_id=account_id, entries=entries, next_after_version=None)
+                return entries, entries[-1].stream_version
+            entries.append(_entry(envelope, digest))
+    return entries, None
 
 
 def _stream(
@@ -112,10 +165,28 @@ def _stream(
         rows = conn.execute(_ROWS, (account_id, after_version, _BATCH)).fetchall()
         if not rows:
             return
-        stored: list[StoredRow] = [(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
-        digests = [bytes(r[5]) if r[5] is not None else None for r in rows]
-        yield from zip(decode(stored), digests, strict=True)
+        yield from _decoded(rows, decode)
         after_version = rows[-1][1]
+
+
+def _stream_back(
+    conn: Connection[Any], account_id: UUID, decode: ToEnvelopes, before_version: int | None
+) -> Iterator[tuple[EventEnvelope, bytes | None]]:
+    before = before_version if before_version is not None else _NO_VERSION_ABOVE
+    while True:
+        rows = conn.execute(_ROWS_BACK, (account_id, before, _BATCH)).fetchall()
+        if not rows:
+            return
+        yield from _decoded(rows, decode)
+        before = rows[-1][1]
+
+
+def _decoded(
+    rows: list[tuple[Any, ...]], decode: ToEnvelopes
+) -> Iterator[tuple[EventEnvelope, bytes | None]]:
+    stored: list[StoredRow] = [(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+    digests = [bytes(r[5]) if r[5] is not None else None for r in rows]
+    yield from zip(decode(stored), digests, strict=True)
 
 
 def _entry(envelope: EventEnvelope, digest: bytes | None) -> HistoryEntry:

@@ -40,7 +40,7 @@ uncollectible amounts per currency (bad debt); no account ids leave it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -103,6 +103,28 @@ class FleetHealth(BaseModel):
     accounts: int
     by_state: dict[HealthState, int]  # every state, zero included
     bad_debt_by_currency: dict[str, int]  # uncollectible minor units per currency
+    bad_debt_accounts_by_currency: dict[str, int] = {}  # accounts with bad debt per currency
+
+
+class AccountInState(BaseModel):
+    """One account of a list by health state: who it is, and its health (with reasons)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None  # None while the accounts read model has not seen the account
+    email: str | None
+    health: AccountHealth
+
+
+class HealthStatePage(BaseModel):
+    """A keyset page of the accounts in one health state, in account id order; `next_after`
+    is the last account id shown when more may follow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: HealthState
+    items: list[AccountInState]
+    next_after: UUID | None
 
 
 _COLUMNS = (
@@ -114,15 +136,22 @@ _COLUMNS = (
 )
 _NAMES = [c.strip().removeprefix("h.") for c in _COLUMNS.split(",")]
 # The tracked version and the store's head: a stream the projection lags behind is stuck.
-_FROM = (
-    f"SELECT {_COLUMNS}, coalesce(ps.version, 0) AS tracked,"
-    " (SELECT max(e.originator_version) FROM ledger_events e"
-    "  WHERE e.originator_id = h.account_id) AS head,"
-    " EXISTS (SELECT 1 FROM projection_poisoned pp"
-    "  WHERE pp.stream_id = h.account_id AND pp.resolved_at IS NULL) AS poisoned"
+_HEAD = (
+    "(SELECT max(e.originator_version) FROM ledger_events e WHERE e.originator_id = h.account_id)"
+)
+_POISONED = (
+    "EXISTS (SELECT 1 FROM projection_poisoned pp"
+    " WHERE pp.stream_id = h.account_id AND pp.resolved_at IS NULL)"
+)
+_SELECT = (
+    f"SELECT {_COLUMNS}, coalesce(ps.version, 0) AS tracked, {_HEAD} AS head,"
+    f" {_POISONED} AS poisoned"
+)
+_TABLES = (
     " FROM account_health h LEFT JOIN projection_streams ps"
     " ON ps.projection = 'health' AND ps.stream_id = h.account_id"
 )
+_FROM = _SELECT + _TABLES
 
 
 def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str]:
@@ -158,7 +187,8 @@ def _reasons(r: dict[str, Any], now: datetime, policy: HealthPolicy) -> list[str
     return found
 
 
-_STUCK = {"attempt_in_flight", "dunning_overdue", "projection_behind", "projection_poisoned"}
+STUCK_REASONS = ("attempt_in_flight", "dunning_overdue", "projection_behind", "projection_poisoned")
+_STUCK = set(STUCK_REASONS)
 _PAST_DUE = {"due_date_passed", "failed_attempts"}
 _AT_RISK = {"no_usable_default_method", "recent_failed_attempt"}
 
@@ -210,21 +240,97 @@ def get_health(
     return _health(row, now, policy or HealthPolicy()) if row else None
 
 
+def every_health(
+    conn: Connection[Any], now: datetime, policy: HealthPolicy | None = None
+) -> Iterator[AccountHealth]:
+    """Every account's health at `now`, in one pass (one query) over the read model."""
+    chosen = policy or HealthPolicy()
+    with conn.cursor() as cur:
+        cur.execute(_FROM)
+        for values in cur:
+            yield _health(values, now, chosen)
+
+
 def fleet_health(
     conn: Connection[Any], now: datetime, policy: HealthPolicy | None = None
 ) -> FleetHealth:
     """Every account's state, counted (one pass over the read model)."""
-    chosen = policy or HealthPolicy()
     by_state = dict.fromkeys(HealthState, 0)
     bad_debt: dict[str, int] = {}
+    in_bad_debt: dict[str, int] = {}
     accounts = 0
-    with conn.cursor() as cur:
-        cur.execute(_FROM)
-        for values in cur:
-            health = _health(values, now, chosen)
-            accounts += 1
-            by_state[health.state] += 1
-            if health.uncollectible:
-                total = bad_debt.get(health.currency, 0) + health.uncollectible
-                bad_debt[health.currency] = total
-    return FleetHealth(accounts=accounts, by_state=by_state, bad_debt_by_currency=bad_debt)
+    for health in every_health(conn, now, policy):
+        accounts += 1
+        by_state[health.state] += 1
+        if health.uncollectible:
+            currency = health.currency
+            bad_debt[currency] = bad_debt.get(currency, 0) + health.uncollectible
+            in_bad_debt[currency] = in_bad_debt.get(currency, 0) + 1
+    return FleetHealth(
+        accounts=accounts,
+        by_state=by_state,
+        bad_debt_by_currency=bad_debt,
+        bad_debt_accounts_by_currency=in_bad_debt,
+    )
+
+
+# A necessary condition of each state, in SQL over the row's columns (the state itself is
+# decided in Python by `_health`, at `now`): the list reads only the rows that may be in the
+# state, in primary-key order. Bad debt, lifting and closed walk partial indexes (migration
+# 0020_fleet_lists); stuck includes "the projection is behind the stream's head", which no
+# index can answer, so its list reads the open accounts' rows as the fleet counts do.
+_MAY_BE: dict[HealthState, str] = {
+    HealthState.CLOSED: "h.closed",
+    HealthState.STUCK: (
+        "NOT h.closed AND (h.attempt_in_flight_since IS NOT NULL"
+        " OR h.action_required_until IS NOT NULL"
+        " OR h.dunning_anchor_at < %(dunning_overdue_before)s"
+        f" OR {_POISONED} OR coalesce(ps.version, 0) < {_HEAD})"
+    ),
+    HealthState.LIFTING: "NOT h.closed AND h.uncollectible > 0 AND h.bad_debt_payment_in_flight",
+    HealthState.BAD_DEBT: "NOT h.closed AND h.uncollectible > 0",
+    HealthState.PAST_DUE: "NOT h.closed AND (h.oldest_unpaid_due_at < %(now)s"
+    " OR h.failed_attempts > 0)",
+    HealthState.AT_RISK: "NOT h.closed",
+    HealthState.HEALTHY: "NOT h.closed",
+}
+_SCAN_BATCH = 200
+
+
+def accounts_in_state(
+    conn: Connection[Any],
+    state: HealthState,
+    now: datetime,
+    after: UUID | None = None,
+    limit: int = 20,
+    policy: HealthPolicy | None = None,
+) -> HealthStatePage:
+    """The accounts in `state` at `now`, with their reasons, a keyset page after the account
+    id `after` (account id order: the primary key)."""
+    chosen = policy or HealthPolicy()
+    sql = (
+        f"{_SELECT}, a.name, a.email{_TABLES} LEFT JOIN accounts a ON a.account_id = h.account_id"
+        f" WHERE ({_MAY_BE[state]}) AND (%(after)s::uuid IS NULL OR h.account_id > %(after)s)"
+        " ORDER BY h.account_id LIMIT %(batch)s"
+    )
+    params: dict[str, Any] = {
+        "now": now,
+        "dunning_overdue_before": now - chosen.dunning_horizon,
+        "batch": _SCAN_BATCH,
+    }
+    found: list[AccountInState] = []
+    scanned_to = after
+    while len(found) <= limit:
+        rows = conn.execute(sql, {**params, "after": scanned_to}).fetchall()
+        for values in rows:
+            health = _health(values[:-2], now, chosen)
+            if health.state is state:
+                found.append(AccountInState(name=values[-2], email=values[-1], health=health))
+        if len(rows) < _SCAN_BATCH:
+            break
+        scanned_to = rows[-1][0]
+    shown = found[:limit]
+    more = len(found) > limit
+    return HealthStatePage(
+        state=state, items=shown, next_after=shown[-1].health.account_id if more else None
+    )

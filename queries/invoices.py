@@ -71,6 +71,8 @@ class InvoiceDetail(InvoiceSummary):
     credits_used: dict[str, int]
     attempts: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
+    finalized_version: int | None = None  # the stream version that issued it (None: a row
+    # projected before this field existed, or a draft)
 
 
 class InvoicePage(BaseModel):
@@ -145,7 +147,8 @@ def get_invoice(
         return None
     detail = row[-1]
     parts = {k: detail[k] for k in ("lines", "credits_used", "attempts", "timeline")}
-    return InvoiceDetail(**_fields(row[:-1], now), **parts)
+    issued = detail.get("finalized_version")
+    return InvoiceDetail(**_fields(row[:-1], now), **parts, finalized_version=issued)
 
 
 def _conditions(

@@ -1,7 +1,9 @@
 """An account's payment facts as the account health read model keeps them (its `detail`):
 payment attempts not settled yet (in flight, or waiting for the customer to authenticate),
 payment methods (default, usable, vault path) and subscriptions with their status. Read by
-the support console's account page."""
+the support console's account page, which shows methods and subscriptions from the fuller
+`account_detail` read model (queries/account_detail.py); an attempt names its invoice by
+number, from the `invoices` read model."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ class OpenAttempt(BaseModel):
 
     attempt_id: str
     invoice_id: str
+    invoice_number: str | None  # from the invoices read model (None: not there yet)
     purpose: str  # collection, on_session, bad_debt
     status: str  # pending (in flight), requires_action (waiting for the customer), failed
     started_at: datetime
@@ -53,12 +56,27 @@ def payment_facts(conn: Connection[Any], account_id: UUID) -> PaymentFacts | Non
     row = conn.execute(
         "SELECT detail FROM account_health WHERE account_id = %s", (account_id,)
     ).fetchone()
-    return _facts(row[0]) if row else None
+    return _facts(row[0], _numbers(conn, account_id, row[0])) if row else None
 
 
-def _facts(detail: dict[str, Any]) -> PaymentFacts:
+def _numbers(conn: Connection[Any], account_id: UUID, detail: dict[str, Any]) -> dict[str, str]:
+    """The numbers of the invoices the open attempts are for."""
+    ids = sorted({a["invoice_id"] for a in detail["attempts"].values()})
+    rows = conn.execute(
+        "SELECT invoice_id, number FROM invoices"
+        " WHERE account_id = %s AND invoice_id = ANY(%s) AND number IS NOT NULL",
+        (account_id, ids),
+    ).fetchall()
+    return dict(rows)
+
+
+def _facts(detail: dict[str, Any], numbers: dict[str, str]) -> PaymentFacts:
     attempts = sorted(
-        (_attempt(k, a) for k, a in detail["attempts"].items() if a["status"] != "failed"),
+        (
+            _attempt(k, a, numbers.get(a["invoice_id"]))
+            for k, a in detail["attempts"].items()
+            if a["status"] != "failed"
+        ),
         key=lambda a: a.started_at,
     )
     default = detail["default_method_id"]
@@ -82,11 +100,12 @@ def _facts(detail: dict[str, Any]) -> PaymentFacts:
     )
 
 
-def _attempt(attempt_id: str, a: dict[str, Any]) -> OpenAttempt:
+def _attempt(attempt_id: str, a: dict[str, Any], number: str | None) -> OpenAttempt:
     expires = a.get("action_expires_at")
     return OpenAttempt(
         attempt_id=attempt_id,
         invoice_id=a["invoice_id"],
+        invoice_number=number,
         purpose=a["purpose"],
         status=a["status"],
         started_at=datetime.fromisoformat(a["started_at"]),

@@ -5,12 +5,15 @@ the fixed clock and scripted fake gateway that unit and integration tests share.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from uuid import uuid4
 
 import psycopg
 import pytest
+import structlog
 
+from adapters import logging as ledger_logging
 from adapters.bootstrap import Container, build
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
@@ -28,7 +31,31 @@ from tests.harness import (
 )
 
 TEMPLATE_DB = "ledger_template"
+# A CLI run in process configures logging; with caching on, a logger first used after that
+# would ignore every later test's structlog `capture_logs`.
+ledger_logging.CACHE_LOGGERS = False
 _db_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def structlog_as_found() -> Iterator[None]:
+    """A test that configures logging (a CLI run in process) leaves structlog as it found
+    it: a filtering level left behind would hide a later test's info lines from its
+    `capture_logs`."""
+    before = structlog.get_config()
+    handlers = list(logging.getLogger().handlers)
+    yield
+    structlog.configure(**before)
+    logging.getLogger().handlers = handlers  # and the stdlib handler it added, gone
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_default_data_dir() -> Iterator[None]:
+    """A run that falls back to the embedded default never touches the developer's own data
+    directory (~/.local/share/billing-ledger): LEDGER_DATA_DIR points at a throwaway one."""
+    with outside_pytest_tmp("ledger-default-") as work_dir, pytest.MonkeyPatch.context() as env:
+        env.setenv("LEDGER_DATA_DIR", str(work_dir))
+        yield
 
 
 @pytest.fixture(scope="session")

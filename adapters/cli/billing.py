@@ -72,7 +72,7 @@ def run(
     ] = None,
     actor: Actor = "billing-run",
 ) -> None:
-    """Renewals, dunning and credit expiry due now."""
+    """Renewals, dunning and credit expiry due now; exits 1 when an account failed."""
     totals = {"accounts": 0, "renewed": 0, "attempts": 0, "exhausted": 0, "errors": 0}
     with configured_container() as container:
         pages = [account] if account else open_account_pages(container, PAGE)
@@ -88,6 +88,8 @@ def run(
             for account_id, error in report.errors.items():
                 console.print(f"[red]{account_id}[/red]: {error}")
     console.print(" ".join(f"{k}={v}" for k, v in totals.items()))
+    if totals["errors"]:
+        raise typer.Exit(code=1)
 
 
 @app.command("grant-credit")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from adapters.cli.runtime import configured_container
 from adapters.clock_walk import advance as advance_clock
-from adapters.clock_walk import registry
+from adapters.clock_walk import registry, system_ctx
 from commands.base import load_account
 
 app = typer.Typer(no_args_is_help=True, help="Test clocks (never in production).")
@@ -58,15 +58,18 @@ def advance(
     days: Annotated[float, typer.Option(help="How far to move it", min=0)] = 0,
     to: Annotated[str | None, typer.Option(help="Or: to this ISO time")] = None,
     step_days: Annotated[float, typer.Option(help="Billing runs after each step", min=0.01)] = 1,
+    reason: Annotated[str, typer.Option(help="Why (kept with the advance)")] = (
+        "advanced from the command line"
+    ),
     actor: Actor = "test-clock",
 ) -> None:
-    """Move the clock forward; the billing of its accounts runs at every step on the way."""
+    """Move the clock forward; the billing of its accounts runs at every step on the way.
+    The advance is kept with who made it and why."""
+    ctx = system_ctx(actor or "clock", reason)
     with configured_container() as container:
         current = registry(container).get(clock_id).frozen_at
         target = _when(to) if to else current + timedelta(days=days)
-        walk = advance_clock(
-            container, clock_id, target, step=timedelta(days=step_days), actor=actor or "clock"
-        )
+        walk = advance_clock(container, clock_id, target, step=timedelta(days=step_days), ctx=ctx)
     console.print(
         f"{clock_id} at {walk.clock.frozen_at.isoformat()}: steps={walk.steps}"
         f" renewed={walk.renewed} attempts={walk.attempts} exhausted={walk.exhausted}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from contextlib import AbstractContextManager, nullcontext
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
@@ -18,20 +19,23 @@ from adapters.cli import console as console_cli
 from adapters.cli import devkeys, runtime
 from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
+from adapters.cli import portal as portal_cli
 from adapters.cli import projections as projections_cli
 from adapters.cli import reconcile as reconcile_cli
 from adapters.cli.exits import LedgerGroup
 from adapters.http.auth import ApiKeys
 from adapters.http.console.links import make_link
+from adapters.http.portal.links import make_portal_link
 from adapters.logging import configure_logging
 from adapters.postgres.migrate import migrate, pending
 from adapters.recompute import recompute
+from adapters.scheduler import runner as scheduler_runner
 from adapters.settings import Settings
 from commands import accounts
 from commands.customers import sync_configured
+from commands.errors import AccountNotFound
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
 from ledger.meta import ActorKind, Surface
-from projections.feed import catch_up
 from queries.accounts import get_account, list_accounts
 
 app = typer.Typer(cls=LedgerGroup, no_args_is_help=True, help="Event-sourced billing ledger.")
@@ -47,6 +51,7 @@ app.add_typer(reconcile_cli.app, name="reconcile")
 app.add_typer(paypal_cli.app, name="paypal")
 app.add_typer(clocks_cli.app, name="clocks")
 app.add_typer(console_cli.app, name="console")
+app.add_typer(portal_cli.app, name="portal")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]
@@ -80,24 +85,44 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Seed demo accounts first")] = False,
 ) -> None:
     """Serve the HTTP API (embedded default: also keep the read models fed from the store)."""
-    with _container() as container:
+    where = f"http://{host}:{port}"
+    with build(_served_at(_settings(), where)) as container:
         keys = _api_keys(container)
         if demo:
             demo_data.seed(container)
-        where = f"http://{host}:{port}"
         typer.echo(f"ledger API on {where} (docs: {where}/docs)")
         if container.simulated is not None:
             typer.echo(SIMULATED_NOTICE)
         if container.settings.embedded:
-            _print_console_link(container, keys, where)
+            _print_console_link(container, keys, container.settings.console_url)
+            _print_portal_link(container, container.settings.console_url)
         if container.settings.embedded or not container.settings.kafka_bootstrap:
             typer.echo(f"data in {container.settings.data_dir}; read models fed from the store")
-            with runtime.store_feed(container) as feed:
+            with runtime.store_feed(container) as feed, _scheduled(container):
                 runtime.serve_http(container, keys, host, port, feed)
         else:
             runtime.serve_http(container, keys, host, port)
 
 
+def _scheduled(container: Container) -> AbstractContextManager[Any]:
+    """The embedded default runs the scheduled jobs in process (LEDGER_SCHEDULER_IN_PROCESS);
+    with a configured database, `ledger scheduler` runs them."""
+    if container.settings.embedded and container.settings.scheduler_in_process:
+        typer.echo("scheduled jobs run in this process (LEDGER_SCHEDULER_IN_PROCESS=false: off)")
+        return scheduler_runner.in_background(container)
+    return nullcontext()
+
+
+def _served_at(settings: Settings, where: str) -> Settings:
+    """Links the ledger makes (sign-in, billing pages, the payment page and its return) point
+    at where it serves unless LEDGER_CONSOLE_URL says where browsers reach it: a redirect to
+    another port is another origin, which the pages' CSP (form-action 'self') blocks."""
+    if "console_url" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"console_url": where})
+
+
+DEMO_CARD = "4242 4242 4242 4242 with any future expiry and CVC"
 SIMULATED_NOTICE = (
     "payments: SIMULATED processor (Stripe test-mode cards, sandbox PayPal; no money moves;"
     " set LEDGER_STRIPE_API_KEY / LEDGER_BRAINTREE_* for real ones)"
@@ -111,6 +136,21 @@ def _print_console_link(container: Container, keys: ApiKeys, where: str) -> None
     typer.echo(f"support console (NinjaPanel), single-use sign-in link: {made.url}")
 
 
+def _print_portal_link(container: Container, where: str) -> None:
+    """The billing pages of the demo account in bad debt, as its customer (single use:
+    `ledger portal link ACCOUNT_ID` makes another, for any account)."""
+    account_id, account = demo_data.billing_demo_account()
+    try:
+        made = make_portal_link(container, account_id, "ledger serve", None, where)
+    except AccountNotFound:
+        typer.echo("customer billing pages: `ledger portal link ACCOUNT_ID` (no demo account yet)")
+        return
+    typer.echo(
+        f"customer billing pages of {account.name} (demo account in bad debt: add the card"
+        f" {DEMO_CARD} and pay), single-use link: {made.url}"
+    )
+
+
 def _api_keys(container: Container) -> ApiKeys:
     return keys_cli.for_serving(container)
 
@@ -120,8 +160,6 @@ def demo() -> None:
     """Build the demo accounts on the simulated processor and a test clock (idempotent)."""
     with _container() as container:
         report = demo_data.seed(container)
-        for projection in container.projections.values():
-            catch_up(container.connection, projection, container.reader)
         fresh = sum(not r.replayed for r in report.opened)
         console.print(
             f"{fresh} demo accounts opened, {len(report.opened) - fresh} already there;"
@@ -134,8 +172,18 @@ def demo() -> None:
 def relay(metrics_port: MetricsPort = None) -> None:
     """Publish the event store to Kafka (one relay at a time)."""
     with _container() as container:
-        runtime.serve_metrics(metrics_port)
+        runtime.serve_metrics(metrics_port, container)
         runtime.run_relay(container)
+
+
+@app.command()
+def scheduler(metrics_port: MetricsPort = None) -> None:
+    """Run the billing run, the in-flight janitor, credit expiry and reconciliation of
+    recently active accounts on their schedules (one active across processes; others
+    stand by and take over)."""
+    with _container() as container:
+        runtime.serve_metrics(metrics_port)
+        scheduler_runner.run_until_signalled(container)
 
 
 @app.command("ensure-topic")
@@ -153,7 +201,7 @@ def project(
 ) -> None:
     """Consume Kafka into the read models."""
     with _container() as container:
-        runtime.serve_metrics(metrics_port)
+        runtime.serve_metrics(metrics_port, container)
         runtime.run_projector(container, projection or [])
 
 

@@ -28,11 +28,12 @@ from adapters.bootstrap import Container
 from adapters.cli.runtime import configured_container
 from adapters.kafka.groups import GroupStatus, describe_groups
 from adapters.kafka.projector import group_id
+from adapters.readiness import statuses
 from ledger.errors import DomainError
 from projections import rebuild as rebuilds
 from projections.base import Projection
 from projections.runtime import retry_parked
-from queries.projections import ProjectionStatus, poisoned_events, projection_statuses
+from queries.projections import ProjectionStatus, poisoned_events
 
 app = typer.Typer(no_args_is_help=True, help="Read models.")
 poisoned = typer.Typer(
@@ -165,13 +166,7 @@ def status(
 
 
 def _statuses(container: Container, names: list[str]) -> list[ProjectionStatus]:
-    def event_time(position: int) -> datetime | None:
-        after = container.reader.read_after(position, 1)
-        return after[0].occurred_at if after else None
-
-    with container.connection() as conn:
-        head = container.reader.head()
-        return projection_statuses(conn, names, head, event_time, datetime.now(UTC))
+    return statuses(container, datetime.now(UTC), names)
 
 
 def _groups(container: Container, projections: list[Projection[Any]]) -> dict[str, GroupStatus]:

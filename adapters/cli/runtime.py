@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 import structlog
 import uvicorn
-from prometheus_client import start_http_server
+from prometheus_client import REGISTRY, start_http_server
 
 from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
@@ -22,6 +22,7 @@ from adapters.kafka.relay import new_producer, relay_until_stopped
 from adapters.kafka.topics import TopicSpec, ensure_topic
 from adapters.logging import configure_logging
 from adapters.metrics import record_batch
+from adapters.pipeline_metrics import pipeline_metrics
 from adapters.settings import Settings
 from projections.feed import SupervisedFeed, follow
 from projections.runtime import BatchOutcome
@@ -30,9 +31,14 @@ from queries.accounts import open_account_ids
 log = structlog.get_logger("ledger")
 
 
-def serve_metrics(port: int | None) -> None:
-    if port:
-        start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from other hosts
+def serve_metrics(port: int | None, container: Container | None = None) -> None:
+    """The process's metrics on `port` (none without one); with a container, the pipeline
+    state read from PostgreSQL at each scrape as well (adapters/pipeline_metrics.py)."""
+    if not port:
+        return
+    if container is not None:
+        REGISTRY.register(pipeline_metrics(container))
+    start_http_server(port, addr="0.0.0.0")  # noqa: S104 - scraped from other hosts
 
 
 @contextmanager

@@ -4,31 +4,35 @@ webhooks, problem+json errors, health and metrics."""
 from __future__ import annotations
 
 import hmac
-import time
-from collections.abc import Awaitable, Callable
-from uuid import UUID, uuid4
+from collections.abc import Callable
 
-import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from pydantic import SecretStr
 
 from adapters.bootstrap import Container
-from adapters.http import openapi, problems, security
+from adapters.business_metrics import BusinessMetrics, business_registry
+from adapters.http import http_metrics, openapi, problems, security
+from adapters.http.access_log import correlate_and_log
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
+from adapters.http.console import access as console_access
 from adapters.http.console import routes as console
 from adapters.http.guards import RefuseControlCharacters
+from adapters.http.pay import page as pay_page
+from adapters.http.portal import access as portal_access
+from adapters.http.portal import routes as portal
 from adapters.http.ratelimit import RateLimiter
 from adapters.http.routers import webhooks
 from adapters.http.surface import router
 from adapters.http.surfaces import SURFACES
-from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from adapters.pipeline_metrics import pipeline_metrics
+from adapters.readiness import readiness
 from projections.feed import SupervisedFeed
 
-_SURFACES = {f"{s.prefix}/": s.surface.value for s in SURFACES}  # the metrics' label
 # Built once, at import, as decorated routes are: every app (and test) shares them.
 _ROUTERS = tuple(router(surface) for surface in SURFACES)
+_SCRAPE_CONNECTION_WAIT_S = 2.0
 
 
 def create_app(
@@ -51,87 +55,60 @@ def create_app(
         app.include_router(surface_router)
     app.include_router(webhooks.router)
     console.install(app, settings)
-    app.add_middleware(RefuseControlCharacters)  # inside _correlate: counted and correlated
-    app.middleware("http")(_correlate)
+    pay_page.install(app)
+    portal.install(app, settings)
+    app.add_middleware(RefuseControlCharacters)  # inside correlate_and_log: correlated
+    app.middleware("http")(correlate_and_log)
+    app.add_api_route("/healthz", _live, methods=["GET"], tags=["ops"])
     app.add_api_route(
-        "/healthz", _health(container, app.state.rate_limiter, feed), methods=["GET"], tags=["ops"]
+        "/readyz", _ready(container, app.state.rate_limiter, feed), methods=["GET"], tags=["ops"]
     )
     if settings.metrics_token is not None:
+        business = business_registry(_business_metrics(container))
+        business.register(pipeline_metrics(container, _SCRAPE_CONNECTION_WAIT_S))
         app.add_api_route(
-            "/metrics", _metrics(settings.metrics_token), methods=["GET"], tags=["ops"]
+            "/metrics", _metrics(settings.metrics_token, business), methods=["GET"], tags=["ops"]
         )
-    security.install(app, settings, app.state.address_limiter)
+    fronts = (console_access.FRONT, portal_access.FRONT)
+    security.install(app, settings, app.state.address_limiter, {f.path: f.cookie for f in fronts})
+    http_metrics.install(app)  # outermost: counts every answer, those of security's too
     openapi.install(app)
     return app
 
 
-def _surface(path: str) -> str:
-    return next((s for prefix, s in _SURFACES.items() if path.startswith(prefix)), "ops")
+def _live() -> JSONResponse:
+    """Liveness: the process answers. Nothing else is checked (readiness is /readyz): a
+    database outage must not get every replica restarted."""
+    return JSONResponse({"status": "ok"})
 
 
-async def _correlate(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Binds the correlation id (given or new) to every log line of the request."""
-    given = request.headers.get("x-correlation-id")
-    correlation_id = _parse_uuid(given) or uuid4()
-    request.state.correlation_id = correlation_id
-    structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    finally:
-        structlog.contextvars.unbind_contextvars("correlation_id")
-    surface = _surface(request.url.path)
-    HTTP_LATENCY.labels(surface).observe(time.perf_counter() - started)
-    HTTP_REQUESTS.labels(surface, request.method, str(response.status_code)).inc()
-    response.headers["X-Correlation-Id"] = str(correlation_id)
-    return response
-
-
-def _parse_uuid(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def _health(
+def _ready(
     container: Container, limiter: RateLimiter, feed: SupervisedFeed | None
 ) -> Callable[[], JSONResponse]:
-    """Readiness: the database answers; Redis too when one is configured (`"redis": "down"`:
-    rate limits then fail open and payment sessions answer 503); and, in the embedded mode,
-    the store feed is running (not while it restarts after a failure: its state, restarts and
-    last error). 503 when any of them is not ready."""
+    """Readiness (adapters/readiness.py): 200 with each check's answer, 503 when one fails."""
 
-    def health() -> JSONResponse:
-        with container.connection() as conn:
-            conn.execute("SELECT 1")
-        body: dict[str, object] = {"status": "ok"}
-        ready = True
-        if limiter.shared:
-            redis_up = limiter.reachable()
-            body["redis"] = "ok" if redis_up else "down"
-            ready = ready and redis_up
-        if feed is not None:
-            state = feed.health()
-            body["store_feed"] = {
-                "state": state.state.value,
-                "since": state.since.isoformat(),
-                "restarts": state.restarts,
-                "last_error": state.last_error,
-            }
-            ready = ready and state.ready
-        if not ready:
-            body["status"] = "unavailable"
-        return JSONResponse(body, status_code=200 if ready else 503)
+    def ready() -> JSONResponse:
+        ok, body = readiness(container, limiter, feed, container.deps.clock.now())
+        return JSONResponse(body, status_code=200 if ok else 503)
 
-    return health
+    return ready
 
 
-def _metrics(token: SecretStr) -> Callable[[Request], Response]:
+def _business_metrics(container: Container) -> BusinessMetrics:
+    """The business state read for the scrapes, through the read-model pool: a scrape waits
+    for a connection at most `_SCRAPE_CONNECTION_WAIT_S` (a stopped database fails fast)."""
+    return BusinessMetrics(
+        lambda: container.pool.connection(timeout=_SCRAPE_CONNECTION_WAIT_S),
+        lambda: container.deps.clock.now(),  # the container's clock at each read
+        ttl_s=container.settings.metrics_cache_s,
+    )
+
+
+def _metrics(token: SecretStr, business: CollectorRegistry) -> Callable[[Request], Response]:
     """Prometheus metrics on the API port only for a scraper presenting the token
-    (`LEDGER_METRICS_TOKEN`); without it the route does not exist."""
+    (`LEDGER_METRICS_TOKEN`); without it the route does not exist. The process's own metrics
+    (HTTP, pipeline), then this app's business and pipeline state read at scrape time
+    (adapters/business_metrics.py, adapters/pipeline_metrics.py)."""
     expected = token.get_secret_value().encode()
 
     def metrics(request: Request) -> Response:
@@ -141,6 +118,7 @@ def _metrics(token: SecretStr) -> Callable[[Request], Response]:
             given = b""
         if not hmac.compare_digest(given, expected):
             raise Unauthenticated()
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        exposed = generate_latest(REGISTRY) + generate_latest(business)
+        return Response(exposed, media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -27,11 +27,19 @@ from uuid import UUID
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from adapters.http.access_log import principal_kind_is
 from adapters.http.problems import EdgeError
 from adapters.http.security import address_key, client_address
 from ledger.meta import ActorKind
 
-SCOPES = ("accounts:read", "accounts:write", "billing:write", "billing:run", "console:links")
+SCOPES = (
+    "accounts:read",
+    "accounts:write",
+    "billing:write",
+    "billing:run",
+    "console:links",
+    "portal:sessions",
+)
 CACHE_MAX = 10_000
 
 
@@ -176,6 +184,7 @@ class Allow:
 
     def __call__(self, request: Request) -> Principal:
         principal = _authenticated(request)
+        principal_kind_is(request, principal.kind.value)
         request.app.state.rate_limiter.check(f"{principal.kind.value}:{principal.id}")
         if principal.kind not in self.kinds or not self.scopes <= principal.scopes:
             raise Forbidden()

@@ -38,6 +38,7 @@ KEY_REQUIRED = frozenset(
 )
 # Path segments of operations that call a processor, Turnstile or Redis (503 when down).
 NEEDS_OUTSIDE = (
+    "in-flight",
     "pay",
     "pay-bad-debt",
     "payment-sessions",
@@ -79,6 +80,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "tax_id": "GB123456789",
     "reason": "Customer asked by phone (ticket 4242)",
     "amount": 1500,
+    "days": 1,
     "plan_id": "pro-monthly-gbp",
     "method": "card",
     "processor": "stripe",
@@ -120,9 +122,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
         "notifications (form fields `bt_signature`, "
         "`bt_payload`); limited per address.",
     ),
-    ("GET", "/healthz"): _op(
+    ("GET", "/healthz"): _op("Liveness", "200 while the process answers; it checks nothing else."),
+    ("GET", "/readyz"): _op(
         "Readiness",
-        "200 when the database (and a configured Redis) answer; 503 with what is down otherwise.",
+        "200 when the database, a configured Redis and Kafka answer, the store feed runs"
+        " (embedded) and no projection is poisoned or too far behind; 503 with each check's"
+        " answer otherwise.",
     ),
     ("GET", "/metrics"): _op(
         "Prometheus metrics", "Served only with LEDGER_METRICS_TOKEN, to a bearer of that token."
@@ -177,7 +182,7 @@ def _finish_operation(method: str, path: str, operation: Doc, schemas: Doc) -> N
     responses = operation.setdefault("responses", {})
     for status in problem_statuses(method, path, operation):
         responses[str(status)] = _problem_response(status)
-    if path == "/healthz":
+    if path == "/readyz":
         responses["503"] = {"description": 'Not ready: what is down, e.g. `"redis": "down"`.'}
     operation["responses"] = dict(sorted(responses.items()))
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")

@@ -5,9 +5,15 @@ requests without a key and of webhooks, and 405 answers that say what is allowed
 * `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` on the
   authenticated surfaces (account data, invoice PDFs) and on every request that carried a
   key; `Strict-Transport-Security` when `LEDGER_HSTS_MAX_AGE_S` is set (served over TLS).
-* The support console's pages (/console/) are never cached either, send no referrer (a
-  sign-in link's token stays out of other sites' logs), cannot be framed, and run only the
-  console's own scripts and styles (`CONSOLE_CSP`).
+* The browser pages (the support console, /console/, and the customer's billing pages,
+  /billing/) are never cached either, send no referrer (a sign-in link's token stays out of
+  other sites' logs), cannot be framed, and run only their own scripts and styles
+  (`PAGES_CSP`), unless a page sets its own Content-Security-Policy (one that must load a
+  processor's script).
+* Requests without a key are rate limited per client address, except a browser page's
+  request that carries its session cookie: the session's check counts it against the
+  signed-in person (adapters/http/browser/front.py), so a support team or a household behind
+  one address does not share one budget.
 * The client address is the socket peer, unless the peer is one of
   `LEDGER_TRUSTED_PROXIES` (none by default): then `X-Forwarded-For` (and
   `X-Forwarded-Proto`) are read, by uvicorn's own middleware. Everything after this
@@ -17,12 +23,14 @@ requests without a key and of webhooks, and 405 answers that say what is allowed
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -30,21 +38,28 @@ from adapters.http.problems import problem
 from adapters.http.ratelimit import RateLimited, RateLimiter
 from adapters.settings import Settings
 
-AUTHENTICATED_PREFIXES = ("/v1/", "/internal/", "/support/", "/console/")
-CONSOLE_PREFIX = "/console/"
-CONSOLE_CSP = (
+AUTHENTICATED_PREFIXES = ("/v1/", "/internal/", "/support/", "/console/", "/billing/")
+PAGES_PREFIXES = ("/console/", "/billing/")
+PAGES_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 ADDRESS_LIMITED_PREFIXES = ("/webhooks/",)
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
-NOT_ADDRESS_LIMITED = frozenset({"/healthz"})  # probes poll it; it reveals nothing
+NOT_ADDRESS_LIMITED = frozenset({"/healthz", "/readyz"})  # probes poll them
 
 
-def install(app: FastAPI, settings: Settings, address_limiter: RateLimiter) -> None:
-    """Call last in create_app: the middlewares added here wrap everything else."""
+def install(
+    app: FastAPI,
+    settings: Settings,
+    address_limiter: RateLimiter,
+    session_cookies: Mapping[str, str],
+) -> None:
+    """Call last in create_app (but for http_metrics.install, which counts their answers):
+    the middlewares added here wrap everything else.
+    `session_cookies`: each browser front end's path and the name of its session cookie."""
     app.add_exception_handler(405, _method_not_allowed)
-    app.add_middleware(AddressRateLimit, limiter=address_limiter)
+    app.add_middleware(AddressRateLimit, limiter=address_limiter, session_cookies=session_cookies)
     app.add_middleware(SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
@@ -74,7 +89,7 @@ class SecurityHeaders:
         private = scope["path"].startswith(AUTHENTICATED_PREFIXES) or (
             _header(scope, b"authorization") is not None
         )
-        console = scope["path"].startswith(CONSOLE_PREFIX)
+        pages = scope["path"].startswith(PAGES_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,8 +99,9 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-store"
                 if self.hsts:
                     headers["Strict-Transport-Security"] = self.hsts
-                if console:
-                    headers["Content-Security-Policy"] = CONSOLE_CSP
+                if pages:
+                    if "content-security-policy" not in headers:
+                        headers["Content-Security-Policy"] = PAGES_CSP
                     headers["Referrer-Policy"] = "no-referrer"
             await send(message)
 
@@ -94,14 +110,23 @@ class SecurityHeaders:
 
 class AddressRateLimit:
     """Per client address: webhooks, and requests that present no key (a key that fails
-    authentication is counted by the route's `Allow`)."""
+    authentication is counted by the route's `Allow`; a browser front's request with its
+    session cookie by the front's session check, and its static files, with the cookie,
+    not at all: they are files)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, session_cookies: Mapping[str, str]
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.session_cookies = session_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _address_limited(scope):
+        if (
+            scope["type"] == "http"
+            and _address_limited(scope)
+            and not _carries_session(scope, self.session_cookies)
+        ):
             try:
                 self.limiter.check(address_key(client_address(scope)))
             except RateLimited as limited:
@@ -117,6 +142,22 @@ def _address_limited(scope: Scope) -> bool:
     if path.startswith(ADDRESS_LIMITED_PREFIXES):
         return True
     return path not in NOT_ADDRESS_LIMITED and _header(scope, b"authorization") is None
+
+
+def _carries_session(scope: Scope, session_cookies: Mapping[str, str]) -> bool:
+    """Whether the request is to a browser front end and carries that front's cookie (the
+    front's session check counts it, live or not)."""
+    path: str = scope["path"]
+    cookie = next(
+        (name for prefix, name in session_cookies.items() if path.startswith(f"{prefix}/")),
+        None,
+    )
+    header = _header(scope, b"cookie")
+    return (
+        cookie is not None
+        and header is not None
+        and cookie in cookie_parser(header.decode("latin-1"))
+    )
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ which `Call.ctx` makes the CommandContext.
 
 # No postponed annotations: the handlers FastAPI reads are made in closures (their
 # annotations name local values).
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -138,7 +139,9 @@ class HttpSurface:
         ) -> Call:
             return Call(who, container, self, cid, request, key)
 
-        return keyed_call if keyed else call
+        chosen = keyed_call if keyed else call
+        setattr(chosen, _SCOPE, scope)  # read back by `scope_of`
+        return chosen
 
     def _principal(self, allow: Allow) -> Callable[..., Principal]:
         """On an own-account surface, the path's `account_id` must be the principal's own
@@ -156,6 +159,33 @@ class HttpSurface:
             return who
 
         return owner
+
+
+_SCOPE = "ledger_scope"
+
+
+def scope_of(handler: Callable[..., Any]) -> str:
+    """The scope a built route handler's caller needs (its `HttpSurface.caller`): another
+    edge that calls the handler directly (the console) refuses a principal without it, as
+    the route does."""
+    for parameter in inspect.signature(handler).parameters.values():
+        # `call: Call = Depends(caller)` or `call: Annotated[Call, Depends(caller)]`
+        for marker in (parameter.default, *getattr(parameter.annotation, "__metadata__", ())):
+            scope = getattr(getattr(marker, "dependency", None), _SCOPE, None)
+            if isinstance(scope, str):
+                return scope
+    raise ValueError(f"{handler.__name__} takes no caller")
+
+
+def handler_of(surface: HttpSurface, operation: str) -> Callable[..., Any]:
+    """The handler the surface's route `operation` (its operation name) runs: another edge
+    acting through the surface (the console, the billing pages) calls this very handler,
+    with a `Call` it builds for the principal it acts as."""
+    for feature in surface.features:
+        for route in feature.routes:
+            if route.operation_name(surface) == operation:
+                return route.build(surface)
+    raise LookupError(f"the {surface.name} surface has no route {operation}")
 
 
 def router(surface: HttpSurface) -> APIRouter:

@@ -1,175 +1,162 @@
-"""An invoice as a PDF for the customer's records (fpdf2), made from the same detail view the
-API serves, so the document and the screen never disagree (the display status included).
+"""An invoice as a PDF (fpdf2), laid out from an `InvoiceDocument` (adapters/pdf/document.py):
+the seller, the billing details as issued, one statement of the invoice's state, its items,
+the amount that matters in that state, and the payments of the reader's copy.
 
-Text uses the PDF core fonts (Latin-1); characters outside it are shown as '?'.
+Fonts are shipped (adapters/pdf/fonts.py): names and addresses in any script print as
+written, Arabic shaped and right to left.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from adapters.pdf.document import (
+    BilledTo,
+    Copy,
+    Entry,
+    InvoiceDocument,
+    Seller,
+    customer_entries,
+    document_text,
+    format_money,
+    headline_amount,
+    moment,
+    state_line,
+    support_entries,
+)
+from adapters.pdf.fonts import FAMILY, use_fonts
 from ledger.invoices import DisplayStatus
-from ledger.money import Money
-from queries.accounts import AccountView
-from queries.invoices import InvoiceDetail
 
-STATUS_LABELS = {
-    DisplayStatus.DRAFT: "Draft",
-    DisplayStatus.OPEN: "Open",
-    DisplayStatus.PAST_DUE: "Past due",
-    DisplayStatus.PAID: "Paid",
-    DisplayStatus.UNCOLLECTIBLE: "Uncollectible",
-    DisplayStatus.RECOVERED: "Recovered (was uncollectible, then paid)",
-    DisplayStatus.VOID: "Void",
-    DisplayStatus.WRITTEN_OFF: "Written off (was uncollectible, then voided)",
-}
+__all__ = ["format_money", "invoice_pdf"]
+
+_SETTLED = (DisplayStatus.PAID, DisplayStatus.RECOVERED)
+_ENDED = (DisplayStatus.VOID, DisplayStatus.WRITTEN_OFF, DisplayStatus.UNCOLLECTIBLE)
+_GREEN, _RED, _GREY, _BLACK = (20, 110, 50), (170, 30, 30), (90, 90, 90), (0, 0, 0)
 
 
-def format_money(amount: int, currency: str) -> str:
-    """Minor units as the currency writes them: 123456 USD -> '1,234.56 USD'."""
-    return f"{Money(amount, currency).decimal_text(grouping=True)} {currency}"
-
-
-def status_label(status: DisplayStatus) -> str:
-    return STATUS_LABELS[status]
-
-
-def invoice_pdf(invoice: InvoiceDetail, account: AccountView) -> bytes:
+def invoice_pdf(doc: InvoiceDocument, cjk_font: Path | None = None) -> bytes:
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Invoice {invoice.number or invoice.invoice_id}")
+    use_fonts(pdf, document_text(doc), cjk_font)
+    pdf.set_title(f"Invoice {doc.invoice.number or doc.invoice.invoice_id}")
     pdf.set_creator("billing-ledger")
     pdf.add_page()
-    _header(pdf, invoice)
-    _bill_to(pdf, account)
-    _dates(pdf, invoice)
-    _lines(pdf, invoice)
-    _totals(pdf, invoice)
-    _payments(pdf, invoice)
-    _timeline(pdf, invoice)
+    _header(pdf, doc)
+    _parties(pdf, doc.seller, doc.billed_to)
+    _lines(pdf, doc)
+    _amounts(pdf, doc)
+    _payments(pdf, doc)
+    if doc.copy is Copy.SUPPORT:
+        _timeline(pdf, doc)
     return bytes(pdf.output())
 
 
-def _text(value: object) -> str:
-    return str(value).encode("latin-1", "replace").decode("latin-1")
+def _font(pdf: FPDF, size: float, bold: bool = False) -> None:
+    """Selects the font even when fpdf2 believes it is current: after text that ended in a
+    fallback font (a name in CJK or Arabic script), fpdf2 2.8 would otherwise write the next
+    text's glyphs under the fallback font."""
+    pdf.font_family = ""
+    pdf.set_font(FAMILY, "B" if bold else "", size)
+
+
+def _line(pdf: FPDF, text: str, size: float = 10, bold: bool = False, h: float = 5.5) -> None:
+    _font(pdf, size, bold)
+    pdf.cell(0, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _row(pdf: FPDF, label: str, value: str, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 10)
-    pdf.cell(55, 6, _text(label))
-    pdf.cell(0, 6, _text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _font(pdf, 10, bold)
+    pdf.cell(55, 6, label)
+    pdf.cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _heading(pdf: FPDF, title: str) -> None:
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, _text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _line(pdf, title, size=12, bold=True, h=8)
 
 
-def _when(at: datetime | str | None) -> str:
-    if at is None:
-        return "-"
-    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment.utcoffset() is not None else str(moment)
+def _header(pdf: FPDF, doc: InvoiceDocument) -> None:
+    inv = doc.invoice
+    _line(pdf, f"Invoice {inv.number or '(draft)'}", size=18, bold=True, h=11)
+    status = inv.display_status
+    pdf.set_text_color(*(_GREEN if status in _SETTLED else _RED if status in _ENDED else _BLACK))
+    _line(pdf, state_line(doc), size=12, bold=True, h=8)
+    pdf.set_text_color(*_BLACK)
+    _row(pdf, "Issued", moment(inv.finalized_at))
+    if doc.copy is Copy.SUPPORT:
+        _row(pdf, "Invoice id", inv.invoice_id)
+        pdf.set_text_color(*_GREY)
+        _line(pdf, "Support copy: every payment attempt and the status history", size=9)
+        pdf.set_text_color(*_BLACK)
 
 
-def _header(pdf: FPDF, invoice: InvoiceDetail) -> None:
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(
-        0, 12, _text(f"Invoice {invoice.number or '(draft)'}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    _row(pdf, "Status", status_label(invoice.display_status), bold=True)
-    _row(pdf, "Invoice id", invoice.invoice_id)
+def _parties(pdf: FPDF, seller: Seller, billed: BilledTo) -> None:
+    top, half = pdf.get_y() + 4, (pdf.w - pdf.l_margin - pdf.r_margin) / 2
+    pdf.set_y(top)
+    _block(pdf, "From", [seller.legal_name, *seller.address, f"Tax id: {seller.tax_id}"], 0)
+    left_end = pdf.get_y()
+    pdf.set_y(top)
+    billed_lines = [billed.name, billed.email, f"Country: {billed.country}"]
+    if billed.tax_id:
+        billed_lines.append(f"Tax id: {billed.tax_id}")
+    _block(pdf, "Billed to", billed_lines, half)
+    pdf.set_y(max(left_end, pdf.get_y()))
 
 
-def _bill_to(pdf: FPDF, account: AccountView) -> None:
-    _heading(pdf, "Billed to")
-    _row(pdf, "Name", account.name)
-    _row(pdf, "Email", account.email)
-    _row(pdf, "Country", account.country)
-    if account.tax_id:
-        _row(pdf, "Tax id", account.tax_id)
+def _block(pdf: FPDF, title: str, lines: list[str], offset: float) -> None:
+    width = (pdf.w - pdf.l_margin - pdf.r_margin) / 2 - 4
+    pdf.set_x(pdf.l_margin + offset)
+    _font(pdf, 11, bold=True)
+    pdf.cell(width, 7, title, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    for text in lines:
+        _font(pdf, 10)
+        pdf.multi_cell(width, 5.5, text, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
 
 
-def _dates(pdf: FPDF, invoice: InvoiceDetail) -> None:
-    _heading(pdf, "Dates")
-    _row(pdf, "Issued", _when(invoice.finalized_at))
-    _row(pdf, "Due", _when(invoice.due_at))
-    if invoice.marked_uncollectible_at:
-        _row(pdf, "Marked uncollectible", _when(invoice.marked_uncollectible_at))
-    if invoice.paid_at:
-        _row(
-            pdf,
-            "Paid",
-            _when(invoice.paid_at) + (" (out of band)" if invoice.paid_out_of_band else ""),
-        )
-    if invoice.voided_at:
-        _row(pdf, "Voided", _when(invoice.voided_at))
-
-
-def _lines(pdf: FPDF, invoice: InvoiceDetail) -> None:
+def _lines(pdf: FPDF, doc: InvoiceDocument) -> None:
     _heading(pdf, "Items")
-    for line in invoice.lines:
+    for line in doc.invoice.lines:
         amount = line["amount"]
         period = ""
         if line.get("period_start") and line.get("period_end"):
             period = f" ({str(line['period_start'])[:10]} to {str(line['period_end'])[:10]})"
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(130, 6, _text(f"{line['description']}{period}"))
+        _font(pdf, 10)
+        pdf.cell(130, 6, f"{line['description']}{period}")
         money = format_money(int(amount["amount"]), amount["currency"])
-        pdf.cell(0, 6, _text(money), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, money, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _totals(pdf: FPDF, invoice: InvoiceDetail) -> None:
-    _heading(pdf, "Totals")
-    _row(pdf, "Total", format_money(invoice.total, invoice.currency))
-    for credit_id, amount in invoice.credits_used.items():
-        _row(pdf, f"Credit {credit_id[:8]}", format_money(-amount, invoice.currency))
-    _row(pdf, "Credit applied", format_money(invoice.credit_applied, invoice.currency))
-    _row(pdf, "Amount due", format_money(invoice.amount_due, invoice.currency), bold=True)
+def _amounts(pdf: FPDF, doc: InvoiceDocument) -> None:
+    inv = doc.invoice
+    _heading(pdf, "Summary")
+    _row(pdf, "Total", format_money(inv.total, inv.currency))
+    if inv.credit_applied:
+        _row(pdf, "Credit applied", format_money(-inv.credit_applied, inv.currency))
+    headline = headline_amount(doc)
+    _row(pdf, headline.label, headline.text, bold=True)
 
 
-def _payments(pdf: FPDF, invoice: InvoiceDetail) -> None:
-    if not invoice.attempts:
+def _payments(pdf: FPDF, doc: InvoiceDocument) -> None:
+    support = doc.copy is Copy.SUPPORT
+    entries = support_entries(doc) if support else customer_entries(doc)
+    if not entries:
         return
-    _heading(pdf, "Payments")
-    for attempt in invoice.attempts:
-        _attempt(pdf, attempt, invoice.currency)
+    _heading(pdf, "Payment attempts" if support else "Payments and refunds")
+    for entry in entries:
+        _entry(pdf, entry, support)
 
 
-def _attempt(pdf: FPDF, attempt: dict[str, Any], currency: str) -> None:
-    outcome = attempt["status"]
-    if attempt.get("decline_code"):
-        outcome += f" ({attempt['decline_code']})"
-    summary = (
-        f"{_when(attempt['started_at'])}  {attempt['processor']}  "
-        f"{format_money(int(attempt['amount']), currency)}  {outcome}"
-    )
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(0, 6, _text(summary), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for refund in attempt.get("refunds", []):
-        refunded = format_money(int(refund["amount"]), currency)
-        pdf.cell(
-            0,
-            6,
-            _text(f"    refunded {refunded} on {_when(refund['at'])}"),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-    if attempt.get("dispute"):
-        pdf.cell(
-            0,
-            6,
-            _text(f"    disputed: {attempt['dispute'].get('status', '')}"),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+def _entry(pdf: FPDF, entry: Entry, support: bool) -> None:
+    _font(pdf, 9 if support else 10)
+    pdf.cell(38 if support else 28, 6, entry.at)
+    pdf.cell(52 if support else 45, 6, entry.what)
+    pdf.cell(32, 6, entry.amount, align="R")
+    pdf.cell(0, 6, f"  {entry.note}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _timeline(pdf: FPDF, invoice: InvoiceDetail) -> None:
+def _timeline(pdf: FPDF, doc: InvoiceDocument) -> None:
     _heading(pdf, "Status history")
-    for entry in invoice.timeline:
-        _row(pdf, _when(entry.get("at")), str(entry.get("status", "")))
+    for entry in doc.invoice.timeline:
+        _row(pdf, moment(entry.get("at")), str(entry.get("status", "")))

@@ -21,6 +21,7 @@ from ledger.payments import Processor
 
 AUTHENTICATION_REQUIRED = "authentication_required"
 CANCELED = "payment_intent_canceled"
+AUTHENTICATION_FAILED = "payment_intent_authentication_failure"
 MISSING = "invalid_payment_method"  # Stripe's resource_missing in the ledger's terms
 
 
@@ -118,7 +119,7 @@ class SimulatedGateway:
     ) -> ChargeResult:
         self._store.write(
             "UPDATE sim_charges SET status = 'canceled', decline_code = %s"
-            " WHERE attempt_id = %s AND status = 'requires_action'",
+            " WHERE attempt_id = %s AND status IN ('requires_action', 'requires_payment_method')",
             CANCELED,
             attempt_id,
         )
@@ -138,6 +139,30 @@ class SimulatedGateway:
         if row is None or row["status"] != "succeeded":
             raise ProcessorRefused("the payment is not waiting for the customer")
         return _result(row)
+
+    def fail_authentication(self, attempt_id: str) -> ChargeResult:
+        """The customer fails 3-D Secure: as at Stripe, the payment is left without a usable
+        payment method (`requires_payment_method`), not cancelled, until someone cancels it."""
+        self._store.write(
+            "UPDATE sim_charges SET status = 'requires_payment_method', decline_code = %s"
+            " WHERE attempt_id = %s AND status = 'requires_action'",
+            AUTHENTICATION_FAILED,
+            attempt_id,
+        )
+        row = self._charge_row(attempt_id)
+        if row is None or row["status"] != "requires_payment_method":
+            raise ProcessorRefused("the payment is not waiting for the customer")
+        return _result(row)
+
+    def authenticate_payment(self, payment_id: str, *, success: bool = True) -> ChargeResult:
+        """`authenticate` (or `fail_authentication`), by the payment's id (what the payment
+        page's Stripe.js knows)."""
+        row = self._payment_row(payment_id)
+        if row is None:
+            raise ProcessorRefused("no such payment")
+        if not success:
+            return self.fail_authentication(row["attempt_id"])
+        return self.authenticate(row["attempt_id"])
 
     def dispute(self, processor_payment_id: str, state: DisputeState) -> ProcessorDispute:
         """The cardholder's bank disputes the whole payment (or decides an open dispute):

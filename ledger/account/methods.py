@@ -12,12 +12,14 @@ from ledger.methods import (
     InvalidMethod,
     MethodAlreadyAdded,
     MethodKind,
+    MethodNeeded,
     MethodNotUsable,
     MethodState,
     PaymentMethod,
     VaultPath,
     check_card,
     default_after_removal,
+    needed,
 )
 from ledger.payments import AttemptInFlight
 
@@ -149,12 +151,18 @@ class PaymentMethods(AccountState):
             raise NothingToChange()
         self.trigger_event(DefaultPaymentMethodSet, method_id=method_id, meta=meta)
 
-    def remove_method(self, method_id: str, meta: EventMeta) -> None:
+    def remove_method(
+        self, method_id: str, meta: EventMeta, *, even_if_needed: bool = False
+    ) -> None:
+        """`even_if_needed`: a repair removing a method its processor no longer holds (it
+        cannot be charged anyway)."""
         self._require_open()
         self._method(method_id)
         if self.methods[method_id].state.value == "removed":
             raise MethodNotUsable()
         self._refuse_if_method_in_flight(method_id)
+        if not even_if_needed:
+            self._refuse_if_method_needed(method_id)
         self.trigger_event(PaymentMethodRemoved, method_id=method_id, meta=meta)
 
     def expire_method(self, method_id: str, meta: EventMeta) -> None:
@@ -186,6 +194,11 @@ class PaymentMethods(AccountState):
             billing_agreement_id=billing_agreement_id,
             meta=meta,
         )
+
+    def _refuse_if_method_needed(self, method_id: str) -> None:
+        renewing = any(s.active and not s.cancel_at_period_end for s in self.subscriptions.values())
+        if needed(self.methods, method_id, renewing):
+            raise MethodNeeded()
 
     def _refuse_if_method_in_flight(self, method_id: str) -> None:
         if any(a.in_flight and a.method_id == method_id for a in self.attempts.values()):

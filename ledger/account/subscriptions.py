@@ -5,10 +5,12 @@ debt and in another currency."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from ledger.account.invoices import Invoices
 from ledger.account.state import AccountEvent, AccountState
 from ledger.errors import BadDebtBlocked, NothingToChange
+from ledger.invoices import InvoiceStatus
 from ledger.meta import EventMeta
 from ledger.methods import MethodNotFound
 from ledger.money import CurrencyMismatch, Money
@@ -21,6 +23,7 @@ from ledger.subscriptions import (
     SubscriptionNotFound,
     add_months,
     period_line,
+    prorated_at,
     proration_lines,
 )
 
@@ -73,8 +76,10 @@ class Subscriptions(Invoices):
         invoice_id: str,
         meta: EventMeta,
         on_session: bool = False,
+        quoted_at: datetime | None = None,
     ) -> Money:
-        """Moves to `new` now; charges (or credits) the rest of the period. Returns the net."""
+        """Moves to `new` now; charges (or credits) the rest of the period, counted from now
+        or from the preview's `quoted_at` (the lines say from when). Returns the net."""
         sub = self._active_subscription(subscription_id)
         if sub.plan_id == new.plan_id:
             raise SamePlan()
@@ -85,7 +90,8 @@ class Subscriptions(Invoices):
         self._require_new_invoice(invoice_id)
         if f"{invoice_id}-credit" in self.credits:
             raise NothingToChange(f"credit {invoice_id}-credit exists")
-        credit_line, charge_line = proration_lines(old, new, sub, meta.occurred_at)
+        at = prorated_at(sub, quoted_at, meta.occurred_at)
+        credit_line, charge_line = proration_lines(old, new, sub, at)
         net = credit_line.amount + charge_line.amount
         changed = replace(sub, plan_id=new.plan_id)
         self.trigger_event(
@@ -176,9 +182,20 @@ class Subscriptions(Invoices):
     def _require_can_buy(self, price: Money) -> None:
         self._require_open()
         if self.bad_debt:
-            raise BadDebtBlocked()
+            raise BadDebtBlocked(self._bad_debt_way_out())
         if price.currency != self.profile.currency:
             raise CurrencyMismatch(f"plan in {price.currency}, account in {self.profile.currency}")
+
+    def _bad_debt_way_out(self) -> str:
+        """The refusal in words, with the amount and the way out."""
+        owed = Money.zero(self.profile.currency)
+        for inv in self.invoices.values():
+            if inv.status is InvoiceStatus.UNCOLLECTIBLE and inv.currency == owed.currency:
+                owed = owed + inv.amount_due
+        return (
+            f"The account has unpaid bad debt of {owed.decimal_text(grouping=True)}"
+            f" {owed.currency}: pay it (pay bad debt) before any purchase or plan change."
+        )
 
     def _require_default_method(self) -> None:
         """A customer paying now needs a method to pay with: refuse before anything is

@@ -36,6 +36,7 @@ matching the regular expression `path` (below the merchant, e.g. `/transactions`
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from tests.braintree_gateway import client_api
 from tests.braintree_gateway.state import (
     GatewayState,
     NotFound,
@@ -378,10 +380,16 @@ def _handler_for(gateway: LocalBraintreeGateway) -> type[BaseHTTPRequestHandler]
         def do_DELETE(self) -> None:
             self._serve("DELETE")
 
+        def do_OPTIONS(self) -> None:
+            self._serve("OPTIONS")
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
+            if path.startswith(prefix + client_api.PREFIX):
+                self._client_api(method, path[len(prefix + client_api.PREFIX) :], query, body)
+                return
             status, answer = self._answer(method, path, body)
             if status == 0:
                 return  # held until released: the client has timed out by then
@@ -413,6 +421,19 @@ def _handler_for(gateway: LocalBraintreeGateway) -> type[BaseHTTPRequestHandler]
                 gateway._hold()
                 return 0, b""
             return answer
+
+        def _client_api(self, method: str, path: str, query: str, body: bytes) -> None:
+            """The browser client's JSON API (client_api.py): no basic auth, CORS."""
+            gateway.calls.seen.append((method, client_api.PREFIX + path))
+            status, answer = client_api.answer(gateway.state, method, path, query, body)
+            data = json.dumps(answer).encode() if status != 204 else b""
+            self.send_response(status)
+            for name, value in client_api.CORS.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: pytest shows failures, not every request

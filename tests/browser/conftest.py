@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import uvicorn
@@ -26,6 +26,7 @@ from adapters.http.app import create_app
 from adapters.http.auth import ApiKeyEntry, ApiKeys, hash_key
 from adapters.http.console.links import make_link
 from adapters.http.console.sessions import ConsoleSessions
+from adapters.http.ratelimit import RateLimiter
 from adapters.postgres.api_keys import PostgresKeys
 from adapters.settings import Settings
 from ledger.meta import ActorKind
@@ -38,11 +39,17 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # see vendor/README.md
 SERIOUS = ("serious", "critical")
 SUPPORT = "agent-ada"
 CUSTOMER = "customer-carl"
+READER = "agent-rita"  # a support principal without the write scopes
+DASHBOARD = "https://dashboard.example.com"  # the billing pages' allowed return origin
 KEYS = {
     SUPPORT: ("support-key-0123456789", ActorKind.SUPPORT, None),
+    READER: ("reader-key-0123456789", ActorKind.SUPPORT, None),
     CUSTOMER: ("customer-key-0123456789", ActorKind.CUSTOMER, UUID(int=7)),
     "front-door": ("service-key-0123456789", ActorKind.SERVICE, None),
 }
+
+READS = frozenset({"accounts:read", "console:links", "portal:sessions"})
+WRITES = frozenset({"accounts:write", "billing:write", "billing:run"})  # SUPPORT's actions
 
 
 def key_entries() -> list[ApiKeyEntry]:
@@ -51,7 +58,7 @@ def key_entries() -> list[ApiKeyEntry]:
             sha256=hash_key(key),
             id=principal,
             kind=kind,
-            scopes=frozenset({"accounts:read", "console:links"}),
+            scopes=READS | (WRITES if principal == SUPPORT else frozenset()),
             account_id=account,
         )
         for principal, (key, kind, account) in KEYS.items()
@@ -80,19 +87,24 @@ class LiveConsole:
 
     def caught_up(self) -> None:
         """Waits until the store feed has applied everything written so far."""
-        head = self.container.reader.head()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with self.container.connection() as conn:
-                row = conn.execute(
-                    "SELECT count(*), min(feed_position) FROM projection_positions"
-                    " WHERE projection = ANY(%s)",
-                    (list(self.container.projections),),
-                ).fetchone()
-            if row is not None and row[0] == len(self.container.projections) and row[1] >= head:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"read models did not reach position {head}")
+        caught_up(self.container)
+
+
+def caught_up(container: Container) -> None:
+    """Waits until the container's store feed has applied everything written so far."""
+    head = container.reader.head()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with container.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*), min(feed_position) FROM projection_positions"
+                " WHERE projection = ANY(%s)",
+                (list(container.projections),),
+            ).fetchone()
+        if row is not None and row[0] == len(container.projections) and row[1] >= head:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"read models did not reach position {head}")
 
 
 def serious_violations(page: Page) -> list[dict[str, Any]]:
@@ -152,14 +164,29 @@ def live(
         redis_url=redis_service.url,
         pool_size=4,
         console_url=base_url,
+        return_urls=(DASHBOARD,),
     )
     container = build(settings, clock=clock)
     container.deps = dataclasses.replace(container.deps, gateway=gateway)
     keys = ApiKeys(key_entries(), PostgresKeys(container.connection), cache_s=0)
-    app = create_app(container, keys)
+    app = app_of(container, keys)
     with store_feed(container), _serving(app, port):
         yield LiveConsole(base_url, app, container, keys)
     container.close()
+
+
+def app_of(container: Container, keys: ApiKeys) -> FastAPI:
+    """The app with rate limits counted under a namespace of its own in the harness's one
+    Redis: each test meets the limits as a fresh deployment would, not what earlier tests
+    from the same loopback address used up."""
+    settings = container.settings
+    namespace = f"test-{uuid4().hex}"
+    return create_app(
+        container,
+        keys,
+        RateLimiter(settings.rate_limit, settings.redis_url, namespace),
+        RateLimiter(settings.address_rate_limit, settings.redis_url, f"{namespace}:address"),
+    )
 
 
 @contextmanager
@@ -180,3 +207,6 @@ def _serving(app: FastAPI, port: int) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+from tests.browser.pay import pay_braintree, pay_live, pay_localstripe  # noqa: E402, F401

@@ -176,7 +176,7 @@ def test_invoices_filter_by_status(
     expect(rows.first).to_contain_text("Uncollectible")
     page.get_by_label("Status").select_option("recovered")
     page.get_by_role("button", name="Filter").click()
-    expect(page.get_by_text("No invoices with this status.")).to_be_visible()
+    expect(page.get_by_text("No invoices match these filters.")).to_be_visible()
 
 
 def test_invoices_come_in_keyset_pages_that_keep_the_filter(

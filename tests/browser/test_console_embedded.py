@@ -39,22 +39,28 @@ def env_for(data_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def served(data_dir: Path) -> Iterator[tuple[str, Path]]:
     """`ledger serve` on a free port; yields the link it printed and its log."""
-    port = free_port()
+    proc, log = start_serve(data_dir, free_port())
+    try:
+        yield _printed_link(proc, log), log
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def start_serve(data_dir: Path, port: int, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """`ledger serve --port PORT [ARGS]` on the embedded default in `data_dir`, its output
+    in the log it returns."""
     log = data_dir / "serve.log"
     with log.open("ab") as sink:
         proc = subprocess.Popen(
-            [str(LEDGER), "serve", "--port", str(port)],
+            [str(LEDGER), "serve", "--port", str(port), *args],
             env=env_for(data_dir),
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        yield _printed_link(proc, log), log
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+    return proc, log
 
 
 def _printed_link(proc: subprocess.Popen[bytes], log: Path) -> str:
@@ -81,6 +87,7 @@ def test_serve_prints_a_link_that_opens_the_console(
 ) -> None:
     link, log = served
     assert "Authorization: Bearer lk_service_" in log.read_text()  # the keys are still printed
+    assert "customer billing pages: `ledger portal link ACCOUNT_ID`" in log.read_text()  # no demo
     page.goto(link)
     expect(page.get_by_test_id("signed-in-as")).to_have_text("dev-support-agent")
     made = subprocess.run(

@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from commands import accounts, billing, methods
 from commands.models import LinkProviderCustomer, OpenAccount, Subscribe
 from ledger.payments import Processor
-from tests.browser.conftest import LiveConsole
+from tests.browser.conftest import KEYS, SUPPORT, LiveConsole
 from tests.fakes.billing import PLAN, usd_account
 from tests.fakes.builders import customer_ctx, service_ctx
 from tests.fakes.clock import FixedClock
@@ -141,3 +142,58 @@ def test_typing_after_the_session_expired_shows_the_sign_in_page(
     live.sessions.now = lambda: later
     page.get_by_label("Email, name, account id").press_sequentially("hop")
     expect(page.get_by_role("heading", level=1)).to_have_text("Please sign in")
+
+
+def test_the_title_follows_the_results_swapped_in(
+    page: Page, live: LiveConsole, people: dict[str, UUID]
+) -> None:
+    page.goto(live.link())
+    expect(page).to_have_title("Find an account · NinjaPanel")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Email, name, account id").press_sequentially("hopper")
+    expect(page.get_by_test_id("results").locator("tbody tr")).to_have_count(1)
+    expect(page).to_have_title("hopper · Find an account · NinjaPanel")
+    assert page.evaluate("window.notReloaded === true")
+
+
+def test_an_over_long_or_invalid_search_answers_a_console_page(
+    page: Page, live: LiveConsole
+) -> None:
+    page.goto(live.link())
+    expect(page.get_by_label("Email, name, account id")).to_have_attribute("maxlength", "200")
+    response = page.goto(live.url("/console/?q=" + "x" * 201))
+    assert response is not None
+    assert response.status == 400
+    assert response.headers["content-type"].startswith("text/html")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This address is not one the console understands"
+    )
+    expect(page.get_by_role("main")).to_contain_text("The search: string should have at most 200")
+    expect(page.get_by_test_id("signed-in-as")).to_have_text("agent-ada")  # still signed in
+    page.goto(live.url("/console/?q=ada&after=not-an-id"))
+    expect(page.get_by_role("main")).to_contain_text("The page link: input should be a valid UUID")
+
+
+def test_a_validation_error_outside_the_console_is_still_problem_json(live: LiveConsole) -> None:
+    key = KEYS[SUPPORT][0]
+    answer = httpx.get(
+        live.url("/support/accounts/not-an-id/health"), headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "invalid_request"
+
+
+def test_an_over_long_search_typed_past_the_box_shows_the_refusal_whole(
+    page: Page, live: LiveConsole
+) -> None:
+    """An htmx request the console refuses for its parameters (the box's limit removed, as
+    an old page or a paste past it could) loads the refusal as the page."""
+    page.goto(live.link())
+    box = page.get_by_label("Email, name, account id")
+    box.evaluate("input => input.removeAttribute('maxlength')")
+    box.fill("y" * 201)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This address is not one the console understands"
+    )
+    assert "q=" + "y" * 201 in page.url

@@ -167,7 +167,8 @@ def test_a_killed_rebuild_resumes_and_readers_never_see_a_partial_model(
     assert len(reader.seen) > 10
     assert_tracking_at_heads(ledger_env.database_url)
     again = rebuild(ledger_env)
-    assert again.communicate(timeout=300)[0].decode().count("; 0 replaced in the live model") == 3
+    replaced = again.communicate(timeout=300)[0].decode().count("; 0 replaced in the live model")
+    assert replaced == len(container.projections)
 
 
 def assert_tracking_at_heads(url: str) -> None:

@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client import REGISTRY
 
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
@@ -21,7 +20,7 @@ from ledger.meta import ActorKind
 from projections.base import fold_all
 from projections.feed import catch_up, reset
 from projections.health import HealthFacts, HealthProjection
-from queries.health import AccountHealth, HealthPolicy, fleet_health, get_health
+from queries.health import AccountHealth, HealthPolicy, accounts_in_state, fleet_health, get_health
 from queries.health import HealthState as State
 from tests.fakes.billing import subscribe, usd_account
 from tests.fakes.builders import customer_ctx, system_ctx
@@ -138,6 +137,23 @@ def test_the_fleet_counts_states_and_sums_bad_debt(
     assert found.accounts == 6
     assert found.by_state == {s: (0 if s is State.AT_RISK else 1) for s in State}
     assert found.bad_debt_by_currency == {"USD": 2 * PRICE}
+    assert found.bad_debt_accounts_by_currency == {"USD": 2}  # bad debt and lifting
+
+
+def test_each_state_lists_exactly_its_accounts_in_keyset_pages(
+    container: Container, fleet: dict[State, UUID]
+) -> None:
+    now = container.deps.clock.now()
+    with container.connection() as conn:
+        for state in State:
+            listed = accounts_in_state(conn, state, now)
+            assert [i.health.account_id for i in listed.items] == (
+                [fleet[state]] if state in fleet else []
+            ), state
+            assert all(i.health.state is state for i in listed.items)
+            assert listed.next_after is None
+        after_it = accounts_in_state(conn, State.STUCK, now, after=fleet[State.STUCK])
+        assert after_it.items == []  # the page after the only stuck account
 
 
 def test_time_makes_a_lifting_payment_stuck_and_an_unpaid_invoice_overdue(
@@ -187,7 +203,7 @@ def test_delete_removes_only_those_streams(container: Container, fleet: dict[Sta
     assert set(table(container)) == set(fleet.values()) - {fleet[State.CLOSED]}
 
 
-def test_health_over_http_and_the_gauges(container: Container, fleet: dict[State, UUID]) -> None:
+def test_health_over_http(container: Container, fleet: dict[State, UUID]) -> None:
     def entry(key: str, kind: ActorKind) -> ApiKeyEntry:
         return ApiKeyEntry(
             sha256=hash_key(key), id=f"{kind.value}-1", kind=kind, scopes=frozenset(SCOPES)
@@ -209,6 +225,3 @@ def test_health_over_http_and_the_gauges(container: Container, fleet: dict[State
         assert fleet_view["by_state"]["lifting"] == 1
         service = {"Authorization": f"Bearer {SERVICE}"}
         assert client.get("/internal/health/fleet", headers=service).json() == fleet_view
-    gauge = REGISTRY.get_sample_value
-    assert gauge("billing_accounts_by_health_state", {"state": "bad_debt"}) == 1
-    assert gauge("billing_bad_debt_minor_units", {"currency": "USD"}) == 2 * PRICE

@@ -19,6 +19,7 @@ from commands.models import CloseAccount, UpdateProfile
 from ledger.account import Account
 from ledger.meta import Actor, ActorKind, EventMeta, Surface
 from ledger.profile import BillingProfile
+from queries.audit import HistoryFilter, event_types_present, recent_history
 from tests.fakes.builders import open_cmd, service_ctx, support_ctx
 from tests.fakes.clock import FixedClock
 from tests.integration.test_http import KEYS, entry
@@ -173,6 +174,38 @@ def test_history_paginates_filters_and_says_who_and_why(
     )
     assert [e["stream_version"] for e in window["entries"]] == [2, 3]
     assert window["next_after_version"] is None
+
+
+def test_recent_history_pages_newest_first_and_filters_by_request(container: Container) -> None:
+    account_id = _account(container, updates=4)
+    one_request = support_ctx("rename twice in one request")
+    for name in ("Ada Once", "Ada Twice"):
+        cmd = UpdateProfile(account_id=account_id, name=name)
+        accounts.update_profile(container.deps, cmd, one_request)
+    decode = container.reader.decode_rows
+    with container.connection() as conn:
+        first = recent_history(conn, account_id, decode, limit=3)
+        rest = recent_history(
+            conn, account_id, decode, before_version=first.next_before_version, limit=3
+        )
+        where = HistoryFilter(correlation_id=one_request.correlation_id)
+        request = recent_history(conn, account_id, decode, where=where, limit=2)
+        last = recent_history(
+            conn, account_id, decode, before_version=rest.next_before_version, limit=1
+        )
+        updates = recent_history(
+            conn, account_id, decode, where=HistoryFilter(types={"AccountProfileUpdated"})
+        )
+        present = event_types_present(conn, account_id)
+    assert [e.stream_version for e in first.entries] == [7, 6, 5]
+    assert [e.stream_version for e in rest.entries] == [4, 3, 2]
+    assert rest.next_before_version == 2  # one event (the opening) is left
+    assert [e.stream_version for e in request.entries] == [7, 6]
+    assert request.next_before_version is None  # exactly a page: no link to an empty one
+    assert [e.stream_version for e in last.entries] == [1]
+    assert last.next_before_version is None
+    assert [e.stream_version for e in updates.entries] == [7, 6, 5, 4, 3, 2]
+    assert present == ["AccountOpened", "AccountProfileUpdated"]
 
 
 def test_history_of_an_unknown_account_is_404(client: TestClient) -> None:

@@ -80,3 +80,18 @@ def test_operators_grant_credit_and_run_billing() -> None:
     )
     assert refused.exit_code == 2
     assert "no_bad_debt" in refused.output
+
+
+def test_a_billing_run_with_a_failed_account_exits_non_zero() -> None:
+    out = ok("accounts", "open", "Joan", "joan@example.com", "US", "USD", "--reason", "setup")
+    match = re.search(r"opened ([0-9a-f-]{36})", out)
+    assert match
+    missing = "00000000-0000-4000-8000-000000000001"
+
+    result = runner.invoke(
+        app, ["billing", "run", "--account", match.group(1), "--account", missing]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert f"{missing}: AccountNotFound" in result.output
+    assert "accounts=2 renewed=0 attempts=0 exhausted=0 errors=1" in result.output

@@ -31,6 +31,7 @@ from ledger.invoices import InvoiceStatus
 from ledger.payments import AttemptStatus
 from tests.fakes.builders import customer_ctx, open_cmd
 from tests.fakes.clock import FixedClock
+from tests.fakes.settings import PRODUCTION
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -117,7 +118,7 @@ def test_a_clock_only_moves_forward_and_attaches_before_any_history(sim: Contain
 
 
 def test_test_clocks_are_refused_in_production_settings(database_url: str) -> None:
-    settings = Settings(database_url=database_url, pool_size=2, environment="production")
+    settings = Settings(database_url=database_url, pool_size=2, **PRODUCTION)
     with build(settings) as production:
         assert production.clocks is None
         assert production.deps.account_clocks is None

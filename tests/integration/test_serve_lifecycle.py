@@ -24,6 +24,7 @@ from tests.harness import free_port, outside_pytest_tmp
 LEDGER = Path(sys.executable).parent / "ledger"
 START_TIMEOUT_S = 90
 STOP_TIMEOUT_S = 30
+METRICS_TOKEN = "serve-lifecycle-metrics"
 
 
 @pytest.fixture
@@ -36,7 +37,12 @@ def data_dir() -> Iterator[Path]:
 
 def ledger_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
-    return {**env, "LEDGER_DATA_DIR": str(data_dir), "LEDGER_LOG_JSON": "true"}
+    return {
+        **env,
+        "LEDGER_DATA_DIR": str(data_dir),
+        "LEDGER_LOG_JSON": "true",
+        "LEDGER_METRICS_TOKEN": METRICS_TOKEN,
+    }
 
 
 def pgdata_of(data_dir: Path) -> Path:
@@ -130,6 +136,13 @@ class Serve:
         return self.log.read_text(errors="replace")[-3000:]
 
 
+def wait_for_line(serve: Serve, text: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while text not in serve.log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"no {text} in {START_TIMEOUT_S} s: {serve.tail()}"
+        time.sleep(0.1)
+
+
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(LEDGER), *args],
@@ -159,11 +172,19 @@ def test_stopping_serve_stops_its_postgresql(
     assert serve.wait_answering().status_code == 200
     [postmaster] = postmasters(pgdata_of(data_dir))
 
+    wait_for_line(serve, '"scheduler.active"')  # the scheduled jobs run in process
+    scraped = httpx.get(
+        f"{serve.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5
+    )
+    assert "billing_scheduler_active 1.0" in scraped.text
+    assert 'billing_scheduled_job_failures_total{scheduled_job="billing_run"} 0.0' in scraped.text
+
     assert serve.signal(sig) == exit_code, serve.tail()
 
     wait_gone([postmaster, *children_of(postmaster)])
     assert postmasters(pgdata_of(data_dir)) == []
     assert "Traceback" not in serve.tail()
+    assert '"scheduler.stopped"' in serve.log.read_text()
     a_later_run_starts_cleanly_and_leaves_nothing(data_dir)
 
 

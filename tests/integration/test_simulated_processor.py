@@ -12,8 +12,9 @@ import pytest
 
 from adapters.bootstrap import Container, build
 from adapters.reconcile import reconcile_account
-from adapters.settings import Settings
+from adapters.settings import PRODUCTION_MUST_SET, Settings
 from adapters.simulated import SimulatedGateway
+from adapters.simulated.human_check import DUMMY_TOKEN, SimulatedHumanCheck
 from commands import accounts, billing, customers, refunds, vaulting
 from commands.base import load_account
 from commands.models import (
@@ -25,12 +26,13 @@ from commands.models import (
     SyncProviderCustomer,
     VaultPayPal,
 )
-from commands.ports import DisputeState, MethodDeclined
+from commands.ports import DisputeState, MethodDeclined, ProcessorRefused
 from commands.reconcile_compare import FindingKind
 from ledger.methods import CollectionPath
 from ledger.payments import AttemptStatus, Processor
 from tests.fakes.builders import customer_ctx, open_cmd, support_ctx
 from tests.fakes.clock import FixedClock
+from tests.fakes.settings import PRODUCTION
 
 
 def simulated_settings(database_url: str) -> Settings:
@@ -64,14 +66,12 @@ def subscribed(c: Container, account_id: UUID, on_session: bool = False) -> bill
 
 def test_the_simulated_processor_serves_only_where_settings_allow_it(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path).simulates_processors
-    assert not Settings(data_dir=tmp_path, environment="production").simulates_processors
+    assert not Settings(data_dir=tmp_path, **PRODUCTION).simulates_processors
     assert not Settings(data_dir=tmp_path, stripe_api_key="sk_test_x").simulates_processors
     assert not Settings(data_dir=tmp_path, braintree_merchant_id="m").simulates_processors
     assert not Settings(database_url="postgresql://h/db").simulates_processors
     with pytest.raises(ValueError, match="production"):
-        Settings(
-            database_url="postgresql://h/db", simulated_processor=True, environment="production"
-        )
+        Settings(database_url="postgresql://h/db", simulated_processor=True, **PRODUCTION)
     with pytest.raises(ValueError, match="real processor"):
         Settings(database_url="postgresql://h/db", simulated_processor=True, stripe_api_key="k")
 
@@ -79,6 +79,18 @@ def test_the_simulated_processor_serves_only_where_settings_allow_it(tmp_path: P
 def test_a_container_without_simulation_has_none(container: Container) -> None:
     assert container.simulated is None
     assert container.deps.processors.cards is None
+    # nor the simulated Turnstile: its public dummy token passes only beside the simulation
+    checkout = container.checkout
+    assert checkout is None or not isinstance(checkout.human_check, SimulatedHumanCheck)
+
+
+def test_the_simulated_turnstile_serves_only_beside_the_simulated_processor(
+    sim: Container,
+) -> None:
+    assert sim.checkout is not None
+    assert isinstance(sim.checkout.human_check, SimulatedHumanCheck)
+    assert sim.checkout.human_check.verify(DUMMY_TOKEN, None, "k").passed
+    assert not sim.checkout.human_check.verify("a-made-up-token", None, "k").passed
 
 
 def test_4242_is_charged_and_reconciles_clean(sim: Container) -> None:
@@ -133,6 +145,25 @@ def test_3155_waits_for_the_customer_until_set_up_through_a_confirmed_setup(
     paid = subscribed(sim, other, on_session=False)
     assert paid.payment is not None
     assert paid.payment.status is AttemptStatus.SUCCEEDED
+
+
+def test_a_failed_3d_secure_is_left_for_a_cancel_as_at_stripe(sim: Container) -> None:
+    account_id = card_account(sim, "pm_card_authenticationRequiredOnSetup")
+    waiting = subscribed(sim, account_id, on_session=True)
+    assert waiting.payment is not None
+    attempt_id = waiting.payment.attempt_id
+    sims = gateway(sim)
+    failed = sims.fail_authentication(attempt_id)
+    assert (failed.succeeded, failed.requires_action, failed.decline_code) == (
+        False,
+        False,
+        "payment_intent_authentication_failure",
+    )
+    assert failed.processor_payment_id is not None  # still a payment, to be cancelled
+    with pytest.raises(ProcessorRefused):
+        sims.authenticate(attempt_id)  # no longer waiting for the customer
+    cancelled = sims.cancel_charge(attempt_id, Processor.STRIPE, failed.processor_payment_id)
+    assert cancelled.decline_code == "payment_intent_canceled"
 
 
 def test_paypal_on_a_billing_agreement_is_charged_and_reconciles_clean(sim: Container) -> None:
@@ -197,3 +228,11 @@ def test_a_dispute_only_the_processor_holds_is_found_by_reconciliation(sim: Cont
     assert dispute.dispute_id.startswith("dp_sim_")
     check = reconcile_account(sim, account_id)
     assert [f.kind for f in check.findings] == [FindingKind.DISPUTE_UNKNOWN_TO_LEDGER]
+
+
+def test_production_settings_refuse_every_development_default() -> None:
+    for name in PRODUCTION_MUST_SET:
+        given = {k: v for k, v in PRODUCTION.items() if k != name}
+        with pytest.raises(ValueError, match=f"LEDGER_{name.upper()}"):
+            Settings(database_url="postgresql://h/db", **given)
+    assert Settings(database_url="postgresql://h/db", **PRODUCTION).environment == "production"

@@ -11,6 +11,7 @@ from ledger.methods import (
     InvalidMethod,
     MethodAlreadyAdded,
     MethodKind,
+    MethodNeeded,
     MethodNotFound,
     MethodNotUsable,
     MethodState,
@@ -254,6 +255,31 @@ def test_a_method_with_a_payment_in_flight_cannot_be_removed() -> None:
     with pytest.raises(AttemptInFlight):
         account.remove_method("card-1", customer())
     assert account.collect_events() == []
+
+
+def test_the_only_usable_method_of_a_renewing_subscription_cannot_be_removed() -> None:
+    account = given(card("card-1"), card("card-2"), subscribed())
+    account.expire_method("card-2", system())
+    account.collect_events()
+    with pytest.raises(MethodNeeded):
+        account.remove_method("card-1", customer())
+    assert account.collect_events() == []
+    account.remove_method("card-2", customer())  # an unusable one can go
+    assert account.methods["card-1"].usable
+    account.remove_method("card-1", system(), even_if_needed=True)  # gone at its processor
+    assert account.methods["card-1"].state is MethodState.REMOVED
+
+
+def test_the_last_method_can_go_once_another_is_added_or_nothing_renews() -> None:
+    account = given(card("card-1"), subscribed())
+    add_paypal(account, "pp-1", default=False)
+    account.remove_method("card-1", customer())
+    assert account.methods["card-1"].state is MethodState.REMOVED
+    ending = given(
+        card("card-1"), subscribed(), lambda a: a.cancel_subscription("sub-1", True, meta())
+    )
+    ending.remove_method("card-1", customer())
+    assert ending.methods["card-1"].state is MethodState.REMOVED
 
 
 def test_expiring_the_default_card_promotes_another_usable_method() -> None:

@@ -9,9 +9,10 @@ import pytest
 
 from commands import bad_debt, billing, credits, dunning, methods, refunds
 from commands.base import Deps, NoProcessor, load_account
-from commands.errors import CommandIdRequired
+from commands.errors import CommandIdRequired, InvoiceNotUncollectible
 from commands.models import (
     AddCard,
+    CancelSubscription,
     GrantCredit,
     PayBadDebt,
     PayInvoice,
@@ -23,7 +24,7 @@ from commands.models import (
 from commands.ports import ProcessorUnavailable
 from ledger.errors import BadDebtBlocked, SupportOnly
 from ledger.events import MoneyMoved
-from ledger.invoices import InvoiceStatus
+from ledger.invoices import InvoiceNotFound, InvoiceStatus
 from ledger.journal import LedgerAccount, totals_by_currency
 from ledger.methods import CollectionPath
 from ledger.payments import AttemptInFlight, AttemptStatus, Processor, RefundTooLarge
@@ -180,6 +181,53 @@ def test_pay_bad_debt_needs_a_key_and_a_partial_payment_keeps_the_flag(
     assert (len(report.recovered), len(report.still_uncollectible), report.bad_debt) == (1, 1, True)
 
 
+def two_uncollectible(deps: Deps, gateway: FakeGateway, clock: FixedClock) -> UUID:
+    account_id = usd_account(deps)
+    gateway.always_decline(CARD, "insufficient_funds")
+    subscribe(deps, account_id, on_session=False)
+    subscribe(deps, account_id, on_session=False)
+    clock.advance(days=1)
+    for _ in range(10):
+        dunning.run_billing(deps, RunBilling(account_ids=[account_id]), system_ctx())
+        clock.advance(days=1)
+    gateway._always.clear()
+    return account_id
+
+
+def test_pay_bad_debt_pays_the_invoices_chosen_and_keeps_the_flag_until_none_is_left(
+    deps: Deps, gateway: FakeGateway, clock: FixedClock
+) -> None:
+    account_id = two_uncollectible(deps, gateway, clock)
+    first, second = sorted(load_account(deps.app, account_id).invoices)
+    cmd = PayBadDebt(account_id=account_id, invoice_ids=[second])
+    report = bad_debt.pay_bad_debt(deps, cmd, support_ctx("ticket 1", uuid4()))
+    assert (report.recovered, report.still_uncollectible, report.bad_debt) == (
+        [second],
+        [first],
+        True,
+    )
+    cmd = PayBadDebt(account_id=account_id, invoice_ids=[first])
+    report = bad_debt.pay_bad_debt(deps, cmd, support_ctx("ticket 1", uuid4()))
+    assert (report.recovered, report.still_uncollectible, report.bad_debt) == ([first], [], False)
+
+
+def test_pay_bad_debt_refuses_an_invoice_it_cannot_pay_before_any_charge(
+    deps: Deps, gateway: FakeGateway, clock: FixedClock
+) -> None:
+    account_id = two_uncollectible(deps, gateway, clock)
+    [uncollectible, *_] = sorted(load_account(deps.app, account_id).invoices)
+    charged = len(gateway.charges)
+    unknown = PayBadDebt(account_id=account_id, invoice_ids=[uncollectible, "inv-nowhere"])
+    with pytest.raises(InvoiceNotFound):
+        bad_debt.pay_bad_debt(deps, unknown, support_ctx("ticket 2", uuid4()))
+    subscribe_paid = usd_account(deps)
+    paid = subscribe(deps, subscribe_paid)
+    not_bad = PayBadDebt(account_id=subscribe_paid, invoice_ids=[str(paid.invoice_id)])
+    with pytest.raises(InvoiceNotUncollectible):
+        bad_debt.pay_bad_debt(deps, not_bad, support_ctx("ticket 2", uuid4()))
+    assert len(gateway.charges) == charged + 1  # the paid subscription's charge only
+
+
 def test_only_support_writes_off_bad_debt(
     deps: Deps, gateway: FakeGateway, clock: FixedClock
 ) -> None:
@@ -284,3 +332,30 @@ def test_without_a_processor_an_on_session_purchase_is_declined_and_rolled_back(
     account = load_account(deps.app, account_id)
     assert not any(a.in_flight for a in account.attempts.values())
     assert account.invoices[str(result.invoice_id)].status is InvoiceStatus.VOID
+
+
+def test_in_bad_debt_renewals_are_suspended_but_a_scheduled_cancellation_still_ends(
+    deps: Deps, gateway: FakeGateway, clock: FixedClock
+) -> None:
+    """What the console says of bad debt: no renewal, while a period-end cancellation ends."""
+    account_id = usd_account(deps)
+    kept = subscribe(deps, account_id).subscription_id
+    ending = subscribe(deps, account_id).subscription_id
+    assert kept is not None
+    assert ending is not None
+    clock.advance(days=31)
+    gateway.always_decline(CARD, "insufficient_funds")
+    run = RunBilling(account_ids=[account_id])
+    for _ in range(12):  # both renewed once, then dunned into bad debt
+        dunning.run_billing(deps, run, system_ctx())
+        clock.advance(days=1)
+    assert load_account(deps.app, account_id).bad_debt
+    cancel = CancelSubscription(account_id=account_id, subscription_id=ending)
+    billing.cancel_subscription(deps, cancel, customer_ctx())
+    clock.advance(days=31)  # both periods have ended
+    report = dunning.run_billing(deps, run, system_ctx())
+    subs = load_account(deps.app, account_id).subscriptions
+    assert report.renewed == 0
+    assert subs[ending].status is SubscriptionStatus.CANCELED
+    assert subs[kept].status is SubscriptionStatus.ACTIVE
+    assert subs[kept].period_end < clock.now()  # active, its period not renewed

@@ -226,9 +226,9 @@ def test_without_a_default_the_most_recently_added_usable_method_is_used() -> No
     account = given(
         card("card-1"),
         card("card-2"),
-        subscribed(),
         lambda a: a.remove_method("card-1", customer()),
         lambda a: a.remove_method("card-2", customer()),
+        subscribed(),
         card("card-3"),
     )
     assert decision(account, at()) == attempt_with("card-3", at())

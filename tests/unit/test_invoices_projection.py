@@ -46,6 +46,15 @@ def test_a_subscription_invoice_is_drafted_then_finalized() -> None:
     assert [line["amount"]["amount"] for line in row.detail["lines"]] == [3000]
 
 
+def test_the_stream_version_that_issued_an_invoice_is_kept_for_its_document() -> None:
+    """The PDF loads the account at this version: the billing details as issued."""
+    steps = (card(default=True), subscribed())
+    envelopes = [envelope_of(e, i + 1) for i, e in enumerate(history(*steps))]
+    [issuing] = [e for e in envelopes if e.event_type == "InvoiceFinalized"]
+    row = folded(*steps).invoices[INVOICE]
+    assert row.detail["finalized_version"] == issuing.stream_version
+
+
 def test_attempts_refunds_and_a_dispute_are_kept_in_the_detail() -> None:
     def money_back(a: Any) -> None:
         a.refund("a-2", "r-1", Money(500, "GBP"), meta(at(days=2)))

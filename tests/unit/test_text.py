@@ -139,11 +139,22 @@ def test_an_id_the_ledger_derives_is_an_id_whatever_its_digits() -> None:
         refuse_unsafe_id("note-4242424242424242")
 
 
-@given(st.uuids(), st.sampled_from(["", "-credit"]))
-def test_every_id_the_ledger_issues_is_accepted_back(uuid: UUID, suffix: str) -> None:
-    """Ids are uuid4 or uuid5 values (`new_id_for`), and a downgrade's credit adds
-    `-credit` to its invoice's id: each must be accepted where an id is taken."""
-    assert refuse_unsafe_id(f"{uuid}{suffix}") == f"{uuid}{suffix}"
+def test_the_billing_pages_actor_is_an_id_whatever_its_accounts_digits() -> None:
+    # A browser test's account (random uuid4) made every billing page refuse its customer:
+    # the actor `billing-portal:<account id>` held a Luhn-valid run across the id's groups.
+    actor = "billing-portal:db8f2e47-3fbf-4a57-9688-4996446b2d71"
+    assert contains_card_number(actor)
+    assert refuse_unsafe_id(actor) == actor
+    with pytest.raises(ValueError, match="card number"):
+        refuse_unsafe_id("billing-portal:4242424242424242")
+
+
+@given(st.uuids(), st.sampled_from(["", "-credit"]), st.sampled_from(["", "billing-portal:"]))
+def test_every_id_the_ledger_issues_is_accepted_back(uuid: UUID, suffix: str, prefix: str) -> None:
+    """Ids are uuid4 or uuid5 values (`new_id_for`), a downgrade's credit adds `-credit` to
+    its invoice's id, and the billing pages' actor is `billing-portal:<account id>`: each
+    must be accepted where an id is taken."""
+    assert refuse_unsafe_id(f"{prefix}{uuid}{suffix}") == f"{prefix}{uuid}{suffix}"
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from adapters.http.auth import ApiKeys
+from adapters.http.browser.front import Front
 from adapters.http.console.links import support_principal
 from adapters.http.console.pages import ConsoleRefused
 from adapters.http.console.sessions import ConsoleSession, ConsoleSessions
 
 COOKIE = "ledger_console"
+FRONT = Front(
+    COOKIE, "/console", "console_sessions", "console_secure_cookies", ConsoleRefused, "support"
+)
 SIGN_IN_HINT = (
     "Sign in through your company's sign-in page, or ask an engineer for a link"
     " (ledger console link YOUR-PRINCIPAL-ID)."
@@ -26,16 +30,14 @@ def sessions_of(request: Request) -> ConsoleSessions:
 
 
 def signed_in(request: Request) -> ConsoleSession:
-    sessions = sessions_of(request)
-    session_id = request.cookies.get(COOKIE)
-    session = sessions.find(session_id) if session_id else None
+    session = FRONT.admitted(request)
     if session is None:
         raise ConsoleRefused(
             401, "Please sign in", "You are not signed in to the console.", SIGN_IN_HINT
         )
     keys: ApiKeys = request.app.state.api_keys
     if support_principal(keys, session.principal_id) is None:
-        sessions.end(session.session_id)
+        sessions_of(request).end(session.session_id)
         raise ConsoleRefused(
             403, "Not a support principal", "The console answers only to support principals."
         )
@@ -45,16 +47,7 @@ def signed_in(request: Request) -> ConsoleSession:
 async def posted_with_csrf(
     request: Request, session: Annotated[ConsoleSession, Depends(signed_in)]
 ) -> ConsoleSession:
-    form = await request.form()
-    token = form.get("csrf_token")
-    if not session.csrf_matches(token if isinstance(token, str) else None):
-        raise ConsoleRefused(
-            403,
-            "This form was not accepted",
-            "It did not carry this session's security token (CSRF), so nothing was done.",
-            "Reload the page and try again.",
-        )
-    return session
+    return await FRONT.csrf_checked(request, session)
 
 
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]

@@ -11,7 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from adapters.http.browser.refusals import Refused
 from adapters.http.console.sessions import ConsoleSession
+from adapters.http.console.words import WORDS
 from adapters.pdf.invoice import format_money
 from ledger.invoices import DisplayStatus
 from queries.invoices import InvoiceSummary
@@ -55,25 +57,11 @@ def settled(invoice: InvoiceSummary) -> str:
 
 
 TEMPLATES.env.globals.update(tone=tone, when=when, settled=settled, money=format_money)
+TEMPLATES.env.globals.update(WORDS)
 
 
-class ConsoleRefused(Exception):
+class ConsoleRefused(Refused):
     """A console request refused with a page that says why."""
-
-    def __init__(
-        self,
-        status: int,
-        heading: str,
-        text: str,
-        hint: str | None = None,
-        session: ConsoleSession | None = None,  # signed in: the page still says who
-    ) -> None:
-        super().__init__(heading)
-        self.session = session
-        self.status = status
-        self.heading = heading
-        self.text = text
-        self.hint = hint
 
 
 def render(
@@ -83,9 +71,14 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request, template, {"session": session, **context}, status_code=status_code
-    )
+    page = {"session": session, "simulated": simulated(request), **context}
+    return TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
+
+
+def simulated(request: Request) -> bool:
+    """The ledger charges through the simulated processor: every page says so."""
+    container = getattr(request.app.state, "container", None)
+    return container is not None and container.simulated is not None
 
 
 def refused_page(request: Request, error: Exception) -> HTMLResponse:

@@ -6,25 +6,35 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from adapters.http.auth import ApiKeys
 from adapters.http.common import ContainerDep
-from adapters.http.console.access import COOKIE, SIGN_IN_HINT, Posted, SignedIn, sessions_of
-from adapters.http.console.account import account_page
+from adapters.http.console import actions, fleet, invalid
+from adapters.http.console.access import FRONT, SIGN_IN_HINT, Posted, SignedIn, sessions_of
+from adapters.http.console.account import (
+    DATE_FILTERS,
+    InvalidInvoiceFilter,
+    InvoiceQuery,
+    account_page,
+)
+from adapters.http.console.history import router as history_router
 from adapters.http.console.links import SIGN_IN_PATH, support_principal
 from adapters.http.console.pages import STATIC_DIR, ConsoleRefused, refused_page, render
 from adapters.http.console.sessions import ConsoleSessions
-from adapters.http.routers.invoices import InvoiceId, pdf_response
+from adapters.http.routers.invoices import InvoiceId, WhoseCopy, pdf_response
+from adapters.pdf.document import Copy
 from adapters.postgres.console_links import PostgresConsoleLinks
 from adapters.settings import Settings
 from ledger.invoices import DisplayStatus
-from queries.invoices import InvalidCursor
+from queries.invoices import InvalidCursor, InvoiceFilters
 from queries.search import search_accounts
 
 PREFIX = "/console"
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router.include_router(history_router)
+router.include_router(actions.router)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -32,6 +42,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_secure_cookies = settings.console_secure_cookies
     app.add_exception_handler(ConsoleRefused, refused_page)
     app.include_router(router)
+    app.include_router(fleet.router, prefix=PREFIX)
+    invalid.install(app, PREFIX)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console_static")
 
 
@@ -54,17 +66,7 @@ def sign_in(request: Request, token: str = "") -> Response:
             403, "Not a support principal", "The console answers only to support principals."
         )
     session = sessions_of(request).start(principal_id)
-    response = RedirectResponse(request.url_for("console_home"), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        session.session_id,
-        max_age=sessions_of(request).absolute_s,
-        path=PREFIX,
-        secure=request.app.state.console_secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
-    return response
+    return FRONT.signed_in(request, session, str(request.url_for("console_home")))
 
 
 @router.get("/", name="console_home")
@@ -88,12 +90,17 @@ def account(
     container: ContainerDep,
     account_id: UUID,
     invoices: Annotated[str | None, Query(max_length=500)] = None,
-    status: DisplayStatus | None = None,
 ) -> HTMLResponse:
-    """The account; its invoices filtered by display status (a GET form), in keyset pages
-    (`invoices`: the signed cursor of the next page)."""
+    """The account; its invoices filtered by display status and issued, due and paid days
+    (a GET form: `InvoiceQuery`), in keyset pages (`invoices`: the signed cursor of the next
+    page) that keep the filters."""
+    query, filter_error = InvoiceQuery.of(request.query_params), None
     try:
-        found = account_page(container, account_id, invoices, status)
+        filters: InvoiceFilters | None = query.filters()
+    except InvalidInvoiceFilter as error:  # the page says why, beside the filters
+        filters, filter_error = None, str(error)
+    try:
+        found = account_page(container, account_id, invoices, filters)
     except InvalidCursor as error:
         raise ConsoleRefused(
             400, "This page link is broken", error.detail, session=session
@@ -105,26 +112,30 @@ def account(
         request,
         "account.html",
         session,
+        status_code=400 if filter_error else 200,
         page=found,
         invoices_cursor=invoices,
-        status=status,
+        query=query,
         statuses=list(DisplayStatus),
+        date_filters=DATE_FILTERS,
+        filter_error=filter_error,
     )
 
 
 @router.get("/accounts/{account_id}/invoices/{invoice_id}/pdf", name="console_invoice_pdf")
 def invoice_pdf(
-    session: SignedIn, container: ContainerDep, account_id: UUID, invoice_id: InvoiceId
+    session: SignedIn,
+    container: ContainerDep,
+    account_id: UUID,
+    invoice_id: InvoiceId,
+    copy: WhoseCopy = Copy.SUPPORT,
 ) -> Response:
-    return pdf_response(container, account_id, invoice_id, None)
+    return pdf_response(container, account_id, invoice_id, None, copy)
 
 
 @router.post("/logout", name="console_logout")
 def logout(request: Request, session: Posted) -> Response:
-    sessions_of(request).end(session.session_id)
-    response = RedirectResponse(request.url_for("console_signed_out"), status_code=303)
-    response.delete_cookie(COOKIE, path=PREFIX)
-    return response
+    return FRONT.signed_out(request, session, str(request.url_for("console_signed_out")))
 
 
 @router.get("/signed-out", name="console_signed_out")

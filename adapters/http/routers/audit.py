@@ -99,7 +99,7 @@ HISTORY = Feature(
             _history_route,
             "{surface}_history",
             "Account event history",
-            "The account's events, newest first, filtered by type and time, a page at a time.",
+            "The account's events, oldest first, filtered by type and time, a page at a time.",
         ),
     )
 )

@@ -20,13 +20,16 @@ from commands.errors import CommandIdRequired
 from commands.models import (
     AddCard,
     AddPayPal,
+    BadDebtFields,
     CancelFields,
     CancelSubscription,
     CardFields,
+    ChangeFields,
     ChangePlan,
     CreditFields,
     GrantCredit,
     LinkProviderCustomer,
+    MarkUncollectible,
     MethodId,
     MigrateToken,
     NewTokenFields,
@@ -81,7 +84,7 @@ class SubscribeBody(Body, PlanFields):
     """The body of Subscribe: the command's own fields."""
 
 
-class PlanBody(Body, PlanFields):
+class PlanBody(Body, ChangeFields):
     """The body of ChangePlan: the command's own fields."""
 
 
@@ -90,7 +93,11 @@ class CancelBody(Body, CancelFields):
 
 
 class PayBody(Body, PayFields):
-    """The body of PayInvoice and PayBadDebt: the commands' own fields."""
+    """The body of PayInvoice: the command's own fields."""
+
+
+class BadDebtBody(Body, BadDebtFields):
+    """The body of PayBadDebt: the command's own fields."""
 
 
 class CreditBody(Body, CreditFields):
@@ -158,6 +165,7 @@ class BadDebtPaid(BaseModel):
     recovered: list[str]
     still_uncollectible: list[str]
     bad_debt: bool
+    version: int = Field(description="the account's stream version after the payments")
 
 
 class Reached(BaseModel):
@@ -261,6 +269,7 @@ def _change_plan(s: HttpSurface) -> Callable[..., BillingWritten]:
             subscription_id=subscription_id,
             plan_id=body.plan_id,
             on_session=body.on_session or s.customer_present,
+            quoted_at=body.quoted_at,
         )
         return _from_billing(billing.change_plan(call.deps, cmd, call.ctx(body)))
 
@@ -304,7 +313,9 @@ def _pay(s: HttpSurface) -> Callable[..., BillingWritten]:
 def _pay_bad_debt(s: HttpSurface) -> Callable[..., BadDebtPaid]:
     caller = _caller(s)
 
-    def pay_bad_debt(account_id: UUID, body: PayBody, call: Call = Depends(caller)) -> BadDebtPaid:
+    def pay_bad_debt(
+        account_id: UUID, body: BadDebtBody, call: Call = Depends(caller)
+    ) -> BadDebtPaid:
         if call.key is None:
             raise CommandIdRequired("send an Idempotency-Key header")
         cmd = PayBadDebt(account_id=account_id, **body.command_fields())
@@ -315,6 +326,7 @@ def _pay_bad_debt(s: HttpSurface) -> Callable[..., BadDebtPaid]:
             recovered=report.recovered,
             still_uncollectible=report.still_uncollectible,
             bad_debt=report.bad_debt,
+            version=report.version,
         )
 
     return pay_bad_debt
@@ -448,6 +460,18 @@ def _write_off(s: HttpSurface) -> Callable[..., BillingWritten]:
     return write_off
 
 
+def _mark_uncollectible(s: HttpSurface) -> Callable[..., BillingWritten]:
+    caller = _caller(s)
+
+    def mark_uncollectible(
+        account_id: UUID, invoice_id: EntityId, body: Body, call: Call = Depends(caller)
+    ) -> BillingWritten:
+        cmd = MarkUncollectible(account_id=account_id, invoice_id=invoice_id)
+        return BillingWritten.of(bad_debt.mark_uncollectible(call.deps, cmd, call.ctx(body)))
+
+    return mark_uncollectible
+
+
 def _run(s: HttpSurface) -> Callable[..., RunSummary]:
     """The billing run (renewals, dunning, credit expiry), for the scheduler service."""
 
@@ -531,7 +555,8 @@ CORE = Feature(
             _pay_bad_debt,
             "pay_bad_debt",
             "Pay bad debt",
-            "Charges every uncollectible invoice at once; needs an Idempotency-Key.",
+            "Charges every uncollectible invoice (or those of `invoice_ids`) at once; needs"
+            " an Idempotency-Key.",
         ),
     ),
     tag="billing",
@@ -593,7 +618,7 @@ OPERATIONS = Feature(
     ),
     tag="billing",
 )
-# Support only: credits, payments made by other means, write-offs.
+# Support only: credits, payments made by other means, bad debt by hand, write-offs.
 MONEY = Feature(
     (
         Route(
@@ -627,7 +652,16 @@ MONEY = Feature(
             _write_off,
             "write_off",
             "Write an invoice off",
-            "Marks the invoice uncollectible (bad debt).",
+            "Writes an uncollectible invoice off: voided, its amount a bad-debt expense.",
+        ),
+        Route(
+            "POST",
+            f"{ACC}/invoices/{{invoice_id}}/mark-uncollectible",
+            _mark_uncollectible,
+            "mark_uncollectible",
+            "Mark an invoice uncollectible",
+            "Gives up on an open or past-due invoice before dunning does: it becomes"
+            " uncollectible and the account is in bad debt.",
         ),
     ),
     tag="billing",

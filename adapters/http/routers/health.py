@@ -1,6 +1,5 @@
 """Account health (scope `accounts:read`): one account's health, and the fleet's counts by
-state and bad debt per currency. Each fleet query also refreshes the health gauges served on
-`/metrics`."""
+state and bad debt per currency."""
 
 from collections.abc import Callable
 from uuid import UUID
@@ -9,7 +8,6 @@ from fastapi import Depends
 
 from adapters.http.common import MinVersion, wait_for
 from adapters.http.surface import Call, Feature, HttpSurface, Route
-from adapters.metrics import record_health
 from commands.errors import AccountNotFound
 from queries.health import AccountHealth, FleetHealth, fleet_health, get_health
 
@@ -39,11 +37,7 @@ def _fleet(s: HttpSurface) -> Callable[..., FleetHealth]:
     def fleet(call: Call = Depends(caller)) -> FleetHealth:
         c = call.container
         with c.connection() as conn:
-            found = fleet_health(conn, c.deps.clock.now())
-        record_health(
-            {state.value: n for state, n in found.by_state.items()}, found.bad_debt_by_currency
-        )
-        return found
+            return fleet_health(conn, c.deps.clock.now())
 
     return fleet
 

@@ -9,11 +9,13 @@ from fastapi import Depends, Query, Response
 
 from adapters.bootstrap import Container
 from adapters.http.common import Instant, MinVersion, ordered, wait_for
+from adapters.http.invoice_document import invoice_document
 from adapters.http.surface import Call, Feature, HttpSurface, Route
+from adapters.pdf.document import Copy
 from adapters.pdf.invoice import invoice_pdf
 from commands.models import MethodId
 from ledger.invoices import DisplayStatus, InvoiceNotFound
-from queries.accounts import get_account
+from ledger.meta import Surface
 from queries.invoices import (
     DateRange,
     InvoiceDetail,
@@ -52,6 +54,10 @@ def invoice_filters(
 
 
 Filters = Annotated[InvoiceFilters, Depends(invoice_filters)]
+WhoseCopy = Annotated[
+    Copy,
+    Query(description="support's copy (every attempt), or the customer's, to see what they see"),
+]
 Size = Annotated[int, Query(ge=1, le=100)]
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "the invoice as a PDF"}
@@ -84,18 +90,23 @@ def _detail(
 
 
 def pdf_response(
-    c: Container, account_id: UUID, invoice_id: str, min_version: int | None
+    c: Container, account_id: UUID, invoice_id: str, min_version: int | None, copy: Copy
 ) -> Response:
+    """The invoice as a document: the customer's copy (payments and refunds) or support's
+    (every attempt, decline codes, status history)."""
     invoice = _detail(c, account_id, invoice_id, min_version)
-    with c.connection() as conn:
-        account = get_account(conn, account_id)
-    if account is None or invoice.number is None:  # a draft has no document yet
-        raise InvoiceNotFound()
+    document = invoice_document(c, account_id, invoice, copy)
     return Response(
-        invoice_pdf(invoice, account),
+        invoice_pdf(document, c.settings.pdf_cjk_font),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'},
     )
+
+
+def copy_for(s: HttpSurface) -> Copy:
+    """NinjaPanel (support) reads support's copy; the Dashboard and the iAPI, which hand the
+    document to the customer, the customer's."""
+    return Copy.SUPPORT if s.surface is Surface.NINJAPANEL else Copy.CUSTOMER
 
 
 def _list(s: HttpSurface) -> Callable[..., InvoicePage]:
@@ -129,7 +140,7 @@ def _one(s: HttpSurface) -> Callable[..., InvoiceDetail]:
 
 
 def _document(s: HttpSurface) -> Callable[..., Response]:
-    caller = s.caller(READ)
+    caller, copy = s.caller(READ), copy_for(s)
 
     def pdf(
         account_id: UUID,
@@ -137,9 +148,18 @@ def _document(s: HttpSurface) -> Callable[..., Response]:
         call: Call = Depends(caller),
         min_version: MinVersion = None,
     ) -> Response:
-        return pdf_response(call.container, account_id, invoice_id, min_version)
+        return pdf_response(call.container, account_id, invoice_id, min_version, copy)
 
-    return pdf
+    def support_pdf(
+        account_id: UUID,
+        invoice_id: InvoiceId,
+        call: Call = Depends(caller),
+        min_version: MinVersion = None,
+        copy: WhoseCopy = Copy.SUPPORT,
+    ) -> Response:
+        return pdf_response(call.container, account_id, invoice_id, min_version, copy)
+
+    return support_pdf if copy is Copy.SUPPORT else pdf
 
 
 INV = "/accounts/{account_id}/invoices"
@@ -168,7 +188,8 @@ READS = Feature(
             _document,
             "{surface}_pdf",
             "Download an invoice PDF",
-            "The invoice as a PDF (never cached).",
+            "The invoice as a PDF (never cached): the customer's copy lists payments and "
+            "refunds; the support surface's every attempt and the status history.",
             response_class=Response,
             responses=PDF,
         ),

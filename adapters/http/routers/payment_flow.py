@@ -17,11 +17,14 @@ cards without passing Turnstile). Every surface but the customer's offers the sy
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
+from adapters.http.pay import links
+from adapters.http.return_urls import require_allowed
 from adapters.http.routers.billing import BillingWritten, Body
 from adapters.http.surface import Call, Feature, HttpSurface, Route
 from commands import checkout, customers, vaulting
@@ -32,6 +35,7 @@ from commands.models import (
     CompletionFields,
     MethodId,
     NonceFields,
+    SafeText,
     SessionFields,
     StartCardSetup,
     StartPaymentSession,
@@ -50,9 +54,28 @@ class PaymentFlowNotConfigured(DomainError):
     kind = ErrorKind.UNAVAILABLE
 
 
+# Where the payment page sends the customer back: an absolute http(s) URL, checked against
+# the allow-list by the route (adapters/http/return_urls.py).
+ReturnUrl = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000, pattern=r"^https?://[^\s\\]+$"),
+    SafeText,
+]
+
+
 # A body is its command's own fields (commands/models.py), with the surface's reason.
 class SessionBody(Body, SessionFields):
-    """The body of StartPaymentSession: the command's own fields."""
+    """The body of StartPaymentSession: the command's own fields, and where the payment
+    page sends the customer back (the page is offered only with a return URL)."""
+
+    return_url: ReturnUrl | None = Field(
+        default=None,
+        description="after success the payment page sends the customer here; it must be on"
+        " the allow-list (LEDGER_RETURN_URLS), else 422 `return_url_not_allowed`",
+    )
+
+    def command_fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"reason", "return_url"})
 
 
 class CompleteBody(Body, CompletionFields):
@@ -79,6 +102,7 @@ class SessionStarted(BaseModel):
     turnstile_site_key: str
     stripe_client_secret: str | None
     braintree_client_token: str | None
+    page_url: str | None = None  # the payment page for this session (asked with a return_url)
 
 
 class SessionPayment(BaseModel):
@@ -122,9 +146,18 @@ def _start(s: HttpSurface) -> Callable[..., SessionStarted]:
     caller = _caller(s)
 
     def start(account_id: UUID, body: SessionBody, call: Call = Depends(caller)) -> SessionStarted:
+        settings = call.container.settings
+        if body.return_url is not None:
+            require_allowed(settings, body.return_url)  # before anything is started
         cmd = StartPaymentSession(account_id=account_id, **body.command_fields())
         started = checkout.start_session(_checkout(call), cmd, call.ctx(body))
-        return SessionStarted.model_validate(started, from_attributes=True)
+        answer = SessionStarted.model_validate(started, from_attributes=True)
+        if body.return_url is not None:
+            link = links.make_link(
+                settings, started.session_id, body.return_url, started.expires_at
+            )
+            answer.page_url = links.page_url(settings, link)
+        return answer
 
     return start
 

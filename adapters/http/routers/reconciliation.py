@@ -5,8 +5,9 @@ the surface offers it, checking it now and running an explicit repair with a rea
 from collections.abc import Callable
 from uuid import UUID
 
+import structlog
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.bootstrap import Container
 from adapters.http.surface import Call, Feature, HttpSurface, Route
@@ -15,12 +16,26 @@ from commands.models import Reason, RepairFields, RepairReconciliation
 from ledger.errors import DomainError, ErrorKind
 from queries.reconciliation import ReconciliationView, get_reconciliation
 
+log = structlog.get_logger("reconciliation")
+
 
 class NeverReconciled(DomainError):
     """This account has not been reconciled yet."""
 
     code = "never_reconciled"
     kind = ErrorKind.NOT_FOUND
+
+
+class CheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: Reason | None = Field(
+        default=None,
+        description="why support checks now: a check records no event, so it is kept in the"
+        " request's log line",
+    )
+
+
+NO_REASON = CheckBody()  # a check with no body
 
 
 class RepairBody(RepairFields):
@@ -56,8 +71,11 @@ def _last(s: HttpSurface) -> Callable[..., ReconciliationView]:
 def _check(s: HttpSurface) -> Callable[..., ReconciliationView]:
     caller = s.caller("accounts:write")
 
-    def check(account_id: UUID, call: Call = Depends(caller)) -> ReconciliationView:
+    def check(
+        account_id: UUID, call: Call = Depends(caller), body: CheckBody = NO_REASON
+    ) -> ReconciliationView:
         """Checks the account against the processors now (read only for the ledger)."""
+        log.info("reconcile_now", account_id=str(account_id), actor=call.who.id, reason=body.reason)
         reconcile_account(call.container, account_id)
         return _stored(call.container, account_id)
 
@@ -108,7 +126,8 @@ CHECK_AND_REPAIR = Feature(
             _check,
             "{surface}_check",
             "Reconcile now",
-            "Compares the account with the processors now and stores the findings.",
+            "Compares the account with the processors now and stores the findings (an"
+            " optional `reason` goes to the log line: a check records no event).",
         ),
         Route(
             "POST",
