@@ -76,6 +76,42 @@ HARD_DECLINES = frozenset(
 
 AUTHENTICATION_NOT_COMPLETED = "authentication_not_completed"  # soft: the customer may retry
 
+# Soft decline codes the ledger knows by name: those the processors' adapters record
+# (adapters/stripe/declines.py, adapters/braintree/declines.py, the janitor's and the
+# simulated cards') and Stripe's common retryable ones. Not a rule: every code not in
+# HARD_DECLINES is soft. It bounds the codes a metric names (others count as "other").
+SOFT_DECLINES = frozenset(
+    {
+        AUTHENTICATION_NOT_COMPLETED,
+        "insufficient_funds",
+        "card_declined",
+        "generic_decline",
+        "do_not_honor",
+        "declined",
+        "processor_declined",
+        "processor_validation_error",
+        "processor_network_unavailable",
+        "limit_exceeded",
+        "activity_limit_exceeded",
+        "card_velocity_exceeded",
+        "withdrawal_count_limit_exceeded",
+        "paypal_funding_declined",
+        "duplicate_transaction",
+        "gateway_rejected",
+        "authentication_required",
+        "payment_intent_canceled",
+        "invalid_request",
+        "processing_error",
+        "try_again_later",
+        "issuer_not_available",
+        "reenter_transaction",
+        "call_issuer",
+        "not_received_by_processor",
+        "unknown",
+    }
+)
+KNOWN_DECLINES = HARD_DECLINES | SOFT_DECLINES
+
 
 def failure_kind(decline_code: str) -> FailureKind:
     return FailureKind.HARD if decline_code in HARD_DECLINES else FailureKind.SOFT

@@ -6,6 +6,7 @@ from typing import Any
 
 from projections.accounts import AccountsProjection
 from projections.base import Projection
+from projections.business_flow import BusinessFlowProjection
 from projections.detail import AccountDetailProjection
 from projections.health import HealthProjection
 from projections.invoices import InvoicesProjection
@@ -17,5 +18,6 @@ def all_projections() -> dict[str, Projection[Any]]:
         InvoicesProjection(),
         HealthProjection(),
         AccountDetailProjection(),
+        BusinessFlowProjection(),
     ]
     return {p.name: p for p in projections}

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from adapters.bootstrap import Container
 from adapters.business_metrics import BusinessMetrics, business_registry
+from adapters.flow_metrics import FlowMetrics
 from adapters.http import http_metrics, openapi, problems, security
 from adapters.http.access_log import correlate_and_log
 from adapters.http.auth import ApiKeys, Unauthenticated, bearer_token
@@ -66,6 +67,7 @@ def create_app(
     if settings.metrics_token is not None:
         business = business_registry(_business_metrics(container))
         business.register(pipeline_metrics(container, _SCRAPE_CONNECTION_WAIT_S))
+        business.register(_flow_metrics(container))
         app.add_api_route(
             "/metrics", _metrics(settings.metrics_token, business), methods=["GET"], tags=["ops"]
         )
@@ -104,11 +106,19 @@ def _business_metrics(container: Container) -> BusinessMetrics:
     )
 
 
+def _flow_metrics(container: Container) -> FlowMetrics:
+    """The business flow counters read for the scrapes, as the business state is."""
+    return FlowMetrics(
+        lambda: container.pool.connection(timeout=_SCRAPE_CONNECTION_WAIT_S),
+        ttl_s=container.settings.metrics_cache_s,
+    )
+
+
 def _metrics(token: SecretStr, business: CollectorRegistry) -> Callable[[Request], Response]:
     """Prometheus metrics on the API port only for a scraper presenting the token
     (`LEDGER_METRICS_TOKEN`); without it the route does not exist. The process's own metrics
-    (HTTP, pipeline), then this app's business and pipeline state read at scrape time
-    (adapters/business_metrics.py, adapters/pipeline_metrics.py)."""
+    (HTTP, pipeline), then this app's business state, pipeline state and business flow read
+    at scrape time (adapters/business_metrics.py, pipeline_metrics.py, flow_metrics.py)."""
     expected = token.get_secret_value().encode()
 
     def metrics(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """Writes a reconciliation check into its read model (migrations/0010_reconciliation.sql,
 0013_reconciliation_repairs.sql): the account's run row and its findings, replaced together
-in one transaction. A finding's repairs are stored twice: as data (`repairs`) and as the
-command line that runs them (`repair`, adapters/cli/repair_lines.py).
+in one transaction, with the count of new findings by kind (0022_business_flow.sql). A
+finding's repairs are stored twice: as data (`repairs`) and as the command line that runs
+them (`repair`, adapters/cli/repair_lines.py).
 
 The run row is upserted first and only when the check is not older than the stored one;
 the upsert locks the row, so two checks of one account write one after the other and the
@@ -56,6 +57,7 @@ def store_check(conn: Connection[Any], check: AccountCheck) -> bool:
     with conn.transaction():
         if conn.execute(_UPSERT, row).fetchone() is None:
             return False
+        _count_new_findings(conn, check)
         conn.execute(
             "DELETE FROM reconciliation_findings WHERE account_id = %s", (check.account_id,)
         )
@@ -64,6 +66,29 @@ def store_check(conn: Connection[Any], check: AccountCheck) -> bool:
                 _INSERT, [_finding_row(check, seq, f) for seq, f in enumerate(check.findings)]
             )
     return True
+
+
+def _count_new_findings(conn: Connection[Any], check: AccountCheck) -> None:
+    """Adds to `reconciliation_finding_totals` (billing_reconciliation_findings_total) the
+    findings the account's previous check did not have (by kind, processor and subject): a
+    mismatch found again by every later check counts once, when it is first found."""
+    kept = conn.execute(
+        "SELECT kind, processor, subject FROM reconciliation_findings WHERE account_id = %s",
+        (check.account_id,),
+    ).fetchall()
+    before = {(r[0], r[1], r[2]) for r in kept}
+    found = Counter(
+        f.kind.value
+        for f in check.findings
+        if (f.kind.value, f.processor.value, f.subject) not in before
+    )
+    if found:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO reconciliation_finding_totals AS t (kind, found) VALUES (%s, %s)"
+                " ON CONFLICT (kind) DO UPDATE SET found = t.found + EXCLUDED.found",
+                sorted(found.items()),
+            )
 
 
 def _finding_row(check: AccountCheck, seq: int, f: Finding) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ from prometheus_client.metrics_core import Metric
 import adapters.metrics
 import adapters.scheduler.metrics
 from adapters.business_metrics import BusinessMetrics
+from adapters.flow_metrics import FlowMetrics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RULES = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -75,13 +76,15 @@ def _no_connection() -> AbstractContextManager[Any]:
 
 def _exported_families() -> Iterator[Metric]:
     """Every family the processes export: the module-level metrics (pipeline, HTTP, edge,
-    scheduled jobs) and the API's business collector, described without reading."""
+    scheduled jobs) and the API's business state and business flow collectors, described
+    without reading."""
     yield from REGISTRY.collect()
     yield from _business_families()
 
 
 def _business_families() -> Iterator[Metric]:
-    return BusinessMetrics(_no_connection, lambda: datetime.now(UTC)).describe()
+    yield from BusinessMetrics(_no_connection, lambda: datetime.now(UTC)).describe()
+    yield from FlowMetrics(_no_connection).describe()
 
 
 def _exported_sample_names() -> set[str]:

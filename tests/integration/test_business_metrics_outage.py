@@ -1,7 +1,7 @@
 """A database that stops while Prometheus scrapes: /metrics still answers, without the business
-and pipeline families, counting each read that failed, /readyz says the database is down and
-/healthz that the process lives; once the database is back the families return. On a
-PostgreSQL of this test's own (the session's is shared by every test)."""
+state, pipeline and business flow families, counting each read that failed, /readyz says the
+database is down and /healthz that the process lives; once the database is back the families
+return. On a PostgreSQL of this test's own (the session's is shared by every test)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ PIPELINE = {
     "billing_projection_store_lag_seconds",
     "billing_projection_poisoned_streams",
     "billing_pipeline_state_read_duration_seconds",
+}
+FLOW = {  # sample names: a counter's `_total`
+    "billing_payment_attempts_total",
+    "billing_invoice_transitions_total",
+    "billing_reconciliation_findings_total",
+    "billing_business_flow_read_duration_seconds",
 }
 
 
@@ -98,6 +104,10 @@ def pipeline_errors(found: Scraped) -> float:
     return found["billing_pipeline_state_read_errors_total"][()]
 
 
+def flow_errors(found: Scraped) -> float:
+    return found["billing_business_flow_read_errors_total"][()]
+
+
 def test_a_stopped_database_leaves_the_business_families_out_and_counts_it(
     container: Container, own_postgres: tuple[PostgresServer, Path]
 ) -> None:
@@ -106,9 +116,9 @@ def test_a_stopped_database_leaves_the_business_families_out_and_counts_it(
     catch_up(container.connection, HealthProjection(), container.reader)
     with TestClient(create_app(container, ApiKeys([]))) as client:
         found = scrape(client)
-        assert found.keys() >= BUSINESS | PIPELINE
+        assert found.keys() >= BUSINESS | PIPELINE | FLOW
         assert found["billing_accounts"][(("state", "healthy"),)] == 1
-        assert (read_errors(found), pipeline_errors(found)) == (0, 0)
+        assert (read_errors(found), pipeline_errors(found), flow_errors(found)) == (0, 0, 0)
 
         with postgres_stopped(pg_dir), capture_logs() as logs:
             down = [scrape(client), scrape(client)]  # a broken connection, then none at all
@@ -119,18 +129,20 @@ def test_a_stopped_database_leaves_the_business_families_out_and_counts_it(
             {"status": "unavailable", "database": "down"},
         )
         assert liveness.status_code == 200  # alive: a restart would not bring PostgreSQL back
-        assert [(BUSINESS | PIPELINE) & found.keys() for found in down] == [set(), set()]
+        assert [(BUSINESS | PIPELINE | FLOW) & found.keys() for found in down] == [set(), set()]
         assert [read_errors(found) for found in down] == [1, 2]
         assert [pipeline_errors(found) for found in down] == [1, 2]
+        assert [flow_errors(found) for found in down] == [1, 2]
         assert all("billing_http_requests_total" in found for found in down)
         events = sorted(e["event"] for e in logs if e["log_level"] == "warning")
         assert events == [
+            *["metrics.business_flow_unavailable"] * 2,
             *["metrics.business_state_unavailable"] * 2,
             *["metrics.pipeline_state_unavailable"] * 2,
         ]
 
         deadline = time.monotonic() + 30  # the pool reconnects with a backoff
-        while (BUSINESS | PIPELINE) - (found := scrape(client)).keys():
+        while (BUSINESS | PIPELINE | FLOW) - (found := scrape(client)).keys():
             assert time.monotonic() < deadline, "the families did not return"
             time.sleep(0.5)
     assert found["billing_accounts"][(("state", "healthy"),)] == 1
