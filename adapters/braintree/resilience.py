@@ -32,6 +32,7 @@ from braintree.exceptions import (
 )
 
 from adapters.braintree.config import BraintreeConfig
+from adapters.metrics import watch_breaker
 from commands.ports import ProcessorUnavailable
 
 T = TypeVar("T")
@@ -75,6 +76,7 @@ class Guard:
             state_storage=self._storage,
             name="braintree",
         )
+        watch_breaker("braintree", self.breaker)  # billing_processor_breaker_state, _opened_total
 
     def once(self, operation: str, request: Callable[[], T]) -> T:
         """A call that must not be repeated blindly (a sale, a refund, vaulting a nonce)."""

@@ -49,7 +49,7 @@ def create_app(
     app.state.api_keys = api_keys
     app.state.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.address_limiter = address_limiter or RateLimiter(
-        settings.address_rate_limit, settings.redis_url, namespace="ledger:address"
+        settings.address_rate_limit, settings.redis_url, namespace="ledger:address", name="address"
     )
     problems.install(app)
     for surface_router in _ROUTERS:

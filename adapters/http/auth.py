@@ -185,7 +185,8 @@ class Allow:
     def __call__(self, request: Request) -> Principal:
         principal = _authenticated(request)
         principal_kind_is(request, principal.kind.value)
-        request.app.state.rate_limiter.check(f"{principal.kind.value}:{principal.id}")
+        key = f"{principal.kind.value}:{principal.id}"
+        request.app.state.rate_limiter.check(key, request.scope)
         if principal.kind not in self.kinds or not self.scopes <= principal.scopes:
             raise Forbidden()
         return principal
@@ -199,5 +200,6 @@ def _authenticated(request: Request) -> Principal:
         return keys.authenticate(bearer_token(request))
     except Unauthenticated:
         if "authorization" in request.headers:
-            request.app.state.address_limiter.check(address_key(client_address(request.scope)))
+            address = address_key(client_address(request.scope))
+            request.app.state.address_limiter.check(address, request.scope)
         raise

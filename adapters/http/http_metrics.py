@@ -6,7 +6,9 @@ prometheus-fastapi-instrumentator's ASGI middleware does the measuring: it resol
 route template (`/v1/accounts/{account_id}`, never the raw path; `none` for a path that no
 route matches, so scans cannot grow the label set) through FastAPI's own routing, which it
 follows across FastAPI's versions, and it records the status of a request whose route raised
-as 500. It calls `_record`, which writes our metrics (adapters/metrics.py)."""
+as 500. It calls `_record`, which writes our metrics (adapters/metrics.py): a 429 is
+counted once more by the limit that refused it, which the limiter named in the request's
+state (adapters/http/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from prometheus_fastapi_instrumentator.metrics import Info
 from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 
 from adapters.http.pay.links import PAY_PREFIX
+from adapters.http.ratelimit import REFUSED_BY
 from adapters.http.security import HTTP_METHODS
 from adapters.http.surfaces import SURFACES
-from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS, RATE_LIMITED
 
 # A route template's surface label: the JSON surfaces by their prefix, the browser fronts,
 # the processors' webhooks; anything else (health, metrics, openapi, none) is `ops`.
@@ -55,3 +58,6 @@ def _record(info: Info) -> None:
     surface = surface_of(route)
     HTTP_REQUESTS.labels(surface, route, method, info.modified_status).inc()
     HTTP_LATENCY.labels(surface, route).observe(info.modified_duration)
+    limit = info.request.scope.get("state", {}).get(REFUSED_BY)
+    if info.modified_status == "429" and limit is not None:
+        RATE_LIMITED.labels(surface, limit).inc()

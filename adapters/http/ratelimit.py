@@ -5,12 +5,18 @@ Without `LEDGER_REDIS_URL` the counters live in the process (the embedded defaul
 When Redis cannot be reached the limits fail open: the request goes on, a warning is logged
 and `billing_rate_limit_unavailable_total` counts it. A circuit breaker stops asking a dead
 Redis for a few seconds, so an outage does not add a connect timeout to every request.
+
+A refusal names its limit in the request's state (`REFUSED_BY`): the limiter's own name
+(`address`, `principal`) or the one its caller gives (`session`), so the HTTP metrics count
+the 429 in `billing_rate_limited_requests_total{surface, limit}` (adapters/http/http_metrics.py).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 import pybreaker
 import structlog
@@ -26,6 +32,7 @@ log = structlog.get_logger("http")
 REDIS_TIMEOUT_S = 0.5  # a limiter that waits longer than this is worse than none
 BREAKER_FAIL_MAX = 3
 BREAKER_RESET_S = 5.0
+REFUSED_BY = "rate_limited_by"  # the request state's key naming the limit that refused it
 
 
 class RateLimited(EdgeError):
@@ -52,7 +59,15 @@ def _storage(redis_url: str | None, prefix: str) -> Storage:
 
 
 class RateLimiter:
-    def __init__(self, limit: str, redis_url: str | None, namespace: str = "ledger") -> None:
+    def __init__(
+        self,
+        limit: str,
+        redis_url: str | None,
+        namespace: str = "ledger",
+        name: str = "principal",
+    ) -> None:
+        """`name`: what this limiter's keys are (`principal`, `address`), the metric's label."""
+        self.name = name
         self._item: RateLimitItem = parse(limit)
         self._storage = _storage(redis_url, f"{namespace}:ratelimit")
         self._limiter = SlidingWindowCounterRateLimiter(self._storage)
@@ -61,9 +76,10 @@ class RateLimiter:
         )
         self.shared = bool(redis_url)
 
-    def check(self, key: str) -> None:
-        """Raises RateLimited when `key` is over its limit; lets it through (fail open)
-        when the counters cannot be reached."""
+    def check(self, key: str, scope: MutableMapping[str, Any], limit: str | None = None) -> None:
+        """Raises RateLimited when `key` is over its limit, naming the limit (`limit`, else
+        this limiter's name) in the state of the request whose ASGI `scope` is given; lets
+        it through (fail open) when the counters cannot be reached."""
         try:
             allowed = self._breaker.call(self._limiter.hit, self._item, key)
             if allowed:
@@ -72,6 +88,7 @@ class RateLimiter:
         except (StorageError, pybreaker.CircuitBreakerError) as error:
             self._fail_open(error)
             return
+        scope.setdefault("state", {})[REFUSED_BY] = limit or self.name
         raise RateLimited(max(1, math.ceil(stats.reset_time - time.time())))
 
     def reachable(self) -> bool:

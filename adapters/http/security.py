@@ -128,7 +128,7 @@ class AddressRateLimit:
             and not _carries_session(scope, self.session_cookies)
         ):
             try:
-                self.limiter.check(address_key(client_address(scope)))
+                self.limiter.check(address_key(client_address(scope)), scope)
             except RateLimited as limited:
                 response = problem(limited.http_status, limited.code, limited.detail)
                 response.headers["Retry-After"] = str(limited.retry_after_s)

@@ -19,6 +19,7 @@ import stamina
 import stripe
 import structlog
 
+from adapters.metrics import watch_breaker
 from commands.ports import ProcessorUnavailable
 
 T = TypeVar("T")
@@ -79,6 +80,7 @@ class Guard:
             exclude=[_is_business_answer],
             name=name,
         )
+        watch_breaker(name, self.breaker)  # billing_processor_breaker_state, _opened_total
 
     @property
     def is_open(self) -> bool:

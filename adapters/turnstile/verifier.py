@@ -2,7 +2,9 @@
 
 POSTs the token with the secret; retries only what is safe to retry (a timeout or a 5xx
 with the same idempotency key, which siteverify accepts so that a retried check of one
-token is not taken for its reuse). The secret never reaches a log line.
+token is not taken for its reuse). The secret never reaches a log line. Each check is
+counted in `billing_turnstile_verifications_total{outcome}`: passed, failed (siteverify
+refused the token) or unavailable (it could not be asked).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import httpx
 import stamina
 import structlog
 
+from adapters.metrics import TURNSTILE_VERIFICATIONS, show_turnstile_outcomes
 from commands.checkout_ports import HumanCheckResult, HumanCheckUnavailable
 
 SITEVERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
@@ -40,6 +43,7 @@ class TurnstileVerifier:
         # to Cloudflare open between checks (a client per check cost 30-40 ms of CPU alone,
         # docs/benchmarks.md "Processors"). Creating it connects nothing.
         self._client = httpx.Client(timeout=timeout_s)
+        show_turnstile_outcomes()
 
     def __repr__(self) -> str:  # never the secret
         return f"TurnstileVerifier(site_key={self.site_key!r}, url={self._url!r})"
@@ -54,9 +58,12 @@ class TurnstileVerifier:
         try:
             body = self._post(form)
         except (_Retryable, httpx.HTTPError) as error:
+            TURNSTILE_VERIFICATIONS.labels("unavailable").inc()
             log.warning("turnstile.unavailable", error=type(error).__name__)
             raise HumanCheckUnavailable("the bot check could not be verified") from error
-        return _result(body)
+        result = _result(body)
+        TURNSTILE_VERIFICATIONS.labels("passed" if result.passed else "failed").inc()
+        return result
 
     def _post(self, form: dict[str, str]) -> dict[str, Any]:
         for attempt in stamina.retry_context(

@@ -39,7 +39,9 @@ from commands.processor_events import (
 
 REVOKED = "payment_method_revoked_by_customer"
 CHECK = "check"
+DISPUTE_OPENED = "dispute_opened"
 DISPUTE_CLOSINGS = {"dispute_won": True, "dispute_lost": False}
+KINDS = frozenset({CHECK, REVOKED, DISPUTE_OPENED, *DISPUTE_CLOSINGS})  # handled; others ignored
 
 
 def handle(c: Container, webhooks: BraintreeWebhooks, notification: Any) -> str:
@@ -48,7 +50,7 @@ def handle(c: Container, webhooks: BraintreeWebhooks, notification: Any) -> str:
         return "acknowledged"
     if kind == REVOKED:
         return _revoked(c, notification)
-    if kind == "dispute_opened" or kind in DISPUTE_CLOSINGS:
+    if kind == DISPUTE_OPENED or kind in DISPUTE_CLOSINGS:
         return _dispute(c, webhooks, notification)
     return "ignored"
 

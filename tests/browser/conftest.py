@@ -185,7 +185,9 @@ def app_of(container: Container, keys: ApiKeys) -> FastAPI:
         container,
         keys,
         RateLimiter(settings.rate_limit, settings.redis_url, namespace),
-        RateLimiter(settings.address_rate_limit, settings.redis_url, f"{namespace}:address"),
+        RateLimiter(
+            settings.address_rate_limit, settings.redis_url, f"{namespace}:address", "address"
+        ),
     )
 
 

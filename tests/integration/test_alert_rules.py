@@ -24,6 +24,7 @@ import adapters.metrics
 import adapters.scheduler.metrics
 from adapters.business_metrics import BusinessMetrics
 from adapters.flow_metrics import FlowMetrics
+from adapters.pipeline_metrics import PipelineMetrics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RULES = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -35,7 +36,9 @@ METRIC_NAME = re.compile(r"\bbilling_[a-z0-9_]+\b")
 SELECTOR = re.compile(r"\b(billing_[a-z0-9_]+)\{([^}]*)\}")
 MATCHER_LABEL = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
 GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
-TARGET_LABELS = {"instance"}  # what Prometheus adds to every scraped series
+TARGET_LABELS = {
+    "instance"
+}  # what Prometheus adds to every scraped series (a rule may group by it)
 SAMPLE_SUFFIXES = {
     "counter": ("_total", "_created"),
     "gauge": ("",),
@@ -75,16 +78,18 @@ def _no_connection() -> AbstractContextManager[Any]:
 
 
 def _exported_families() -> Iterator[Metric]:
-    """Every family the processes export: the module-level metrics (pipeline, HTTP, edge,
-    scheduled jobs) and the API's business state and business flow collectors, described
-    without reading."""
+    """Every family the processes export: the module-level metrics (per-process pipeline,
+    HTTP, edge, scheduled jobs) and the scrape-time collectors (business state, business
+    flow and pipeline state), described without reading."""
     yield from REGISTRY.collect()
-    yield from _business_families()
+    yield from _collected_families()
 
 
-def _business_families() -> Iterator[Metric]:
-    yield from BusinessMetrics(_no_connection, lambda: datetime.now(UTC)).describe()
+def _collected_families() -> Iterator[Metric]:
+    now = lambda: datetime.now(UTC)  # noqa: E731 - the collectors' clock, never called here
+    yield from BusinessMetrics(_no_connection, now).describe()
     yield from FlowMetrics(_no_connection).describe()
+    yield from PipelineMetrics(_no_connection, list, "relay", lambda _: None, now).describe()
 
 
 def _exported_sample_names() -> set[str]:
@@ -102,7 +107,7 @@ def _exported_labels() -> dict[str, set[str]]:
         | ({"le"} if name.endswith("_bucket") else set())
         for name, collector in REGISTRY._names_to_collectors.items()
     }
-    for family in _business_families():
+    for family in _collected_families():
         for suffix in SAMPLE_SUFFIXES[family.type]:
             labels[family.name + suffix] = set(getattr(family, "_labelnames", ()))
     return labels
@@ -145,6 +150,7 @@ def test_every_metric_of_the_rules_and_their_tests_is_exported() -> None:
     exported = _exported_sample_names()
     assert "billing_stuck_accounts" in exported  # the business collector is described
     assert "billing_scheduled_job_last_success_timestamp_seconds" in exported
+    assert "billing_relay_published_position" in exported  # the pipeline collector too
     for alert in _alerts():
         used = set(METRIC_NAME.findall(alert["expr"]))
         assert used, f"{alert['alert']} names no billing_ metric"
@@ -164,7 +170,9 @@ def test_every_label_of_the_rules_and_their_tests_is_one_the_metric_has() -> Non
         known = set().union(*(labels[name] for name in METRIC_NAME.findall(expr)))
         for grouping in GROUPING.findall(expr):
             grouped = {label.strip() for label in grouping.split(",")}
-            assert grouped <= known, f"{alert['alert']} groups by labels no metric has"
+            assert grouped <= known | TARGET_LABELS, (
+                f"{alert['alert']} groups by labels no metric has"
+            )
     for test in _rule_tests():
         for series in test["input_series"]:
             ((name, matchers),) = SELECTOR.findall(series["series"])

@@ -12,6 +12,7 @@ from decimal import Decimal
 import braintree
 import pytest
 import requests
+from prometheus_client import REGISTRY
 
 from adapters.braintree import (
     BraintreeClient,
@@ -520,11 +521,14 @@ def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
 ) -> None:
     config = config_for(braintree_server, breaker_fail_max=2, retry_attempts=1, breaker_reset_s=0.3)
     gateway = BraintreeGateway(BraintreeClient.from_config(config))
+    assert breaker_state() == "closed"
+    opened = breaker_openings()
     braintree_server.fail(503)
     for _ in range(2):
         with pytest.raises(ProcessorUnavailable):
             gateway.find_charge("att-1", Processor.BRAINTREE)
     asked = len(braintree_server.calls.seen)
+    assert (breaker_state(), breaker_openings()) == ("open", opened + 1)
 
     with pytest.raises(ProcessorUnavailable, match="circuit open"):
         gateway.charge(charge(token, 1000))
@@ -534,6 +538,29 @@ def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(
     time.sleep(0.35)
     assert gateway.find_charge("att-1", Processor.BRAINTREE) is None  # the trial call
     assert gateway.charge(charge(token, 1000)).succeeded
+    assert (breaker_state(), breaker_openings()) == ("closed", opened + 1)
+
+
+STATE_SAMPLE = "billing_processor_breaker_state"
+OPENED_SAMPLE = "billing_processor_breaker_opened_total"
+
+
+def breaker_state() -> str:
+    """The state billing_processor_breaker_state shows for Braintree (the one set to 1)."""
+    states = ("closed", "open", "half_open")
+    values = {
+        s: REGISTRY.get_sample_value(STATE_SAMPLE, {"processor": "braintree", "state": s})
+        for s in states
+    }
+    [current] = [s for s, value in values.items() if value == 1]
+    assert [value for value in values.values() if value != 1] == [0, 0]
+    return current
+
+
+def breaker_openings() -> float:
+    value = REGISTRY.get_sample_value(OPENED_SAMPLE, {"processor": "braintree"})
+    assert value is not None  # the series exists from the start
+    return value
 
 
 # the local gateway itself, through the SDK --------------------------------------------------

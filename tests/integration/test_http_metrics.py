@@ -55,7 +55,7 @@ def client_for(
     service = ApiKeyEntry(
         sha256=hash_key(SERVICE), id="svc-1", kind=ActorKind.SERVICE, scopes=frozenset(SCOPES)
     )
-    limiter = RateLimiter(address_limit, None, namespace=f"test:{uuid4().hex[:8]}")
+    limiter = RateLimiter(address_limit, None, f"test:{uuid4().hex[:8]}", name="address")
     app = create_app(container, ApiKeys([service]), address_limiter=limiter)
     return TestClient(app, raise_server_exceptions=raise_errors)
 

@@ -82,13 +82,12 @@ def test_an_action_over_the_rate_limit_is_refused_with_a_page_and_not_run() -> N
     ran: list[Any] = []
 
     class Limiter:
-        def check(self, key: str) -> None:
-            assert key == "support:agent-ada"
+        def check(self, key: str, scope: dict[str, Any]) -> None:
+            assert (key, scope) == ("support:agent-ada", {"type": "http"})
             raise RateLimited(7)
 
-    request = cast(
-        Request, SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(rate_limiter=Limiter())))
-    )
+    app = SimpleNamespace(state=SimpleNamespace(rate_limiter=Limiter()))
+    request = cast(Request, SimpleNamespace(app=app, scope={"type": "http"}))
     call = Call(ADA, cast(Any, None), SUPPORT, correlation_for(ADA, "k"), request, "k")
     acting = Acting(cast(Any, None), lambda **kw: ran.append(kw), call)
     session = ConsoleSession("s", "agent-ada", "t", 0.0)

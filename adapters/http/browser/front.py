@@ -53,15 +53,23 @@ class Front:
         state = request.app.state
         if session is not None:
             principal_kind_is(request, self.principal_kind)
-            self._count(state.rate_limiter, f"{self.cookie}:{session.principal_id}", session)
+            key = f"{self.cookie}:{session.principal_id}"
+            self._count(request, state.rate_limiter, key, session)
         elif self.cookie in request.cookies:
             address = address_key(client_address(request.scope))
-            self._count(state.address_limiter, address, None)
+            self._count(request, state.address_limiter, address, None)
         return session
 
-    def _count(self, limiter: RateLimiter, key: str, session: BrowserSession | None) -> None:
+    def _count(
+        self,
+        request: Request,
+        limiter: RateLimiter,
+        key: str,
+        session: BrowserSession | None,
+    ) -> None:
+        """Against the session's own limit, or (none live) the address's."""
         try:
-            limiter.check(key)
+            limiter.check(key, request.scope, "session" if session else None)
         except RateLimited as limited:
             raise self.refused(
                 429,

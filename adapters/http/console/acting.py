@@ -149,7 +149,8 @@ class Acting:
         """The handler, counted against the principal's rate limit as its route is."""
         who = self.call.who
         try:
-            self.call.request.app.state.rate_limiter.check(f"{who.kind.value}:{who.id}")
+            request = self.call.request
+            request.app.state.rate_limiter.check(f"{who.kind.value}:{who.id}", request.scope)
         except RateLimited as limited:
             raise ConsoleRefused(
                 429,

@@ -101,7 +101,7 @@ def _limited_and_worded(
 ) -> T:
     """`act` under the customer's rate limit; a domain refusal in the customer's words."""
     try:
-        request.app.state.rate_limiter.check(f"{call.who.kind.value}:{call.who.id}")
+        request.app.state.rate_limiter.check(f"{call.who.kind.value}:{call.who.id}", request.scope)
     except RateLimited as limited:
         raise PortalRefused(
             429,

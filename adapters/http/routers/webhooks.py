@@ -25,6 +25,10 @@ PayPal revocations in adapters/webhooks/; see docs/payments.md "Webhooks").
   number). A Braintree notification older than `LEDGER_BRAINTREE_WEBHOOK_MAX_AGE_S`
   (default 26 h: Braintree redelivers for 24 h) is 400 `stale_webhook`. Each of these
   400s is counted in `billing_webhooks_rejected_total{provider, reason}` and logged.
+* Each acknowledged delivery (200) is counted in `billing_webhooks_received_total{provider,
+  type}`, and in `billing_webhooks_duplicate_total` too when it told what the ledger had
+  recorded already (`already_recorded`, `already_settled`); `type` is the event type (the
+  Braintree kind) when the ledger handles it, else `other`, so the label set stays bounded.
 * Nothing is recorded, and Stripe delivers again later (it retries every non-2xx
   answer), when the outcome cannot be recorded yet: 503
   `processor_unavailable` when Stripe cannot be asked to cancel a waiting payment (or
@@ -51,7 +55,7 @@ from adapters.bootstrap import Container
 from adapters.braintree.webhooks import UNREADABLE, BadNotification, MalformedNotification
 from adapters.http.common import ContainerDep
 from adapters.http.problems import EdgeError
-from adapters.metrics import WEBHOOKS_REJECTED
+from adapters.metrics import WEBHOOKS_DUPLICATE, WEBHOOKS_RECEIVED, WEBHOOKS_REJECTED
 from adapters.reconcile import on_customer_updated
 from adapters.stripe.declines import decline_of
 from adapters.webhooks import braintree as braintree_events
@@ -64,6 +68,9 @@ from commands.ports import ChargeResult, ProcessorUnavailable
 
 log = structlog.get_logger("webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+PAYMENT_INTENT_TYPES = ("payment_intent.succeeded", "payment_intent.payment_failed")
+# Outcomes of a delivery that recorded nothing because the ledger knew it already.
+DUPLICATE_OUTCOMES = frozenset({"already_recorded", "already_settled"})
 
 
 class WebhooksNotConfigured(EdgeError):
@@ -109,6 +116,14 @@ class StripeEvent(BaseModel):
     data: StripeEventData
 
 
+def acknowledged(provider: str, kind: str, known: frozenset[str], outcome: str) -> None:
+    """Counts a delivery answered 200, under its type when the ledger handles it."""
+    label = kind if kind in known else "other"
+    WEBHOOKS_RECEIVED.labels(provider, label).inc()
+    if outcome in DUPLICATE_OUTCOMES:
+        WEBHOOKS_DUPLICATE.labels(provider, label).inc()
+
+
 def rejected(provider: str, refusal: EdgeError, **why: Any) -> EdgeError:
     """The 400 to raise for a delivery, counted and logged."""
     WEBHOOKS_REJECTED.labels(provider, refusal.code).inc()
@@ -149,6 +164,7 @@ async def stripe_webhook(
     except (ValueError, ValidationError) as error:
         raise rejected("stripe", MalformedWebhook(), error=str(error)) from error
     outcome = await translated("stripe", lambda: handle(c, event))
+    acknowledged("stripe", str(event["type"]), STRIPE_TYPES, outcome)
     log.info("webhook.stripe", event_id=event.get("id"), type=event.get("type"), outcome=outcome)
     return {"received": str(event.get("id")), "outcome": outcome}
 
@@ -160,6 +176,7 @@ STRIPE_HANDLERS = {
     "charge.dispute.created": stripe_disputes.on_dispute_created,
     "charge.dispute.closed": stripe_disputes.on_dispute_closed,
 }
+STRIPE_TYPES = frozenset({*STRIPE_HANDLERS, "customer.updated", *PAYMENT_INTENT_TYPES})
 
 
 def handle(c: Container, event: dict[str, Any]) -> str:
@@ -168,7 +185,7 @@ def handle(c: Container, event: dict[str, Any]) -> str:
         return translate(c, event)
     if kind == "customer.updated":  # reconciled, never written back (adapters/reconcile.py)
         return on_customer_updated(c, event)
-    if kind not in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+    if kind not in PAYMENT_INTENT_TYPES:
         return "ignored"
     intent = event["data"]["object"]
     metadata = intent.get("metadata") or {}
@@ -223,6 +240,7 @@ async def braintree_webhook(request: Request, c: ContainerDep) -> dict[str, str]
     outcome = await translated(
         "braintree", lambda: braintree_events.handle(c, webhooks, notification)
     )
+    acknowledged("braintree", str(notification.kind), braintree_events.KINDS, outcome)
     log.info("webhook.braintree", kind=notification.kind, outcome=outcome)
     return {"received": str(notification.kind), "outcome": outcome}
 
