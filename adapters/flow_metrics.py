@@ -24,7 +24,7 @@ from adapters.scrape_read import CachedRead, Connect
 from commands.reconcile_compare import FindingKind
 from ledger.payments import KNOWN_DECLINES, Processor
 from projections import business_flow as flow
-from queries.business_flow import FINDINGS, FlowCounts, business_flow
+from queries.business_flow import FINDINGS, RECOMPUTE_OUTCOMES, FlowCounts, business_flow
 
 Values = tuple[str, ...]
 
@@ -128,10 +128,17 @@ FAMILIES = (
     ),
     _Family(
         flow.RECOMPUTES,
-        "Recomputes of an account's read models recorded (outcome: requested; whether the"
-        " refold changed anything is answered to the caller, not recorded)",
+        "Recomputes of an account's read models recorded (outcome: requested; what the"
+        " refold came to is billing_recompute_outcomes_total)",
         ("outcome",),
         (("requested",),),
+    ),
+    _Family(
+        RECOMPUTE_OUTCOMES,
+        "What recomputes came to: completed (refolded), refused (another recompute of the"
+        " account was running), failed (an error after it was claimed)",
+        ("outcome",),
+        (("completed",), ("refused",), ("failed",)),
     ),
     _Family(
         FINDINGS,

@@ -9,12 +9,15 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import structlog
 from psycopg import Connection
 
 from adapters.bootstrap import Container
 from commands import recompute as recompute_command
 from commands.base import CommandResult
 from commands.models import CommandContext, RecomputeAccount
+from ledger.errors import DomainError, ErrorKind
 from projections.recompute import (
     Change,
     RecomputeInProgress,
@@ -26,6 +29,7 @@ from projections.recompute import (
 )
 
 REREADS = 3
+log = structlog.get_logger("recompute")
 
 
 class ProjectionRefolds:
@@ -78,8 +82,41 @@ class ProjectionRefolds:
 def recompute(
     container: Container, account_id: UUID, ctx: CommandContext
 ) -> tuple[CommandResult, dict[str, Change]]:
+    """Recomputes, and counts what it came to in `recompute_outcome_totals`: a refusal for
+    bad input (no such account, no reason) is no recompute and is not counted."""
     cmd = RecomputeAccount(account_id=account_id)
-    return recompute_command.recompute(container.deps, ProjectionRefolds(container), cmd, ctx)
+    try:
+        answer = recompute_command.recompute(container.deps, ProjectionRefolds(container), cmd, ctx)
+    except RecomputeInProgress:
+        _count_outcome(container, REFUSED)
+        raise
+    except DomainError as error:
+        if error.kind is ErrorKind.CONFLICT:  # the stream kept moving, or the account is busy
+            _count_outcome(container, FAILED)
+        raise
+    except Exception:
+        _count_outcome(container, FAILED)
+        raise
+    _count_outcome(container, COMPLETED)
+    return answer
+
+
+COMPLETED, REFUSED, FAILED = "completed", "refused", "failed"
+
+
+def _count_outcome(container: Container, outcome: str) -> None:
+    """Best effort, after the fact: a database that cannot take the count (the usual reason
+    a recompute failed) must not hide the recompute's own answer or error."""
+    try:
+        with container.connection() as conn:
+            conn.execute(
+                "INSERT INTO recompute_outcome_totals AS t (outcome, count) VALUES (%s, 1)"
+                " ON CONFLICT (outcome) DO UPDATE SET count = t.count + 1",
+                (outcome,),
+            )
+            conn.commit()
+    except psycopg.Error:
+        log.warning("recompute.outcome_not_counted", outcome=outcome, exc_info=True)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The business flow counters of the whole fleet (adapters/flow_metrics.py): the counts of
 the `business_flow` read model (projections/business_flow.py) summed over the accounts, and
-reconciliation's findings found by kind, in one query."""
+reconciliation's findings found by kind and recomputes' outcomes, in one query."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict
 
 FINDINGS = "billing_reconciliation_findings_total"
+RECOMPUTE_OUTCOMES = "billing_recompute_outcomes_total"
 
 Labels = tuple[tuple[str, str], ...]  # sorted (name, value) pairs
 
@@ -18,6 +19,8 @@ _QUERY = (
     " GROUP BY metric, labels"
     " UNION ALL SELECT %s, jsonb_build_object('kind', kind), found"
     " FROM reconciliation_finding_totals"
+    " UNION ALL SELECT %s, jsonb_build_object('outcome', outcome), count"
+    " FROM recompute_outcome_totals"
 )
 
 
@@ -30,6 +33,6 @@ class FlowCounts(BaseModel):
 
 def business_flow(conn: Connection[Any]) -> FlowCounts:
     counts: dict[str, dict[Labels, int]] = {}
-    for metric, labels, count in conn.execute(_QUERY, (FINDINGS,)).fetchall():
+    for metric, labels, count in conn.execute(_QUERY, (FINDINGS, RECOMPUTE_OUTCOMES)).fetchall():
         counts.setdefault(metric, {})[tuple(sorted(labels.items()))] = int(count)
     return FlowCounts(counts=counts)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -29,6 +30,7 @@ from commands.models import MarkUncollectible, PayBadDebt, RunBilling, Subscribe
 from commands.ports import ProcessorUnavailable
 from projections import rebuild
 from projections.feed import catch_up
+from projections.recompute import RecomputeInProgress, recompute_lock_key
 from projections.runtime import apply_batch
 from tests.fakes.billing import PLAN, usd_account
 from tests.fakes.builders import customer_ctx, support_ctx, system_ctx
@@ -183,6 +185,11 @@ def test_each_flow_counter_has_exactly_what_the_commands_did(
     assert found["billing_bad_debt_payments"] == {("full",): 1, ("partial",): 1}
     assert found["billing_bad_debt_write_offs"] == {(): 1}
     assert found["billing_recomputes"] == {("requested",): 1}
+    assert found["billing_recompute_outcomes"] == {
+        ("completed",): 1,
+        ("refused",): 0,
+        ("failed",): 0,
+    }
     assert nonzero(found["billing_reconciliation_findings"]) == {("attempt_unresolved",): 1}
     assert found["billing_business_flow_read_errors"] == {(): 0}
 
@@ -247,7 +254,40 @@ def test_a_recompute_refolds_the_same_counts_and_counts_itself(
     assert changes[FLOW].changed
     after = scrape(client)
     assert after["billing_recomputes"] == {("requested",): 2}
-    assert {**after, "billing_recomputes": before["billing_recomputes"]} == before
+    assert after["billing_recompute_outcomes"][("completed",)] == 2
+    recomputes = ("billing_recomputes", "billing_recompute_outcomes")
+    assert {**after, **{k: before[k] for k in recomputes}} == before
+
+
+def test_a_refused_and_a_failed_recompute_are_counted_as_such(
+    flow: Flow,
+    container: Container,
+    client: TestClient,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account_id = flow.accounts["ok"]
+    with psycopg.connect(database_url) as holder, holder.transaction():
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (recompute_lock_key(account_id),))
+        with pytest.raises(RecomputeInProgress):
+            recompute(container, account_id, support_ctx("second click"))
+
+    def broken(*_: object) -> list[object]:
+        raise RuntimeError("the store went away mid-read")
+
+    monkeypatch.setattr(container.reader, "stream_between", broken)
+    with pytest.raises(RuntimeError):
+        recompute(container, account_id, support_ctx("during an outage"))
+    monkeypatch.undo()
+    found = scrape(client)
+    assert found["billing_recompute_outcomes"] == {
+        ("completed",): 1,
+        ("refused",): 1,
+        ("failed",): 1,
+    }
+    catch_up(container.connection, container.projections[FLOW], container.reader)
+    # the failed one's request is recorded (its refold failed); the refused one recorded nothing
+    assert scrape(client)["billing_recomputes"] == {("requested",): 2}
 
 
 def test_promtool_finds_no_problem_in_the_exposition(flow: Flow, client: TestClient) -> None:

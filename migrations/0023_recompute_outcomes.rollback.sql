@@ -1,0 +1,1 @@
+DROP TABLE recompute_outcome_totals;
