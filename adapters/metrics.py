@@ -64,8 +64,9 @@ WEBHOOKS_REJECTED = Counter(
 )
 HTTP_LATENCY = Histogram(
     "billing_http_request_duration_seconds",
-    "HTTP request latency, from the request to the end of its response, by surface and route",
-    ["surface", "route"],
+    "HTTP request latency, from the request to the end of its response, by surface, route"
+    " template, method and status",
+    ["surface", "route", "method", "status"],
 )
 RATE_LIMIT_UNAVAILABLE = Counter(
     "billing_rate_limit_unavailable_total",

@@ -124,9 +124,10 @@ def _without_attempt(s: FlowState, attempt_id: str) -> FlowState:
 
 
 def _without_invoice(s: FlowState, invoice_id: str) -> FlowState:
-    invoices = {k: i for k, i in s.invoices.items() if k != invoice_id}
-    attempts = {k: a for k, a in s.attempts.items() if a.invoice_id != invoice_id}
-    return replace(s, invoices=invoices, attempts=attempts)
+    """Its attempts in flight stay until their own outcome (the domain refuses settling an
+    invoice another way while one is in flight; if it ever did not, the late outcome would
+    keep its processor and session instead of counting as `unknown`)."""
+    return replace(s, invoices={k: i for k, i in s.invoices.items() if k != invoice_id})
 
 
 def _with_invoice(s: FlowState, invoice_id: str, invoice: InvoiceFlow) -> FlowState:

@@ -59,7 +59,6 @@ def create_app(
     pay_page.install(app)
     portal.install(app, settings)
     app.add_middleware(RefuseControlCharacters)  # inside correlate_and_log: correlated
-    app.middleware("http")(correlate_and_log)
     app.add_api_route("/healthz", _live, methods=["GET"], tags=["ops"])
     app.add_api_route(
         "/readyz", _ready(container, app.state.rate_limiter, feed), methods=["GET"], tags=["ops"]
@@ -73,6 +72,9 @@ def create_app(
         )
     fronts = (console_access.FRONT, portal_access.FRONT)
     security.install(app, settings, app.state.address_limiter, {f.path: f.cookie for f in fronts})
+    # Outside security's middlewares: the answers they give themselves (the address limit's
+    # 429) get a correlation id and their access line too.
+    app.middleware("http")(correlate_and_log)
     http_metrics.install(app)  # outermost: counts every answer, those of security's too
     openapi.install(app)
     return app

@@ -57,7 +57,9 @@ def _record(info: Info) -> None:
     method = info.method if info.method.lower() in HTTP_METHODS else "other"
     surface = surface_of(route)
     HTTP_REQUESTS.labels(surface, route, method, info.modified_status).inc()
-    HTTP_LATENCY.labels(surface, route).observe(info.modified_duration)
+    HTTP_LATENCY.labels(surface, route, method, info.modified_status).observe(
+        info.modified_duration
+    )
     limit = info.request.scope.get("state", {}).get(REFUSED_BY)
     if info.modified_status == "429" and limit is not None:
         RATE_LIMITED.labels(surface, limit).inc()

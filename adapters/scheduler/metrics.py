@@ -3,6 +3,8 @@ own `/metrics`, and the API's on the embedded default where it runs in process).
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import Counter, Gauge, Histogram
 
 LAST_SUCCESS = Gauge(
@@ -30,6 +32,15 @@ ACTIVE = Gauge(
     "billing_scheduler_active",
     "1 while this process holds the scheduler lock and runs the jobs, 0 standing by",
 )
+ACTIVE_SINCE = Gauge(
+    "billing_scheduler_active_since_timestamp_seconds",
+    "When this process took the scheduler lock (unix seconds); 0 standing by",
+)
+
+
+def became_active(active: bool) -> None:
+    ACTIVE.set(1 if active else 0)
+    ACTIVE_SINCE.set(time.time() if active else 0)
 
 
 def declare(job: str) -> None:

@@ -27,7 +27,14 @@ from adapters.bootstrap import Container
 from adapters.postgres.scheduled_jobs import JobTimes, job_times, record_start, record_success
 from adapters.scheduler.jobs import ScheduledJob, configured_jobs
 from adapters.scheduler.leader import Leadership
-from adapters.scheduler.metrics import ACTIVE, DURATION, FAILURES, ITEMS, LAST_SUCCESS, declare
+from adapters.scheduler.metrics import (
+    DURATION,
+    FAILURES,
+    ITEMS,
+    LAST_SUCCESS,
+    became_active,
+    declare,
+)
 
 log = structlog.get_logger("scheduler")
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # each run is logged below
@@ -76,7 +83,7 @@ class Scheduler:
         self._poll_s = poll_s
         for job in self._jobs:
             declare(job.name)
-        ACTIVE.set(0)
+        became_active(False)
 
     def run(self, stop: threading.Event) -> None:
         """Stands by until this process holds the lock, runs the jobs while it does, and
@@ -91,14 +98,14 @@ class Scheduler:
     def _run_while_held(self, stop: threading.Event) -> None:
         scheduler = self._scheduler()
         scheduler.start()
-        ACTIVE.set(1)
+        became_active(True)
         try:
             while not stop.wait(self._poll_s):
                 if not self._leadership.held():
                     return
         finally:
             scheduler.shutdown(wait=True)
-            ACTIVE.set(0)
+            became_active(False)
             log.info("scheduler.stopped")
 
     def _scheduler(self) -> BackgroundScheduler:

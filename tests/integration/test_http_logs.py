@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 from adapters.bootstrap import Container
 from adapters.http.app import create_app
 from adapters.http.auth import SCOPES, ApiKeyEntry, ApiKeys, hash_key
+from adapters.http.ratelimit import RateLimiter
 from adapters.logging import configure_logging
 from commands import accounts
 from ledger.meta import ActorKind
@@ -77,6 +78,26 @@ def test_a_route_that_raises_answers_a_problem_with_the_correlation_id(
     [error] = [e for e in logs if e["event"] == "http.unexpected_error"]
     assert error["error"] == "RuntimeError"
     assert [(e["route"], e["status"]) for e in _access(logs)] == [("/healthz", 500)]
+
+
+def test_the_address_limits_429_has_its_access_line_and_correlation_id(
+    container: Container,
+) -> None:
+    """The address limit answers before any route (a security middleware): its 429 is still
+    one access line, correlated like every other answer."""
+    limiter = RateLimiter("1/minute", None, f"test:{uuid4().hex[:8]}:address", name="address")
+    app = create_app(container, ApiKeys([]), address_limiter=limiter)
+    with TestClient(app) as client, capture_logs() as logs:
+        statuses = [client.get(f"/internal/accounts/{uuid4()}").status_code for _ in range(2)]
+        refused = client.get("/internal/accounts", headers={"X-Correlation-Id": str(uuid4())})
+    assert statuses == [401, 429]
+    assert refused.status_code == 429
+    assert UUID(refused.headers["X-Correlation-Id"])
+    assert [(e["route"], e["status"]) for e in _access(logs)] == [
+        ("/internal/accounts/{account_id}", 401),
+        ("/internal/accounts/{account_id}", 429),
+        ("/internal/accounts", 429),
+    ]
 
 
 def test_stdlib_loggers_render_as_json_with_their_name(capsys: pytest.CaptureFixture[str]) -> None:

@@ -87,11 +87,13 @@ def test_requests_are_counted_by_route_template_never_the_raw_path(client: TestC
     }
 
 
-def test_latency_is_observed_by_surface_and_route_template(client: TestClient) -> None:
+def test_latency_is_observed_by_surface_route_template_method_and_status(
+    client: TestClient,
+) -> None:
     before = series(client, "billing_http_request_duration_seconds_count")
     health(client, uuid4())
     found = counted(before, series(client, "billing_http_request_duration_seconds_count"))
-    assert found[labels(surface="iapi", route=HEALTH)] == 1
+    assert found[labels(surface="iapi", route=HEALTH, method="GET", status="404")] == 1
 
 
 def test_a_route_that_raises_is_a_counted_500_with_its_route_template(

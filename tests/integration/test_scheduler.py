@@ -198,6 +198,7 @@ def test_each_run_exports_its_last_success_duration_and_outcomes(
         == 0
     )
     assert value("billing_scheduler_active") == 0  # stopped: the lock is let go
+    assert value("billing_scheduler_active_since_timestamp_seconds") == 0
 
 
 def test_a_failing_job_is_logged_counted_and_the_others_keep_running(
@@ -315,6 +316,8 @@ def test_a_scheduler_that_loses_its_lock_session_stops_its_jobs_and_takes_the_lo
 
     with capture_logs() as logs, scheduled(container, jobs):
         wait_until(lambda: value("billing_scheduler_active") == 1, "active")
+        first_active_since = value("billing_scheduler_active_since_timestamp_seconds")
+        assert 0 < first_active_since <= time.time()
         with psycopg.connect(database_url, autocommit=True) as conn:
             [(ended,)] = conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks"
@@ -327,6 +330,7 @@ def test_a_scheduler_that_loses_its_lock_session_stops_its_jobs_and_takes_the_lo
             lambda: value("billing_scheduler_active") == 1 and succeeded_runs("janitor") > runs,
             "active again, running the jobs",
         )
+        assert value("billing_scheduler_active_since_timestamp_seconds") > first_active_since
         with psycopg.connect(database_url, autocommit=True) as conn:
             holders = conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
