@@ -18,7 +18,10 @@ from ledger.meta import EventMeta
 
 ENVELOPE_SCHEMA = "billing.event/1"
 _EVENT_ID_NAMESPACE = UUID("5b0f7c2e-1d7a-4c1e-9a57-6f6b5e0f2b11")
-_BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+# The store's own fields of an event: in the envelope's head (account, stream version), never
+# in `data`; with `meta`, everything else an event holds is its data.
+STORE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+NOT_DATA = STORE_FIELDS | {"meta"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def event_type_of(event: object) -> str:
 
 
 def envelope_of(event: Any, position: int) -> EventEnvelope:
-    fields = {k: v for k, v in event.__dict__.items() if k not in _BASE_FIELDS}
+    fields = {k: v for k, v in event.__dict__.items() if k not in STORE_FIELDS}
     meta = fields.pop("meta")
     if not isinstance(meta, EventMeta):
         raise TypeError(f"{event_type_of(event)} carries no EventMeta")

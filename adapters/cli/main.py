@@ -16,6 +16,7 @@ from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
 from adapters.cli import clocks as clocks_cli
 from adapters.cli import console as console_cli
+from adapters.cli import contract as contract_cli
 from adapters.cli import devkeys, runtime
 from adapters.cli import keys as keys_cli
 from adapters.cli import paypal as paypal_cli
@@ -52,6 +53,7 @@ app.add_typer(paypal_cli.app, name="paypal")
 app.add_typer(clocks_cli.app, name="clocks")
 app.add_typer(console_cli.app, name="console")
 app.add_typer(portal_cli.app, name="portal")
+app.add_typer(contract_cli.app, name="contract")
 console = Console()
 
 Actor = Annotated[str, typer.Option(envvar="USER", help="Who is acting (recorded)")]

@@ -24,7 +24,7 @@ from adapters.http.pay import page as pay_page
 from adapters.http.portal import access as portal_access
 from adapters.http.portal import routes as portal
 from adapters.http.ratelimit import RateLimiter
-from adapters.http.routers import webhooks
+from adapters.http.routers import contract, webhooks
 from adapters.http.surface import router
 from adapters.http.surfaces import SURFACES
 from adapters.pipeline_metrics import pipeline_metrics
@@ -55,6 +55,7 @@ def create_app(
     for surface_router in _ROUTERS:
         app.include_router(surface_router)
     app.include_router(webhooks.router)
+    contract.install(app, settings.topic)
     console.install(app, settings)
     pay_page.install(app)
     portal.install(app, settings)

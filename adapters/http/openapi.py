@@ -129,6 +129,16 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
         " (embedded) and no projection is poisoned or too far behind; 503 with each check's"
         " answer otherwise.",
     ),
+    ("GET", "/contract/asyncapi.json"): _op(
+        "Event contract (AsyncAPI 3.0)",
+        "The AsyncAPI document of the event topic: channel, key, headers, every event type and"
+        " version; its payload `$ref`s are relative (`schemas/<name>.json`). No key needed.",
+    ),
+    ("GET", "/contract/schemas/{name}"): _op(
+        "Event schema (JSON Schema 2020-12)",
+        "One message schema, `<event_type>.v<version>.json`, or the envelope's,"
+        " `envelope.v1.json`. No key needed.",
+    ),
     ("GET", "/metrics"): _op(
         "Prometheus metrics", "Served only with LEDGER_METRICS_TOKEN, to a bearer of that token."
     ),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -14,6 +16,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.utils import construct_topic, resolve_topic
 
+from commands.application import LedgerApplication
 from ledger.account import Account
 from ledger.account.registry import (
     PUBLIC_EVENTS,
@@ -74,21 +77,27 @@ def test_every_event_class_pins_its_own_registered_topic() -> None:
     }
 
 
+@contextmanager
+def moved(classes: tuple[type[Any], ...]) -> Iterator[None]:
+    """The classes as if moved to another module and renamed, for the block's duration."""
+    where = [(cls.__module__, cls.__qualname__) for cls in classes]
+    try:
+        for cls in classes:
+            cls.__module__, cls.__qualname__ = "ledger.elsewhere", f"Renamed{cls.__name__}"
+        yield
+    finally:
+        for back, (module, qualname) in zip(classes, where, strict=True):
+            back.__module__, back.__qualname__ = module, qualname
+
+
 def test_moving_or_renaming_a_class_changes_neither_its_name_nor_its_topic() -> None:
     account = Account.open(uuid4(), BillingProfile("Ada", "ada@example.com", "GB", "GBP"), meta())
     account.close(meta())
     opened, closed = account.collect_events()
     before = [(event_type_of(e), construct_topic(type(e))) for e in (opened, closed)]
-    moved: tuple[type[Any], ...] = (type(opened), type(closed), Account)
-    where = [(cls.__module__, cls.__qualname__) for cls in moved]
-    try:
-        for cls in moved:
-            cls.__module__, cls.__qualname__ = "ledger.elsewhere", f"Renamed{cls.__name__}"
+    with moved((type(opened), type(closed), Account)):
         after = [(event_type_of(e), construct_topic(type(e))) for e in (opened, closed)]
         account_topic = construct_topic(Account)
-    finally:
-        for back, (module, qualname) in zip(moved, where, strict=True):
-            back.__module__, back.__qualname__ = module, qualname
     assert (
         after
         == before
@@ -99,6 +108,26 @@ def test_moving_or_renaming_a_class_changes_neither_its_name_nor_its_topic() -> 
     )
     assert envelope_of(closed, 2).event_type == "AccountClosed"
     assert account_topic == "ledger.account:Account"
+
+
+def test_events_stored_before_a_move_load_after_it_and_the_other_way_round() -> None:
+    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    account = Account.open(uuid4(), BillingProfile("Ada", "ada@example.com", "GB", "GBP"), meta())
+    account.update_profile(BillingProfile("Ada L", "ada@example.com", "GB", "GBP", None), meta())
+    events = account.collect_events()
+    stored_before = [app.mapper.to_stored_event(e) for e in events]
+    with moved((*{type(e) for e in events}, Account)):
+        stored_moved = [app.mapper.to_stored_event(e) for e in events]
+        loaded_moved = [app.mapper.to_domain_event(s) for s in stored_before]
+        names_moved = [envelope_of(e, 1).event_type for e in loaded_moved]
+    loaded_back = [app.mapper.to_domain_event(s) for s in stored_moved]
+    topics = [s.topic for s in stored_before]
+    assert [s.topic for s in stored_moved] == topics
+    assert topics == ["ledger.account:Account.Opened", "ledger.account:Account.ProfileUpdated"]
+    assert names_moved == [envelope_of(e, 1).event_type for e in loaded_back]
+    assert names_moved == ["AccountOpened", "AccountProfileUpdated"]
+    assert [type(e) for e in loaded_moved] == [type(e) for e in loaded_back]
+    assert [envelope_of(e, 1).data for e in loaded_back] == [envelope_of(e, 1).data for e in events]
 
 
 def test_an_event_class_without_a_public_name_is_refused() -> None:
