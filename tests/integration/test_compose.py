@@ -11,11 +11,13 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from adapters.settings import Settings
@@ -27,7 +29,17 @@ BINARY_NAMES = frozenset({"docker-compose", "docker-compose.exe"})
 
 ONE_SHOT_SERVICES = frozenset({"migrate", "kafka-init"})
 LONG_RUNNING_SERVICES = frozenset(
-    {"postgres", "kafka", "redis", "api", "relay", "projector", "scheduler"}
+    {
+        "postgres",
+        "kafka",
+        "redis",
+        "api",
+        "relay",
+        "projector",
+        "scheduler",
+        "prometheus",
+        "grafana",
+    }
 )
 APP_SERVICES = ("api", "relay", "projector", "scheduler")
 EXAMPLE_ENV_FILE = REPO_ROOT / "deploy" / "ledger.env.example"
@@ -330,3 +342,146 @@ def test_the_cli_makes_console_links_for_the_published_address(tmp_path: Path) -
     assert cli["environment"]["LEDGER_CONSOLE_URL"] == "http://localhost:8000"
     text = (REPO_ROOT / COMPOSE_FILE).read_text()
     assert "docker compose exec api ledger console link agent-ada" in text  # documented
+
+
+# ---------------------------------------------------------------- monitoring
+
+PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+SCRAPED_SERVICES = ("api", "relay", "projector", "scheduler")
+
+
+def _bind_mounts(service: dict[str, Any]) -> dict[str, Path]:
+    """A service's bind mounts: container path -> host path (resolved by compose)."""
+    return {
+        volume["target"]: Path(volume["source"])
+        for volume in service.get("volumes", [])
+        if volume["type"] == "bind"
+    }
+
+
+def _secret_targets(compose_config: dict[str, Any], service: str) -> dict[str, str]:
+    """A service's secrets: name -> where the container reads it."""
+    return {
+        secret["source"]: secret.get("target") or f"/run/secrets/{secret['source']}"
+        for secret in compose_config["services"][service].get("secrets", [])
+    }
+
+
+def _served_port(command: list[str]) -> int:
+    """The port a ledger process serves its metrics on: the API's --port (its /metrics),
+    the others' --metrics-port."""
+    flag = "--port" if command[0] == "serve" else "--metrics-port"
+    return int(command[command.index(flag) + 1])
+
+
+def _scrape_jobs() -> dict[str, dict[str, Any]]:
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def test_prometheus_loads_the_config_and_the_alert_rules_of_the_repository(
+    compose_config: dict[str, Any],
+) -> None:
+    mounts = _bind_mounts(compose_config["services"]["prometheus"])
+    config_target = "/etc/prometheus/prometheus.yml"
+    assert mounts[config_target] == PROMETHEUS_CONFIG
+    assert f"--config.file={config_target}" in compose_config["services"]["prometheus"]["command"]
+    # rule_files are relative to the config file: beside it in the container as in the repo.
+    for rule_file in yaml.safe_load(PROMETHEUS_CONFIG.read_text())["rule_files"]:
+        assert mounts[f"/etc/prometheus/{rule_file}"] == PROMETHEUS_CONFIG.parent / rule_file
+        assert (PROMETHEUS_CONFIG.parent / rule_file).is_file()
+    assert "alerts.yml" in yaml.safe_load(PROMETHEUS_CONFIG.read_text())["rule_files"]
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not on PATH: run scripts/setup-services"
+    # --syntax-only: the token file exists only in the container (the compose secret).
+    checked = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(PROMETHEUS_CONFIG)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_prometheus_scrapes_every_ledger_process_on_its_port(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    jobs = _scrape_jobs()
+    assert set(jobs) == set(SCRAPED_SERVICES)
+    for name in SCRAPED_SERVICES:
+        [discovery] = jobs[name]["dns_sd_configs"]
+        assert discovery["names"] == [name], name  # the compose service: each of its replicas
+        assert discovery["type"] == "A", name
+        assert discovery["port"] == _served_port(services[name]["command"]), name
+        assert jobs[name].get("metrics_path", "/metrics") == "/metrics", name
+    # The API's /metrics asks for the bearer token: the compose secret mounted in Prometheus.
+    token_file = jobs["api"]["authorization"]["credentials_file"]
+    assert jobs["api"]["authorization"].get("type", "Bearer") == "Bearer"
+    assert _secret_targets(compose_config, "prometheus")["metrics_token"] == token_file
+    for name in SCRAPED_SERVICES[1:]:
+        assert "authorization" not in jobs[name], name
+
+
+def test_grafana_provisions_the_datasource_and_the_generated_dashboards(
+    compose_config: dict[str, Any],
+) -> None:
+    grafana = compose_config["services"]["grafana"]
+    mounts = _bind_mounts(grafana)
+    provisioning = mounts["/etc/grafana/provisioning"]
+    assert provisioning == REPO_ROOT / "deploy" / "grafana" / "provisioning"
+    [datasource] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert datasource["type"] == "prometheus"
+    assert datasource["url"] == "http://prometheus:9090"  # the service, Prometheus's port
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "billing.yml").read_text())[
+        "providers"
+    ]
+    dashboards_dir = mounts[provider["options"]["path"]]
+    assert dashboards_dir == REPO_ROOT / "deploy" / "grafana" / "dashboards"
+    files = sorted(dashboards_dir.glob("*.json"))
+    assert len(files) == 4
+    for path in files:
+        dashboard = json.loads(path.read_text())
+        for panel in dashboard["panels"]:
+            if panel["type"] != "row":
+                assert panel["datasource"]["uid"] == datasource["uid"], path.name
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert dashboards_dir / Path(home).relative_to(provider["options"]["path"]) in files
+
+
+def test_grafana_is_the_release_the_dashboards_are_generated_for(
+    compose_config: dict[str, Any],
+) -> None:
+    image = compose_config["services"]["grafana"]["image"]
+    sdk = importlib.metadata.version("grafana-foundation-sdk")  # "<build>!11.6.0"
+    grafana_release = sdk.split("!")[-1].rsplit(".", 1)[0]
+    assert image.startswith(f"grafana/grafana:{grafana_release}."), (image, sdk)
+
+
+def test_grafana_is_published_on_localhost_only_and_prometheus_not_at_all(
+    compose_config: dict[str, Any],
+) -> None:
+    services = compose_config["services"]
+    [published] = services["grafana"]["ports"]
+    assert (published["host_ip"], published["published"], published["target"]) == (
+        "127.0.0.1",
+        "3000",
+        3000,
+    )
+    assert "ports" not in services["prometheus"]
+
+
+def test_the_monitoring_secrets_come_from_git_ignored_files(
+    compose_config: dict[str, Any],
+) -> None:
+    grafana = compose_config["services"]["grafana"]
+    password_file = grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"]
+    assert _secret_targets(compose_config, "grafana")["grafana_admin_password"] == password_file
+    for name, secret in compose_config["secrets"].items():
+        source = Path(secret["file"]).relative_to(REPO_ROOT)
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", str(source)], cwd=REPO_ROOT, check=False
+        )
+        assert ignored.returncode == 0, name
