@@ -16,7 +16,9 @@ from adapters.braintree import BraintreePayments, BraintreePayPalVault, Braintre
 from adapters.braintree.webhooks import BraintreeWebhooks
 from adapters.clock import SystemClock
 from adapters.clock_registry import ClockRegistry
+from adapters.field_cipher import AesGcmFields
 from adapters.postgres import database
+from adapters.postgres.data_keys import PostgresDataKeys
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.store_reader import StoreReader
@@ -70,6 +72,7 @@ class Container:
     checkout: Checkout | None = None  # the payment flow; None without Turnstile (or simulation)
     simulated: SimulatedGateway | None = None  # the simulated processor, when it serves
     clocks: ClockRegistry | None = None  # test clocks; None in production settings
+    data_keys: PostgresDataKeys | None = None  # the accounts' data keys (personal data)
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
@@ -110,9 +113,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         migrate(db)
     elif missing := pending(db):
         raise SchemaNotMigrated(f"pending migrations {missing}: run `ledger db migrate`")
-    app = LedgerApplication(env=db.eventsourcing_env(settings.pool_size))
     pool: ConnectionPool[Connection[Any]] = ConnectionPool(
         db.conninfo, min_size=1, max_size=settings.pool_size, open=True, name="read-models"
+    )
+    data_keys = PostgresDataKeys(pool.connection)
+    app = LedgerApplication(
+        env=db.eventsourcing_env(settings.pool_size), personal=AesGcmFields(data_keys)
     )
     stripe = stripe_connection(settings)  # one client and guard for every Stripe port
     braintree = braintree_client(settings)
@@ -159,6 +165,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         checkout=_checkout(settings, deps),
         simulated=simulated,
         clocks=clocks,
+        data_keys=data_keys,
     )
 
 

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
 
+from commands.personal import FieldCipher, PersonalDataMapper
 from commands.transcodings import DataclassAsDict
 from ledger.account import Account
 from ledger.credits import Credit
@@ -57,8 +58,21 @@ class LedgerApplication(Application[UUID]):
     name = APPLICATION_NAME
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: SNAPSHOT_INTERVAL}
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, personal: FieldCipher | None = None
+    ) -> None:
+        """`personal` seals the events' personal fields (the composition root always gives
+        one); without it they are stored in clear, as before sealing existed."""
+        self.personal = personal  # read by construct_mapper, during super().__init__
         super().__init__(env=env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = super().construct_mapper()
+        if self.personal is None:
+            return mapper
+        return PersonalDataMapper(
+            mapper.transcoder, self.personal, compressor=mapper.compressor, cipher=mapper.cipher
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

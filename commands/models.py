@@ -194,6 +194,13 @@ class CloseAccount(Command):
     account_id: UUID
 
 
+class ForgetAccount(Command):
+    """Forget the account's personal data (support only, with a reason): record
+    `AccountForgotten`, destroy the account's data key."""
+
+    account_id: UUID
+
+
 class RecomputeAccount(Command):
     """Refold the account's rows in every projection from its whole stream (support only,
     with a reason)."""

@@ -64,6 +64,13 @@ class AccountClosed(DomainError):
     kind = ErrorKind.REFUSED
 
 
+class PersonalDataForgotten(DomainError):
+    """The account's personal data was forgotten: its billing profile can no longer change."""
+
+    code = "account_forgotten"
+    kind = ErrorKind.REFUSED
+
+
 class CurrencyLocked(DomainError):
     """The account's currency can no longer change."""
 

@@ -5,7 +5,11 @@ each class and registered by `ledger.account.registry`."""
 
 from ledger.account.bad_debt import InvoiceMarkedUncollectible
 from ledger.account.credits import CreditClosed, CreditGranted
-from ledger.account.identity import ProviderCustomerLinked, ProviderCustomerSynced
+from ledger.account.identity import (
+    AccountForgotten,
+    ProviderCustomerLinked,
+    ProviderCustomerSynced,
+)
 from ledger.account.invoices import (
     InvoiceCoveredByCredit,
     InvoiceDrafted,
@@ -41,6 +45,7 @@ from ledger.account.subscriptions import Subscribed, SubscriptionChanged
 
 __all__ = [
     "AccountEvent",
+    "AccountForgotten",
     "AccountRecomputeRequested",
     "CreditClosed",
     "CreditGranted",

@@ -8,6 +8,7 @@ from typing import Any
 
 from ledger.errors import InvalidProfile
 from ledger.iso import COUNTRIES, CURRENCIES
+from ledger.personal import ERASED, ERASED_EMAIL
 from ledger.values import Immutable
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the mail
@@ -58,6 +59,11 @@ class BillingProfile(Immutable):
         if given.get("tax_id") == "":
             given["tax_id"] = None
         return replace(self, **given)  # type: ignore[arg-type]
+
+    def erased(self) -> BillingProfile:
+        """Itself with its personal fields erased (country and currency stay: the money
+        history is kept in that currency and taxed in that country)."""
+        return replace(self, name=ERASED, email=ERASED_EMAIL, tax_id=None)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from ledger.envelope import EventEnvelope
+from ledger.personal import ERASED, ERASED_EMAIL
 
 _COLUMNS = (
     "account_id, name, email, country, currency, tax_id, status,"
@@ -87,6 +88,10 @@ def _closed(row: AccountRow, env: EventEnvelope) -> AccountRow:
     return _touched(row, env, status="closed", closed_at=env.occurred_at)
 
 
+def _forgotten(row: AccountRow, env: EventEnvelope) -> AccountRow:
+    return _touched(row, env, name=ERASED, email=ERASED_EMAIL, tax_id=None)
+
+
 def _counted(row: AccountRow, env: EventEnvelope) -> AccountRow:
     return replace(row, version=env.stream_version, events_applied=row.events_applied + 1)
 
@@ -94,6 +99,7 @@ def _counted(row: AccountRow, env: EventEnvelope) -> AccountRow:
 _STEPS: dict[str, Callable[[AccountRow, EventEnvelope], AccountRow]] = {
     "AccountProfileUpdated": _profile_updated,
     "AccountClosed": _closed,
+    "AccountForgotten": _forgotten,
 }
 # Only counted (the version and `events_applied` advance): nothing of theirs is in the row.
 IGNORED = frozenset(

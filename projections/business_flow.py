@@ -239,6 +239,7 @@ _STEPS: dict[str, Step] = {
 # findings are counted where checks are stored, adapters/postgres/reconciliation.py).
 IGNORED = frozenset(
     {
+        "AccountForgotten",
         "AccountOpened",
         "AccountProfileUpdated",
         "AccountClosed",

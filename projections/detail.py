@@ -27,6 +27,7 @@ from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
 from ledger.methods import MethodKind, VaultPath, default_after_removal
+from ledger.personal import ERASED_EMAIL
 from projections.rows import RowTable
 
 _COLUMNS = "account_id, default_method_id, methods, subscriptions, credits, version"
@@ -73,6 +74,15 @@ def _method_added(s: AccountDetail, env: EventEnvelope) -> AccountDetail:
     make_default = env.data["make_default"] or s.default_method_id is None
     default = m["method_id"] if make_default else s.default_method_id
     return replace(s, methods={**s.methods, m["method_id"]: m}, default_method_id=default)
+
+
+def _forgotten(s: AccountDetail, env: EventEnvelope) -> AccountDetail:
+    """The account's personal data is forgotten: PayPal payer emails read as erased."""
+    methods = {
+        k: {**m, "payer_email": ERASED_EMAIL} if m.get("payer_email") else m
+        for k, m in s.methods.items()
+    }
+    return replace(s, methods=methods)
 
 
 def _method_state(state: str) -> Step:
@@ -179,6 +189,7 @@ Step = Callable[[AccountDetail, EventEnvelope], AccountDetail]
 
 _STEPS: dict[str, Step] = {
     "PaymentMethodAdded": _method_added,
+    "AccountForgotten": _forgotten,
     "DefaultPaymentMethodSet": lambda s, env: replace(s, default_method_id=env.data["method_id"]),
     "PaymentMethodRemoved": _method_state("removed"),
     "PaymentMethodExpired": _method_state("expired"),

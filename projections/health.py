@@ -409,6 +409,7 @@ _STEPS: dict[str, Step] = {
 # was paid, credits show in the invoices they cover, the rest is bookkeeping.
 IGNORED = frozenset(
     {
+        "AccountForgotten",
         "ProviderCustomerSynced",
         "AccountRecomputeRequested",
         "ReconciliationRepaired",

@@ -215,6 +215,7 @@ _BY_ATTEMPT: dict[str, Step] = {
 # Nothing of theirs is in an invoice row.
 IGNORED = frozenset(
     {
+        "AccountForgotten",
         "AccountOpened",
         "AccountProfileUpdated",
         "AccountClosed",

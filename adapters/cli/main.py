@@ -24,6 +24,7 @@ from adapters.cli import portal as portal_cli
 from adapters.cli import projections as projections_cli
 from adapters.cli import reconcile as reconcile_cli
 from adapters.cli.exits import LedgerGroup
+from adapters.forget import forget, seal_everything
 from adapters.http.auth import ApiKeys
 from adapters.http.console.links import make_link
 from adapters.http.portal.links import make_portal_link
@@ -36,6 +37,7 @@ from commands import accounts
 from commands.customers import sync_configured
 from commands.errors import AccountNotFound
 from commands.models import CloseAccount, CommandContext, OpenAccount, UpdateProfile
+from ledger.errors import NothingToChange
 from ledger.meta import ActorKind, Surface
 from queries.accounts import get_account, list_accounts
 
@@ -285,6 +287,30 @@ def accounts_recompute(account_id: UUID, reason: Reason, actor: Actor = "") -> N
             for field in sorted(change.before.keys() | change.after.keys()):
                 old, new = change.before.get(field, "-"), change.after.get(field, "-")
                 console.print(f"    {field}: {old} -> {new}", markup=False, highlight=False)
+
+
+@accounts_app.command("forget")
+def accounts_forget(account_id: UUID, reason: Reason, actor: Actor = "") -> None:
+    """Forget an account's personal data: record AccountForgotten, destroy its data key."""
+    ctx = _ctx(actor, reason)
+    with _container() as container:
+        try:
+            result = forget(container, account_id, ctx)
+        except NothingToChange:
+            console.print(f"{account_id} was forgotten already (its key is destroyed)")
+            return
+        console.print(f"forgot {account_id} at version {result.version}")
+
+
+@accounts_app.command("encrypt-personal-data")
+def accounts_encrypt_personal_data() -> None:
+    """Seal the personal fields of events stored in clear (before sealing existed), once."""
+    with _container() as container:
+        accounts_seen = events = 0
+        for _, changed in seal_everything(container):
+            accounts_seen += 1
+            events += changed
+        console.print(f"sealed {events} events of {accounts_seen} accounts")
 
 
 @accounts_app.command("show")

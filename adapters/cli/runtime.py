@@ -18,6 +18,7 @@ from adapters.bootstrap import Container, build
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.kafka import projector
+from adapters.kafka.personal import published_reader
 from adapters.kafka.relay import new_producer, relay_until_stopped
 from adapters.kafka.topics import TopicSpec, ensure_topic
 from adapters.logging import configure_logging
@@ -100,7 +101,7 @@ async def _relay(container: Container) -> None:
     try:
         await relay_until_stopped(
             lambda: psycopg.connect(container.db.conninfo, autocommit=True, connect_timeout=10),
-            container.reader.read_after,
+            published_reader(container),
             producer,
             settings.topic,
             stop,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.methods import PaymentMethod
+
 
 @dataclass(frozen=True)
 class EarlierVersion:
@@ -19,7 +21,7 @@ class EarlierVersion:
 
 @dataclass(frozen=True)
 class AccountOpenedV1:
-    """Before tax ids: read today as v2 with `tax_id` null."""
+    """Before tax ids: read today as v3 with `tax_id` null (and sealed)."""
 
     name: str
     email: str
@@ -29,12 +31,52 @@ class AccountOpenedV1:
 
 @dataclass(frozen=True)
 class AccountProfileUpdatedV1:
-    """Before tax ids: read today as v2 with `tax_id` null."""
+    """Before tax ids: read today as v3 with `tax_id` null (and sealed)."""
 
     name: str
     email: str
     country: str
     currency: str
+
+
+@dataclass(frozen=True)
+class AccountOpenedV2:
+    """Personal fields in clear, before they were sealed (v3)."""
+
+    name: str
+    email: str
+    country: str
+    currency: str
+    tax_id: str | None
+
+
+@dataclass(frozen=True)
+class AccountProfileUpdatedV2:
+    """Personal fields in clear, before they were sealed (v3)."""
+
+    name: str
+    email: str
+    country: str
+    currency: str
+    tax_id: str | None
+
+
+@dataclass(frozen=True)
+class ProviderCustomerSyncedV1:
+    """Name and email in clear, before they were sealed (v2)."""
+
+    processor: str
+    customer_id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PaymentMethodAddedV1:
+    """The PayPal payer email in clear, before it was sealed (v2)."""
+
+    method: PaymentMethod
+    make_default: bool
 
 
 @dataclass(frozen=True)
@@ -47,6 +89,10 @@ class PaymentFailedV1:
 
 EARLIER_VERSIONS: tuple[EarlierVersion, ...] = (
     EarlierVersion("AccountOpened", 1, AccountOpenedV1),
+    EarlierVersion("AccountOpened", 2, AccountOpenedV2),
     EarlierVersion("AccountProfileUpdated", 1, AccountProfileUpdatedV1),
+    EarlierVersion("AccountProfileUpdated", 2, AccountProfileUpdatedV2),
     EarlierVersion("PaymentFailed", 1, PaymentFailedV1),
+    EarlierVersion("PaymentMethodAdded", 1, PaymentMethodAddedV1),
+    EarlierVersion("ProviderCustomerSynced", 1, ProviderCustomerSyncedV1),
 )

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.contract.history import EARLIER_VERSIONS
+from adapters.contract.sealed import seal
 from adapters.contract.types import Schema, TypeSchemas
 from ledger.account.registry import PUBLIC_EVENTS
 from ledger.envelope import ENVELOPE_SCHEMA, NOT_DATA, EventEnvelope
 from ledger.meta import EventMeta
+from ledger.personal import PERSONAL_FIELDS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_KEY = "envelope.v1"
@@ -25,13 +27,15 @@ _COUNTS = ("schema_version", "stream_version", "position")  # 1, 2, ...
 @dataclass(frozen=True)
 class MessageVersion:
     """One version of one event type as published: its data is the dataclass `data` without
-    the fields in `leave_out` (an event class's store fields and meta)."""
+    the fields in `leave_out` (an event class's store fields and meta), with its personal
+    fields (`sealed`: dotted paths) published sealed or erased."""
 
     name: str
     version: int
     data: type[Any]
     leave_out: frozenset[str]
     current: bool
+    sealed: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -41,7 +45,15 @@ class MessageVersion:
 def message_versions() -> list[MessageVersion]:
     """Every version of every event type, ordered by name then version."""
     current = [
-        MessageVersion(e.name, e.version, e.event_class, NOT_DATA, True) for e in PUBLIC_EVENTS
+        MessageVersion(
+            e.name,
+            e.version,
+            e.event_class,
+            NOT_DATA,
+            True,
+            PERSONAL_FIELDS.get(e.event_class.TOPIC, ()),
+        )
+        for e in PUBLIC_EVENTS
     ]
     earlier = [
         MessageVersion(e.name, e.version, e.data, frozenset(), False) for e in EARLIER_VERSIONS
@@ -66,7 +78,7 @@ def envelope_schema() -> Schema:
 
 def message_schema(message: MessageVersion) -> Schema:
     types = _types()
-    data = types.object_of(message.data, message.leave_out)
+    data = seal(types, types.object_of(message.data, message.leave_out), message.sealed)
     body = _envelope(types, {"const": message.name}, {"const": message.version}, data)
     status = (
         "published today"

@@ -25,7 +25,9 @@ from faststream.kafka import KafkaBroker
 
 from adapters.bootstrap import Container
 from adapters.kafka import codec, groups
+from adapters.kafka.personal import opened
 from adapters.metrics import record_batch, record_group
+from commands.personal import FieldCipher
 from ledger.envelope import EventEnvelope, event_id_for
 from projections.base import Projection
 from projections.poison import Poisoned, describe
@@ -51,7 +53,7 @@ def build_broker(container: Container, projections: list[Projection[Any]]) -> Ka
 
 def _subscribe(broker: KafkaBroker, container: Container, projection: Projection[Any]) -> None:
     def apply(bodies: list[dict[str, Any]]) -> None:
-        envelopes, unreadable = decode_batch(bodies)
+        envelopes, unreadable = decode_batch(bodies, container.app.personal)
         with container.connection() as conn:
             outcome = apply_batch(
                 conn, projection, envelopes, container.reader, unreadable=unreadable
@@ -78,9 +80,12 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
             raise
 
 
-def decode_batch(bodies: list[dict[str, Any]]) -> tuple[list[EventEnvelope], list[Poisoned]]:
+def decode_batch(
+    bodies: list[dict[str, Any]], cipher: FieldCipher | None = None
+) -> tuple[list[EventEnvelope], list[Poisoned]]:
     """The envelopes of a batch; a message that cannot be decoded parks its stream (when
     its account, version and position can be read) instead of failing the batch forever.
+    Personal fields sealed by the relay are opened with `cipher` (adapters/kafka/personal.py).
     One whose identity cannot be read is logged and left: the store still has the event,
     and the stream's next event fetches it from there as a missing predecessor."""
     envelopes: list[EventEnvelope] = []
@@ -94,6 +99,8 @@ def decode_batch(bodies: list[dict[str, Any]]) -> tuple[list[EventEnvelope], lis
                 log.error("projection.message_unreadable", error=describe(error))
             else:
                 unreadable.append(Poisoned(identity, describe(error)))
+    if cipher is not None:  # outside the guard: a key store that cannot answer fails the
+        envelopes = [opened(e, cipher) for e in envelopes]  # batch (redelivered), parks nothing
     return envelopes, unreadable
 
 

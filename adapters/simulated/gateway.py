@@ -5,6 +5,8 @@ key: a repeated charge answers the first answer and `find_charge` finds it."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from adapters.simulated.cards import Behaviour, magic_card
 from adapters.simulated.store import Row, SimulatedStore, sim_ref
 from commands.ports import (
@@ -18,6 +20,7 @@ from commands.ports import (
     RefundRequest,
 )
 from ledger.payments import Processor
+from ledger.personal import ERASED, ERASED_EMAIL
 
 AUTHENTICATION_REQUIRED = "authentication_required"
 CANCELED = "payment_intent_canceled"
@@ -64,6 +67,10 @@ def _result(row: Row) -> ChargeResult:
 class SimulatedGateway:
     def __init__(self, store: SimulatedStore) -> None:
         self._store = store
+
+    def erase_account(self, account_id: UUID) -> None:
+        """The simulated processor forgets the account's customers (adapters/forget.py)."""
+        self._store.erase_account(account_id, ERASED, ERASED_EMAIL)
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         if (seen := self._charge_row(request.attempt_id)) is not None:

@@ -117,6 +117,22 @@ class SimulatedStore:
             authenticated,
         )
 
+    def erase_account(self, account_id: UUID, name: str, email: str) -> None:
+        """What a processor does when asked to erase its customer's data: the account's
+        customers and their PayPal payer emails are overwritten (charges stay)."""
+        self.write(
+            "UPDATE sim_customers SET name = %s, email = %s WHERE account_id = %s",
+            name,
+            email,
+            str(account_id),
+        )
+        self.write(
+            "UPDATE sim_methods SET payer_email = %s WHERE payer_email IS NOT NULL"
+            " AND customer_id IN (SELECT customer_id FROM sim_customers WHERE account_id = %s)",
+            email,
+            str(account_id),
+        )
+
     def detach(self, method_ref: str) -> None:
         self.write("UPDATE sim_methods SET detached = true WHERE method_ref = %s", method_ref)
         self.write(

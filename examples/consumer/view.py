@@ -1,5 +1,10 @@
-"""The consumer's own view, in its own database (SQLite here): each account's name, email,
+"""The consumer's own view, in its own database (SQLite here): each account's country,
 status, and what it owes per currency (the sum of its journal postings to `receivable`).
+
+No personal data: names and emails arrive sealed with the account's key, which only the
+ledger holds (docs/events.md, "Personal data and forgetting"); a consumer that needs them
+asks the ledger's API when it needs them. On `AccountForgotten` the view marks the account
+forgotten: a consumer holding personal data it fetched would delete it there.
 
 Every message is applied at most once: `(account_id, stream_version)` is recorded in the
 same transaction as the change it makes, so a redelivery, a republication by the ledger's
@@ -13,7 +18,8 @@ from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
-    account_id TEXT PRIMARY KEY, name TEXT, email TEXT, status TEXT NOT NULL);
+    account_id TEXT PRIMARY KEY, country TEXT NOT NULL, status TEXT NOT NULL,
+    forgotten INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS owed (
     account_id TEXT NOT NULL, currency TEXT NOT NULL, amount INTEGER NOT NULL,
     PRIMARY KEY (account_id, currency));
@@ -63,12 +69,14 @@ def apply(conn: sqlite3.Connection, message: dict[str, Any]) -> bool:
     kind = message["event_type"]
     if kind in ("AccountOpened", "AccountProfileUpdated"):
         conn.execute(
-            "INSERT INTO accounts VALUES (?, ?, ?, 'open') ON CONFLICT (account_id)"
-            " DO UPDATE SET name = excluded.name, email = excluded.email",
-            (account, data["name"], data["email"]),
+            "INSERT INTO accounts VALUES (?, ?, 'open', 0) ON CONFLICT (account_id)"
+            " DO UPDATE SET country = excluded.country",
+            (account, data["country"]),
         )
     elif kind == "AccountClosed":
         conn.execute("UPDATE accounts SET status = 'closed' WHERE account_id = ?", (account,))
+    elif kind == "AccountForgotten":
+        conn.execute("UPDATE accounts SET forgotten = 1 WHERE account_id = ?", (account,))
     for posting in (data.get("journal") or {}).get("postings", []):
         if posting["account"] == "receivable":
             amount = posting["amount"]

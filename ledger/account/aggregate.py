@@ -43,7 +43,7 @@ class Account(Identity, PaymentMethods, Payments, BadDebt, Repairs, Aggregate):
 
     class Opened(Aggregate.Created):
         TOPIC = "ledger.account:Account.Opened"
-        class_version = 2
+        class_version = 3
         name: str
         email: str
         country: str
@@ -54,6 +54,11 @@ class Account(Identity, PaymentMethods, Payments, BadDebt, Repairs, Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["tax_id"] = None
+
+        @staticmethod
+        def upcast_v2_v3(_: dict[str, Any]) -> None:
+            """v3: name, email and tax id stored and published sealed with the account's data key
+            (ledger/personal.py); a v2 event stored in clear reads as it was."""
 
     @event(Opened)
     def __init__(

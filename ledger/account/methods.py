@@ -4,6 +4,7 @@ collection path is derived from the default method (`AccountState.collection_pat
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from ledger.account.state import AccountEvent, AccountState
 from ledger.errors import NothingToChange
@@ -26,8 +27,14 @@ from ledger.payments import AttemptInFlight
 
 class PaymentMethodAdded(AccountEvent):
     TOPIC = "ledger.events:PaymentMethodAdded"
+    class_version = 2
     method: PaymentMethod
     make_default: bool
+
+    @staticmethod
+    def upcast_v1_v2(_: dict[str, Any]) -> None:
+        """v2: the PayPal payer email stored and published sealed with the account's data key
+        (ledger/personal.py); a v1 event stored in clear reads as it was."""
 
     def apply_to(self, account: AccountState) -> None:
         account.methods = {**account.methods, self.method.method_id: self.method}

@@ -32,13 +32,14 @@ class UnregisteredEvent(LookupError):
 
 PUBLIC_EVENTS: tuple[PublicEvent, ...] = (
     # identity
-    PublicEvent("AccountOpened", Account.Opened, 2),
-    PublicEvent("AccountProfileUpdated", identity.ProfileUpdated, 2),
+    PublicEvent("AccountOpened", Account.Opened, 3),
+    PublicEvent("AccountProfileUpdated", identity.ProfileUpdated, 3),
     PublicEvent("AccountClosed", identity.Closed, 1),
     PublicEvent("ProviderCustomerLinked", identity.ProviderCustomerLinked, 1),
-    PublicEvent("ProviderCustomerSynced", identity.ProviderCustomerSynced, 1),
+    PublicEvent("ProviderCustomerSynced", identity.ProviderCustomerSynced, 2),
+    PublicEvent("AccountForgotten", identity.AccountForgotten, 1),
     # payment methods
-    PublicEvent("PaymentMethodAdded", methods.PaymentMethodAdded, 1),
+    PublicEvent("PaymentMethodAdded", methods.PaymentMethodAdded, 2),
     PublicEvent("DefaultPaymentMethodSet", methods.DefaultPaymentMethodSet, 1),
     PublicEvent("PaymentMethodRemoved", methods.PaymentMethodRemoved, 1),
     PublicEvent("PaymentMethodExpired", methods.PaymentMethodExpired, 1),

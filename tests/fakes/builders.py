@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+from adapters.field_cipher import AesGcmFields
 from commands.application import LedgerApplication
 from commands.base import Deps
 from commands.models import CommandContext, OpenAccount
 from ledger.meta import ActorKind, Surface
 from tests.fakes.clock import FixedClock
+from tests.fakes.data_keys import InMemoryDataKeys
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.positions import StorePositions
 
@@ -23,7 +25,7 @@ def in_memory_deps(
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if cached_aggregates:
         env["AGGREGATE_CACHE_MAXSIZE"] = str(cached_aggregates)
-    app = LedgerApplication(env=env)
+    app = LedgerApplication(env=env, personal=AesGcmFields(InMemoryDataKeys()))
     return Deps(
         app=app,
         clock=clock or FixedClock(),

@@ -9,8 +9,11 @@ import dataclasses
 import json
 
 from adapters.bootstrap import Container
+from adapters.forget import forget
 from ledger.account.registry import PUBLIC_EVENTS
+from ledger.personal import ERASED
 from tests.contract_check import ContractValidator
+from tests.fakes.builders import support_ctx
 from tests.fixtures.make_store_fixture import (
     Story,
     bad_debt_account,
@@ -34,8 +37,10 @@ async def test_every_message_of_a_realistic_history_is_valid_against_its_schema(
     kafka_container: Container,
 ) -> None:
     story = story_on(kafka_container)
-    for write in (full_account, bad_debt_account, waiting_account, out_of_band_account):
+    for write in (full_account, bad_debt_account, waiting_account):
         write(story)
+    forgotten = out_of_band_account(story)
+    forget(kafka_container, forgotten, support_ctx("the customer asked to be forgotten"))
     head = kafka_container.reader.head()
     assert await relay_everything(kafka_container) == head
     records = await read_topic(kafka_container, head)
@@ -48,4 +53,8 @@ async def test_every_message_of_a_realistic_history_is_valid_against_its_schema(
         assert contract.errors(value, headers) == [], value["event_type"]
         assert record.key.decode() == value["account_id"]  # type: ignore[attr-defined]
         seen.add((value["event_type"], value["schema_version"]))
+        if value["account_id"] == str(forgotten) and "name" in value["data"]:
+            assert value["data"]["name"] == ERASED  # published after its key was destroyed
+        elif "name" in value["data"]:
+            assert set(value["data"]["name"]) == {"sealed"}
     assert seen == {(e.name, e.version) for e in PUBLIC_EVENTS}

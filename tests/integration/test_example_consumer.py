@@ -16,10 +16,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from adapters.bootstrap import Container
+from adapters.forget import forget
 from commands.base import load_account
 from examples.consumer import view
 from examples.consumer.subscriber import Subscriber, open_subscriber
 from tests.contract_check import CONTRACT
+from tests.fakes.builders import support_ctx
 from tests.fixtures.make_store_fixture import bad_debt_account, full_account, waiting_account
 from tests.integration.test_contract_kafka import story_on
 from tests.integration.test_kafka_flow import relay_everything, write_accounts
@@ -60,8 +62,10 @@ async def test_the_example_consumer_builds_its_view_once_and_rebuilds_it(
     assert (first.read, first.applied, first.rejected) == (head, head, 0)
     assert view.owed(subscriber.db) == expected_owed(kafka_container, ids)
     assert view.owed(subscriber.db)[str(ids[2])] == {"EUR": 2000}  # waiting for 3-D Secure
-    names = rows(subscriber, "SELECT name, status FROM accounts ORDER BY name")
-    assert names == [("Ada King", "open"), ("Bob Bad", "closed"), ("Chloé Wait", "open")]
+    statuses = rows(subscriber, "SELECT account_id, status, forgotten FROM accounts")
+    assert sorted(statuses) == sorted(
+        [(str(ids[0]), "open", 0), (str(ids[1]), "closed", 0), (str(ids[2]), "open", 0)]
+    )
     assert (await subscriber.catch_up(idle_ms=1500)).read == 0  # offsets were committed
 
     with kafka_container.connection() as conn:  # the relay lost its position: republishes
@@ -76,6 +80,13 @@ async def test_the_example_consumer_builds_its_view_once_and_rebuilds_it(
     rebuilt = await subscriber.rebuild()
     assert (rebuilt.read, rebuilt.applied) == (2 * head, head)
     assert view.owed(subscriber.db) == expected_owed(kafka_container, ids)
+
+    forget(kafka_container, ids[0], support_ctx("the customer asked to be forgotten"))
+    await relay_everything(kafka_container)
+    assert (await subscriber.catch_up()).applied == 1
+    forgotten = "SELECT forgotten FROM accounts WHERE account_id = ?"
+    assert list(subscriber.db.execute(forgotten, (str(ids[0]),))) == [(1,)]
+    assert view.owed(subscriber.db) == expected_owed(kafka_container, ids)  # money kept
 
 
 async def test_an_invalid_message_is_rejected_and_passed_over(

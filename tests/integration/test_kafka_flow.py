@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from adapters.bootstrap import Container
-from adapters.kafka import projector
+from adapters.forget import forget
+from adapters.kafka import codec, personal, projector
+from adapters.kafka.personal import published_reader
 from adapters.kafka.relay import Relay, RelayAlreadyRunning, new_producer
 from commands import accounts
 from commands.models import UpdateProfile
+from ledger.personal import ERASED, ERASED_EMAIL
 from projections.accounts import AccountsProjection
 from projections.base import fold_all
-from tests.fakes.builders import open_cmd, service_ctx
+from tests.fakes.builders import open_cmd, service_ctx, support_ctx
 
 
 def write_accounts(container: Container, count: int) -> None:
@@ -30,7 +34,8 @@ async def relay_everything(container: Container) -> int:
     producer = new_producer(str(container.settings.kafka_bootstrap))
     await producer.start()
     try:
-        relay = Relay(conn, container.reader.read_after, producer, container.settings.topic, 7)
+        read_after = published_reader(container)
+        relay = Relay(conn, read_after, producer, container.settings.topic, 7)
         relay.acquire_lock()
         position = relay.position()
         while (published := await relay.publish_once(position)) is not None:
@@ -102,7 +107,41 @@ async def test_events_flow_from_store_to_read_model(kafka_container: Container) 
     headers = dict(first.headers)  # type: ignore[attr-defined]
     assert set(headers) >= {"event-type", "schema-version", "event-id", "position"}
     assert first.key is not None  # type: ignore[attr-defined]
+    bodies = [json.loads(r.value) for r in records]  # type: ignore[attr-defined]
+    opened = next(b for b in bodies if b["event_type"] == "AccountOpened")
+    assert set(opened["data"]["name"]) == {"sealed"}  # no personal data in clear on the topic
+    assert not [b for b in bodies if "Kafka 0" in json.dumps(b) or "k0@" in json.dumps(b)]
     await project_until_caught_up(kafka_container)
+    table_matches_a_rebuild(kafka_container)  # the projector opened them to fold
+
+
+async def test_a_forgotten_accounts_messages_on_the_topic_read_as_erased(
+    kafka_container: Container,
+) -> None:
+    """What a subscriber holding copies sees: before forgetting the ledger's projector opens
+    the sealed fields; after it, the same messages (and a rebuild from the topic) read as
+    erased, and the account's later messages carry the erased values."""
+    write_accounts(kafka_container, 2)
+    await relay_everything(kafka_container)
+    forgotten = next(iter(fold_all(AccountsProjection(), kafka_container.reader.read_after(0, 10))))
+    forget(kafka_container, forgotten, support_ctx("erasure request"))
+    head = await relay_everything(kafka_container)
+    records = await read_topic(kafka_container, head)
+    bodies = [json.loads(r.value) for r in records]  # type: ignore[attr-defined]
+    assert [b["event_type"] for b in bodies].count("AccountForgotten") == 1
+    cipher = kafka_container.app.personal
+    assert cipher is not None
+    envelopes = [personal.opened(codec.decode(b), cipher) for b in bodies]
+    names = {(e.account_id, e.data["name"]) for e in envelopes if "name" in e.data}
+    assert (forgotten, ERASED) in names
+    assert not [n for a, n in names if a == forgotten and n != ERASED]
+    assert [n for a, n in names if a != forgotten] == ["Kafka 1"]
+    await project_until_caught_up(kafka_container)
+    with kafka_container.connection() as conn:
+        row = conn.execute(
+            "SELECT name, email FROM accounts WHERE account_id = %s", (forgotten,)
+        ).fetchone()
+    assert row == (ERASED, ERASED_EMAIL)
     table_matches_a_rebuild(kafka_container)
 
 

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 
 from adapters.bootstrap import Container, build
+from adapters.forget import forget
 from adapters.reconcile import reconcile_account
 from adapters.settings import PRODUCTION_MUST_SET, Settings
 from adapters.simulated import SimulatedGateway
@@ -236,3 +238,30 @@ def test_production_settings_refuse_every_development_default() -> None:
         with pytest.raises(ValueError, match=f"LEDGER_{name.upper()}"):
             Settings(database_url="postgresql://h/db", **given)
     assert Settings(database_url="postgresql://h/db", **PRODUCTION).environment == "production"
+
+
+def test_forgetting_an_account_erases_the_simulated_processors_customer_too(
+    sim: Container, database_url: str
+) -> None:
+    deps = sim.deps
+    account_id = accounts.open_account(deps, open_cmd(currency="USD"), customer_ctx()).account_id
+    vault = VaultPayPal(account_id=account_id, nonce="fake-paypal-billing-agreement-nonce")
+    vaulting.vault_paypal(deps, vault, customer_ctx())
+    sync = SyncProviderCustomer(account_id=account_id, processor=Processor.STRIPE)
+    customers.sync_customer(deps, sync, customer_ctx())
+    before = _sim_text(database_url)
+    assert "Ada Lovelace" in before
+    assert "ada@example.com" in before
+    forget(sim, account_id, support_ctx("erasure request"))
+    after = _sim_text(database_url)
+    assert "Ada Lovelace" not in after
+    assert "ada@example.com" not in after
+    assert "[erased]" in after
+
+
+def _sim_text(database_url: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT c::text FROM sim_customers c UNION ALL SELECT m::text FROM sim_methods m"
+        ).fetchall()
+    return "\n".join(r[0] for r in rows)

@@ -8,6 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
@@ -17,12 +18,16 @@ from adapters.contract.files import differences
 from adapters.contract.history import EARLIER_VERSIONS, EarlierVersion
 from adapters.contract.schemas import message_versions
 from adapters.contract.types import NoSchema, TypeSchemas
+from adapters.field_cipher import AesGcmFields
 from adapters.kafka.codec import headers_of
+from adapters.kafka.personal import sealed
 from adapters.settings import Settings
 from commands.application import LedgerApplication
 from ledger.account.registry import PUBLIC_EVENTS, event_class_named
 from ledger.envelope import envelope_of
+from ledger.personal import ERASED, ERASED_EMAIL
 from tests.contract_check import CONTRACT, ContractValidator, load
+from tests.fakes.data_keys import InMemoryDataKeys
 from tests.fixtures.store_fixture import load as load_store
 from tests.fixtures.store_fixture import stored_of
 
@@ -42,7 +47,7 @@ def committed_keys() -> set[str]:
 
 def test_every_event_type_and_version_has_a_committed_schema() -> None:
     wanted = {f"{e.name}.v{v}" for e in PUBLIC_EVENTS for v in range(1, e.version + 1)}
-    assert len(wanted) == 34
+    assert len(wanted) == 39
     assert {m.key for m in message_versions()} == wanted
     assert committed_keys() == wanted | {"envelope.v1"}
 
@@ -113,25 +118,45 @@ def test_the_asyncapi_document_names_the_topic_key_headers_and_every_message() -
     assert asyncapi_document("other.topic")["channels"]["billingEvents"]["address"] == "other.topic"
 
 
-def stored_messages() -> list[tuple[dict[str, Any], dict[str, str]]]:
-    """Every event of the store written by an earlier version (every event type), as the
-    relay would publish it today: value and headers."""
+def stored_messages(forgotten: int = 0) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Every event of the store written by an earlier version (every event type but those
+    added since), as the relay would publish it today, personal fields sealed: value and
+    headers. The first `forgotten` accounts' keys are destroyed first (erased values)."""
     app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    rows = [row for account in load_store()["accounts"] for row in account["events"]]
+    keys = InMemoryDataKeys()
+    cipher = AesGcmFields(keys)
+    stored = load_store()["accounts"]
+    rows = [row for account in stored for row in account["events"]]
+    for account in stored[:forgotten]:
+        keys.destroy(UUID(account["id"]))
     published = []
     for position, row in enumerate(rows, start=1):
         envelope = envelope_of(app.mapper.to_domain_event(stored_of(row)), position)
+        envelope = sealed(envelope, cipher)
         headers = {name: value.decode() for name, value in headers_of(envelope)}
         published.append((envelope.to_dict(), headers))
     return published
 
 
+ADDED_SINCE_THE_FIXTURE = {"AccountForgotten"}  # covered by tests/integration/test_contract_kafka
+
+
 def test_every_message_of_a_stored_history_is_valid_against_its_committed_schema() -> None:
     contract = ContractValidator(strict=True)
-    messages = stored_messages()
-    assert len({value["event_type"] for value, _ in messages}) == len(PUBLIC_EVENTS)
-    for value, headers in messages:
-        assert contract.errors(value, headers) == [], value["event_type"]
+    for forgotten in (0, 1):
+        messages = stored_messages(forgotten)
+        names = {value["event_type"] for value, _ in messages}
+        assert names == {e.name for e in PUBLIC_EVENTS} - ADDED_SINCE_THE_FIXTURE
+        for value, headers in messages:
+            assert contract.errors(value, headers) == [], value["event_type"]
+
+
+def test_personal_fields_are_published_sealed_and_erased_once_forgotten() -> None:
+    [(opened, _), *_] = stored_messages()
+    assert set(opened["data"]["name"]) == {"sealed"}
+    assert "Ada" not in json.dumps(stored_messages())
+    [(erased, _), *_] = stored_messages(forgotten=1)
+    assert (erased["data"]["name"], erased["data"]["email"]) == (ERASED, ERASED_EMAIL)
 
 
 def test_a_message_that_breaks_its_schema_is_refused() -> None:

@@ -26,7 +26,7 @@ def test_an_envelope_names_the_event_and_carries_meta_and_data() -> None:
     result = accounts.open_account(deps, open_cmd(), ctx)
     [env] = all_envelopes(deps)
     assert env.event_type == "AccountOpened"
-    assert env.schema_version == 2
+    assert env.schema_version == 3
     assert (env.account_id, env.stream_version, env.position) == (result.account_id, 1, 1)
     assert env.event_id == event_id_for(result.account_id, 1)
     assert env.meta["correlation_id"] == str(ctx.correlation_id)

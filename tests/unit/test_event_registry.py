@@ -52,7 +52,7 @@ def test_every_event_class_has_exactly_one_public_name_and_version() -> None:
     assert len(registered) == len(set(registered))
     assert set(registered) == recordable()
     names = [e.name for e in PUBLIC_EVENTS]
-    assert len(names) == len(set(names)) == 31
+    assert len(names) == len(set(names)) == 32
     for entry in PUBLIC_EVENTS:
         assert entry.version == getattr(entry.event_class, "class_version", 1), entry.name
         assert event_class_named(entry.name) is entry.event_class

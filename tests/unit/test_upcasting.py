@@ -27,7 +27,7 @@ def as_v1(app: LedgerApplication, event: Any) -> StoredEvent:
     """The event as the v1 code stored it: no tax id, no class version."""
     stored = app.mapper.to_stored_event(event)
     state = app.mapper.transcoder.decode(stored.state)
-    assert state["class_version"] == 2
+    assert state["class_version"] == 3
     del state["tax_id"]
     del state["class_version"]
     return replace(stored, state=app.mapper.transcoder.encode(state))

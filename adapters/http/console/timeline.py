@@ -116,6 +116,10 @@ def _nothing(_: Facts, d: Data) -> list[Fact]:
     return []
 
 
+def _forgotten(_: Facts, d: Data) -> list[Fact]:
+    return [("Personal data", "erased (name, email, tax id, PayPal payer emails)")]
+
+
 def _profile(_: Facts, d: Data) -> list[Fact]:
     return [
         ("Name", d.get("name", "")),
@@ -280,6 +284,7 @@ READERS: dict[str, Callable[[Facts, Data], list[Fact]]] = {
     "AccountOpened": _profile,
     "AccountProfileUpdated": _profile,
     "AccountClosed": _nothing,
+    "AccountForgotten": _forgotten,
     "ProviderCustomerLinked": _customer,
     "ProviderCustomerSynced": _customer,
     "AccountRecomputeRequested": _recompute,

@@ -1,0 +1,2 @@
+DROP TABLE event_rewrites;
+DROP TABLE account_data_keys;
