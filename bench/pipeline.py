@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.services import Services
+from bench.services import PARTITIONS, Services
 from tests.harness.process import log_tail
 
 STOP_TIMEOUT_S = 30
@@ -30,13 +30,14 @@ def _env(services: Services) -> dict[str, str]:
         "LEDGER_DATABASE_URL": services.dsn,
         "LEDGER_KAFKA_BOOTSTRAP": services.bootstrap,
         "LEDGER_TOPIC": services.topic,
+        "LEDGER_TOPIC_PARTITIONS": str(PARTITIONS),
         "LEDGER_LOG_JSON": "true",
         "LEDGER_LOG_LEVEL": "WARNING",
     }
 
 
 @contextmanager
-def _process(services: Services, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+def ledger_process(services: Services, *args: str) -> Iterator[subprocess.Popen[bytes]]:
     log = services.work_dir / f"ledger-{args[0]}.log"
     with log.open("ab") as sink:
         proc = subprocess.Popen(
@@ -62,6 +63,8 @@ def _process(services: Services, *args: str) -> Iterator[subprocess.Popen[bytes]
 def running_pipeline(services: Services) -> Iterator[list[subprocess.Popen[bytes]]]:
     """The relay and the `accounts` projector, stopped with SIGTERM on exit."""
     with ExitStack() as stack:
-        relay = stack.enter_context(_process(services, "relay"))
-        projector = stack.enter_context(_process(services, "project", "--projection", "accounts"))
+        relay = stack.enter_context(ledger_process(services, "relay"))
+        projector = stack.enter_context(
+            ledger_process(services, "project", "--projection", "accounts")
+        )
         yield [relay, projector]

@@ -34,7 +34,12 @@ class Services:
     started_in_s: float
 
     def settings(self) -> Settings:
-        return Settings(database_url=self.dsn, kafka_bootstrap=self.bootstrap, topic=self.topic)
+        return Settings(
+            database_url=self.dsn,
+            kafka_bootstrap=self.bootstrap,
+            topic=self.topic,
+            topic_partitions=PARTITIONS,
+        )
 
 
 @contextmanager

@@ -88,7 +88,7 @@ def collect_on(
         attempt = account.start_attempt(
             attempt_id, invoice_id, chosen, purpose, meta_of(deps, step)
         )
-        return attempt, _request(account, attempt, purpose)
+        return attempt, request_for(account, attempt, purpose)
 
     started, _, account = acted(deps, account.id, step, start, loaded=account)
     assert started is not None  # follow-up steps are never replays
@@ -200,7 +200,9 @@ def _still_waiting(
     return outcome_of(account, attempt.attempt_id, result, secret), account
 
 
-def _request(account: Account, attempt: PaymentAttempt, purpose: AttemptPurpose) -> ChargeRequest:
+def request_for(
+    account: Account, attempt: PaymentAttempt, purpose: AttemptPurpose
+) -> ChargeRequest:
     method = account.methods[attempt.method_id]
     return ChargeRequest(
         attempt_id=attempt.attempt_id,

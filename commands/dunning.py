@@ -1,128 +1,73 @@
-"""The billing run: renewals, credit expiry and dunning due now, account by account."""
+"""The billing run: renewals, credit expiry and dunning due now. Accounts are billed a page
+at a time, each page's steps saved together (`commands.month_end`); accounts on a test
+clock are billed one by one at their clock's time (`commands.one_by_one`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from uuid import UUID, uuid5
+from collections.abc import Iterator, Sequence
+from uuid import UUID
 
-from commands.base import CommandResult, Deps, acted, follow_up, meta_of
-from commands.collect import PaymentOutcome, collect_on
+from commands.base import Deps
 from commands.models import CommandContext, RunBilling
-from ledger.account import Account
-from ledger.dunning import Step, decide
-from ledger.payments import AttemptPurpose
+from commands.month_end import bill_page
+from commands.one_by_one import Reached, RunReport, at_its_time, bill_account
 
-_RUN_NAMESPACE = UUID("c7a0d3e2-51f4-4a8b-b2d6-0e9f1a7c3b55")
+__all__ = ["PAGE", "Reached", "RunReport", "at_its_time", "run_billing", "run_one_by_one"]
 
-
-@dataclass(frozen=True)
-class Reached:
-    """Where the run left one account: its stream version, to read with `min_version`, and
-    the global position of the last event the run recorded on it (None if none)."""
-
-    version: int
-    position: int | None
+PAGE = 500  # accounts whose steps share a transaction
 
 
-@dataclass
-class RunReport:
-    accounts: int = 0
-    renewed: int = 0
-    credits_expired: int = 0
-    attempts: list[PaymentOutcome] = field(default_factory=list)
-    exhausted: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
-    reached: dict[str, Reached] = field(default_factory=dict)  # by account id
-
-    def saw(self, result: CommandResult) -> None:
-        """Keeps the furthest version and position this run's writes reached."""
-        key = str(result.account_id)
-        seen = self.reached.get(key, Reached(0, None))
-        positions = [p for p in (seen.position, result.position) if p is not None]
-        self.reached[key] = Reached(
-            max(seen.version, result.version), max(positions) if positions else None
-        )
-
-
-def run_billing(deps: Deps, cmd: RunBilling, ctx: CommandContext) -> RunReport:
-    """Renewals, credit expiry and dunning due now, account by account. Safe to rerun: the
-    invoices and attempts it creates have ids derived from what they are for."""
+def run_billing(deps: Deps, cmd: RunBilling, ctx: CommandContext, page: int = PAGE) -> RunReport:
+    """Renewals, credit expiry and dunning due now, `page` accounts per transaction. Safe to
+    rerun: the invoices and attempts it creates have ids derived from what they are for.
+    One account's failure never stops the run nor undoes another's steps."""
+    parts: dict[int, RunReport] = {}
+    batched: list[tuple[int, UUID]] = []
+    for index, account_id in enumerate(cmd.account_ids):
+        own = at_its_time(deps, account_id)
+        if own is deps:
+            batched.append((index, account_id))
+        else:
+            parts[index] = _one(own, account_id, ctx)
+    for chunk in _pages(batched, page):
+        for (index, _), part in zip(
+            chunk, bill_page(deps, [a for _, a in chunk], ctx), strict=True
+        ):
+            parts[index] = part
     report = RunReport()
-    for account_id in cmd.account_ids:
-        report.accounts += 1
-        try:
-            _bill_account(at_its_time(deps, account_id), account_id, ctx, report)
-        except Exception as error:  # one account's failure must not stop the run
-            report.errors[str(account_id)] = f"{type(error).__name__}: {error}"
+    for index in sorted(parts):
+        report.add(parts[index])
     return report
 
 
-def at_its_time(deps: Deps, account_id: UUID) -> Deps:
-    """The dependencies with the account's test clock, when it is attached to one (test
-    clocks are not wired in production): its billing runs at the clock's time."""
-    clock = deps.account_clocks.clock_for(account_id) if deps.account_clocks else None
-    return deps if clock is None else replace(deps, clock=clock)
+def run_one_by_one(deps: Deps, cmd: RunBilling, ctx: CommandContext) -> RunReport:
+    """The run with every step of every account in its own transaction (the reference the
+    batched run is compared and measured against)."""
+    report = RunReport()
+    for account_id in cmd.account_ids:
+        report.add(_one(at_its_time(deps, account_id), account_id, ctx))
+    return report
 
 
-def _bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunReport) -> None:
-    step = follow_up(ctx)
-
-    def renew_and_expire(account: Account) -> tuple[int, int]:
-        meta = meta_of(deps, step)
-        expired = len(account.expire_credits(meta))
-        renewed = 0
-        for sub in list(account.subscriptions.values()):
-            # In bad debt service is suspended: no renewals, but scheduled ends still end.
-            if account.bad_debt and not sub.cancel_at_period_end:
-                continue
-            if sub.active and sub.period_end <= meta.occurred_at:
-                inv_id = str(uuid5(_RUN_NAMESPACE, f"{sub.subscription_id}:{sub.period_end}"))
-                plan = deps.catalogue.plan(sub.plan_id)
-                renewed += account.renew(sub.subscription_id, plan, inv_id, meta)
-        return renewed, expired
-
-    counts, result, account = acted(deps, account_id, step, renew_and_expire)
-    report.saw(result)
-    if counts:
-        report.renewed += counts[0]
-        report.credits_expired += counts[1]
-    _dun(deps, account, step, report)
+def _one(deps: Deps, account_id: UUID, ctx: CommandContext) -> RunReport:
+    part = RunReport(accounts=1)
+    try:
+        bill_account(deps, account_id, ctx, part)
+    except Exception as error:  # one account's failure must not stop the run
+        part.errors[str(account_id)] = f"{type(error).__name__}: {error}"
+    return part
 
 
-def _dun(deps: Deps, account: Account, ctx: CommandContext, report: RunReport) -> None:
-    """Decides every invoice on the account as renewing left it; each step (a collection,
-    exhausting an invoice) acts on the account the step before saved."""
-    now = deps.clock.now()
-    attempts = list(account.attempts.values())
-    methods, default_id = dict(account.methods), account.default_method_id
-    path = account.collection_path
-    for invoice in list(account.invoices.values()):
-        decision = decide(deps.dunning, invoice, attempts, methods, default_id, path, now)
-        if decision.step is Step.ATTEMPT and decision.method_id:
-            n = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
-            attempt_id = str(uuid5(_RUN_NAMESPACE, f"{invoice.invoice_id}:attempt:{n + 1}"))
-            outcome, account = collect_on(
-                deps,
-                account,
-                invoice.invoice_id,
-                decision.method_id,
-                AttemptPurpose.COLLECTION,
-                attempt_id,
-                ctx,
-            )
-            report.attempts.append(outcome)
-            report.saw(outcome.result)
-        elif decision.step is Step.EXHAUSTED:
-            result, account = _exhaust(deps, account, invoice.invoice_id, ctx)
-            report.saw(result)
-            report.exhausted.append(invoice.invoice_id)
-
-
-def _exhaust(
-    deps: Deps, account: Account, invoice_id: str, ctx: CommandContext
-) -> tuple[CommandResult, Account]:
-    def act(current: Account) -> None:
-        current.mark_uncollectible(invoice_id, meta_of(deps, ctx))
-
-    _, result, saved = acted(deps, account.id, ctx, act, loaded=account)
-    return result, saved
+def _pages(accounts: Sequence[tuple[int, UUID]], size: int) -> Iterator[list[tuple[int, UUID]]]:
+    """Pages of at most `size` distinct accounts, in order (an account named twice is billed
+    twice, the second time in a later page)."""
+    page: list[tuple[int, UUID]] = []
+    ids: set[UUID] = set()
+    for index, account_id in accounts:
+        if len(page) >= size or account_id in ids:
+            yield page
+            page, ids = [], set()
+        page.append((index, account_id))
+        ids.add(account_id)
+    if page:
+        yield page
