@@ -21,6 +21,7 @@ from adapters.postgres import database
 from adapters.postgres.data_keys import PostgresDataKeys
 from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
+from adapters.postgres.page_load import PostgresPageLoader
 from adapters.postgres.store_reader import StoreReader
 from adapters.processors import braintree_client, payment_gateway, stripe_connection
 from adapters.redis.sessions import MemorySessionStore, RedisSessionStore
@@ -151,6 +152,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         dunning=DunningPolicy(settings.dunning_retry_days, settings.dunning_backup_methods),
         processors=processors,
         account_clocks=clocks,
+        pages=PostgresPageLoader(app),
     )
     return Container(
         settings,

@@ -30,6 +30,8 @@ from commands.ports import (
     CustomerDirectory,
     EventPositions,
     IdSource,
+    OneByOne,
+    PageLoader,
     PaymentGateway,
     PaymentLookup,
     ProcessorUnavailable,
@@ -93,6 +95,7 @@ class Deps:
     actions: ActionPolicy = field(default_factory=ActionPolicy)
     processors: ProcessorAccounts = field(default_factory=ProcessorAccounts)
     account_clocks: AccountClocks | None = None  # test clocks; None in production
+    pages: PageLoader = field(default_factory=OneByOne)  # the billing run's page loads
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The billing run a page at a time: the page's accounts are loaded (`page_load`, two
+"""The billing run a page at a time: the page's accounts are loaded (`Deps.pages`: two
 queries for the page on PostgreSQL), each account's
 renewals, credit expiry and dunning steps are decided in memory (the same domain calls, in
 the same order, as `one_by_one.bill_account`), and the page's events are saved in one
@@ -33,7 +33,6 @@ from commands.collect import PaymentOutcome, apply_charge, outcome_of, record_ou
 from commands.models import CommandContext
 from commands.one_by_one import RunReport, attempt_id_for, bill_account, dun, renew_and_expire
 from commands.outcomes import cancelled_first
-from commands.page_load import load_page
 from commands.ports import ChargeRequest, ChargeResult
 from ledger.account import Account
 from ledger.dunning import Step, decide
@@ -96,7 +95,7 @@ def bill_page(deps: Deps, account_ids: Sequence[UUID], ctx: CommandContext) -> l
     """Bills distinct accounts (none on a test clock); one report per account, in order."""
     step = follow_up(ctx)
     bills = [Billing(account_id, RunReport(accounts=1)) for account_id in account_ids]
-    loaded = load_page(deps.app, account_ids)
+    loaded = deps.pages.load_page(account_ids)
     active = [b for b in bills if _load(deps, b, step, loaded.get(b.account_id))]
     for bill in bills:
         if bill.account is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,7 @@ from ledger.subscriptions import Plan
 
 if TYPE_CHECKING:
     from commands.reconcile import AccountCheck
+    from ledger.account import Account
 
 R_co = TypeVar("R_co", covariant=True)
 
@@ -36,6 +37,21 @@ class AccountClocks(Protocol):
 
 class IdSource(Protocol):
     def __call__(self) -> UUID: ...
+
+
+class PageLoader(Protocol):
+    """Loads a page of accounts in a few round trips (the month-end billing run); may answer
+    fewer than asked: the caller loads the others one by one, and that load says what is
+    wrong with them."""
+
+    def load_page(self, account_ids: Sequence[UUID]) -> dict[UUID, Account]: ...
+
+
+class OneByOne:
+    """Loads no page at once: every account is loaded one by one (the in-memory store)."""
+
+    def load_page(self, account_ids: Sequence[UUID]) -> dict[UUID, Account]:
+        return {}
 
 
 class EventPositions(Protocol):

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from adapters.postgres.page_load import load_page
 from commands import accounts, credits, dunning
 from commands.application import SNAPSHOT_INTERVAL
 from commands.base import Deps, load_account
 from commands.models import GrantCredit, RunBilling, UpdateProfile
-from commands.page_load import load_page
 from tests.fakes.builders import system_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.fleet import CTX, KINDS, build_fleet

@@ -31,6 +31,16 @@ _EVENTS = (
 )
 
 
+class PostgresPageLoader:
+    """commands.ports.PageLoader over the application's PostgreSQL event store."""
+
+    def __init__(self, app: LedgerApplication) -> None:
+        self._app = app
+
+    def load_page(self, account_ids: Sequence[UUID]) -> dict[UUID, Account]:
+        return load_page(self._app, account_ids)
+
+
 def load_page(app: LedgerApplication, account_ids: Sequence[UUID]) -> dict[UUID, Account]:
     """The accounts of the page that two queries could rebuild, by id."""
     events = _postgres(app.events)
