@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 
-from adapters.scrape_read import CachedRead, Connect
+from adapters.scrape_read import CachedRead, Connect, ReadFamilies
 from queries.business_state import BusinessState, business_state
 from queries.health import HealthPolicy
 
@@ -83,13 +83,15 @@ FAMILIES = (
         lambda s, _: [((), s.waiting_for_customer)],
     ),
 )
-READ_ERRORS = "billing_business_state_read_errors"  # exposed as ..._total
-READ_ERRORS_DOC = (
-    "Reads of the business state the database did not answer (those scrapes left out the"
-    " business families)"
+READ = ReadFamilies(
+    "billing_business_state_read_errors",
+    (
+        "Reads of the business state the database did not answer (those scrapes left out the"
+        " business families)"
+    ),
+    "billing_business_state_read_duration_seconds",
+    "How long the last read of the business state took",
 )
-READ_SECONDS = "billing_business_state_read_duration_seconds"
-READ_SECONDS_DOC = "How long the last read of the business state took"
 
 
 class BusinessMetrics:
@@ -116,17 +118,15 @@ class BusinessMetrics:
 
     def describe(self) -> Iterator[Metric]:
         """The families without samples: registering reads nothing."""
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC)
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC)
+        yield from READ.described()
         for family in FAMILIES:
             yield family.empty()
 
     def collect(self) -> Iterator[Metric]:
         read = self._reads.current()
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC, value=self._reads.errors)
+        yield from READ.collected(self._reads.errors, read)
         if read.state is None:
             return
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC, value=read.seconds)
         now = self._now()
         for family in FAMILIES:
             yield family.of(read.state, now)

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 
-from adapters.scrape_read import CachedRead, Connect
+from adapters.scrape_read import CachedRead, Connect, ReadFamilies
 from commands.reconcile_compare import FindingKind
 from ledger.payments import KNOWN_DECLINES, Processor
 from projections import business_flow as flow
@@ -148,13 +148,15 @@ FAMILIES = (
         tuple((k.value,) for k in FindingKind),
     ),
 )
-READ_ERRORS = "billing_business_flow_read_errors"  # exposed as ..._total
-READ_ERRORS_DOC = (
-    "Reads of the business flow the database did not answer (those scrapes left out the"
-    " business flow families)"
+READ = ReadFamilies(
+    "billing_business_flow_read_errors",
+    (
+        "Reads of the business flow the database did not answer (those scrapes left out the"
+        " business flow families)"
+    ),
+    "billing_business_flow_read_duration_seconds",
+    "How long the last read of the business flow took",
 )
-READ_SECONDS = "billing_business_flow_read_duration_seconds"
-READ_SECONDS_DOC = "How long the last read of the business flow took"
 
 
 class FlowMetrics:
@@ -178,16 +180,14 @@ class FlowMetrics:
 
     def describe(self) -> Iterator[Metric]:
         """The families without samples: registering reads nothing."""
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC)
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC)
+        yield from READ.described()
         for family in FAMILIES:
             yield family.empty()
 
     def collect(self) -> Iterator[Metric]:
         read = self._reads.current()
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC, value=self._reads.errors)
+        yield from READ.collected(self._reads.errors, read)
         if read.state is None:
             return
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC, value=read.seconds)
         for family in FAMILIES:
             yield family.of(read.state)

@@ -12,18 +12,20 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from adapters.bootstrap import Container
 from adapters.kafka.relay import RELAY_NAME
-from adapters.scrape_read import CachedRead, Connect
+from adapters.scrape_read import CachedRead, Connect, ReadFamilies
 from queries.pipeline_state import PipelineState, pipeline_state
 from queries.projections import EventTime
 
-READ_ERRORS = "billing_pipeline_state_read_errors"  # exposed as ..._total
-READ_ERRORS_DOC = "Reads of the pipeline state the database did not answer"
-READ_SECONDS = "billing_pipeline_state_read_duration_seconds"
-READ_SECONDS_DOC = "How long the last read of the pipeline state took"
+READ = ReadFamilies(
+    "billing_pipeline_state_read_errors",
+    "Reads of the pipeline state the database did not answer",
+    "billing_pipeline_state_read_duration_seconds",
+    "How long the last read of the pipeline state took",
+)
 
 
 def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
@@ -98,16 +100,14 @@ class PipelineMetrics:
 
     def describe(self) -> Iterator[Metric]:
         """The families without samples: registering reads nothing."""
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC)
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC)
+        yield from READ.described()
         yield from _families(None)
 
     def collect(self) -> Iterator[Metric]:
         read = self._reads.current()
-        yield CounterMetricFamily(READ_ERRORS, READ_ERRORS_DOC, value=self._reads.errors)
+        yield from READ.collected(self._reads.errors, read)
         if read.state is None:
             return
-        yield GaugeMetricFamily(READ_SECONDS, READ_SECONDS_DOC, value=read.seconds)
         yield from _families(read.state)
 
 

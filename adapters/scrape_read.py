@@ -1,5 +1,5 @@
 """One read of the database's state shared by the scrapes of a few seconds, for the
-collectors that compute metrics at scrape time (business state, pipeline state): one read
+collectors that compute metrics at scrape time (business state and flow, pipeline state): one read
 at a time, in one read-only snapshot bounded by a statement timeout, kept `ttl_s`. A read
 the database does not answer is logged, counted, and kept as None (the caller leaves its
 families out; /metrics still answers)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 import psycopg
 import structlog
 from eventsourcing.persistence import PersistenceError
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from psycopg import Connection
 
 log = structlog.get_logger("metrics")
@@ -28,6 +29,26 @@ class Read(Generic[T]):
     state: T | None  # None: the database did not answer
     at: float  # monotonic
     seconds: float
+
+
+@dataclass(frozen=True)
+class ReadFamilies:
+    """The two families a scrape-time read exports about itself: the reads the database did
+    not answer (always) and how long the last read took (only when it answered)."""
+
+    errors: str  # exposed as ..._total
+    errors_doc: str
+    seconds: str
+    seconds_doc: str
+
+    def described(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(self.errors, self.errors_doc)
+        yield GaugeMetricFamily(self.seconds, self.seconds_doc)
+
+    def collected(self, errors: int, read: Read[Any]) -> Iterator[Metric]:
+        yield CounterMetricFamily(self.errors, self.errors_doc, value=errors)
+        if read.state is not None:
+            yield GaugeMetricFamily(self.seconds, self.seconds_doc, value=read.seconds)
 
 
 class CachedRead(Generic[T]):

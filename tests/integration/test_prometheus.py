@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +61,7 @@ from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.turnstile_server import TurnstileServer
 from tests.harness import KafkaServer, LocalStripeServer, free_ports
+from tests.harness.process import wait_until
 from tests.integration.test_business_metrics import account, subscribe
 from tests.integration.test_stripe_webhooks import intent_event, signed
 
@@ -117,17 +118,15 @@ class LedgerProcess:
         return httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
 
     def wait_serving(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            assert self.proc is not None
-            assert self.proc.poll() is None, self.tail()
-            assert time.monotonic() < deadline, self.tail()
-            try:
-                if "billing_" in self.metrics():
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        proc = self.proc
+        assert proc is not None
+        why = wait_until(
+            lambda: _answers(lambda: "billing_" in self.metrics()),
+            timeout_s=timeout_s,
+            alive=lambda: proc.poll() is None,
+            interval_s=0.2,
+        )
+        assert why is None, f"{why}: {self.tail()}"
 
     def tail(self) -> str:
         return f"--- ledger {self.command} ---\n" + self.log.read_text(errors="replace")[-3000:]
@@ -163,16 +162,13 @@ class Prometheus:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            assert self.proc.poll() is None, self.tail()
-            assert time.monotonic() < deadline, self.tail()
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        why = wait_until(
+            lambda: _answers(lambda: httpx.get(f"{self.url}/-/ready", timeout=2).is_success),
+            timeout_s=timeout_s,
+            alive=lambda: self.proc.poll() is None,
+            interval_s=0.2,
+        )
+        assert why is None, f"{why}: {self.tail()}"
 
     def query(self, expr: str) -> dict[str, Any]:
         answer = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
@@ -419,6 +415,14 @@ def edge_scenario(stack: Stack, accounts: Accounts) -> None:
         conn.commit()
         rebuild.prepare(conn, projection, container.reader.head(), fresh=True)
         conn.commit()
+
+
+def _answers(check: Callable[[], bool]) -> bool:
+    """`check`, False while the process does not accept connections yet."""
+    try:
+        return check()
+    except httpx.TransportError:
+        return False
 
 
 def wait_for(what: str, done: Any, stack: Stack, timeout_s: float = 90) -> Any:
