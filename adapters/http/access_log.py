@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 
 import structlog
 from fastapi import Request, Response
-from prometheus_fastapi_instrumentator.routing import get_route_name
 
 from adapters.http.problems import problem
+from adapters.http.route_label import route_of
 
 log = structlog.get_logger("http")
 PROBES = frozenset({"/healthz", "/readyz"})
@@ -48,9 +48,9 @@ def principal_kind_is(request: Request, kind: str) -> None:
 
 
 def _access(request: Request, status: int, duration_s: float) -> None:
-    # Resolved as the HTTP metrics resolve it (a mounted static directory is its mount path),
-    # also for an answer a middleware gave before any route ran (the address limit's 429).
-    path = get_route_name(request, should_include_root_path=False) or "none"
+    # As the HTTP metrics label it, also for an answer a middleware gave before any route ran
+    # (the address limit's 429).
+    path = route_of(request)
     level = log.debug if request.url.path in PROBES else log.info
     level(
         "http.request",

@@ -18,6 +18,7 @@ from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentato
 
 from adapters.http.pay.links import PAY_PREFIX
 from adapters.http.ratelimit import REFUSED_BY
+from adapters.http.route_label import route_of
 from adapters.http.security import HTTP_METHODS
 from adapters.http.surfaces import SURFACES
 from adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS, RATE_LIMITED
@@ -31,7 +32,6 @@ PREFIXES: dict[str, str] = {
     PAY_PREFIX: "pay",
     "/webhooks": "webhooks",
 }
-UNMATCHED = "none"  # the instrumentator's route label for a path no route matches
 
 
 def install(app: FastAPI) -> None:
@@ -53,7 +53,7 @@ def surface_of(route: str) -> str:
 
 
 def _record(info: Info) -> None:
-    route = info.modified_handler
+    route = route_of(info.request)
     method = info.method if info.method.lower() in HTTP_METHODS else "other"
     surface = surface_of(route)
     HTTP_REQUESTS.labels(surface, route, method, info.modified_status).inc()

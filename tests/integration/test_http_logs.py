@@ -52,13 +52,15 @@ def test_one_access_line_per_request_with_the_route_template(
         )
         client.get(f"/internal/accounts/{uuid4()}")  # no key
         client.get("/healthz")
+        client.get("/pay/static/pay.css")
     lines = _access(logs)
     assert [(e["route"], e["status"], e["principal_kind"]) for e in lines] == [
         ("/internal/accounts/{account_id}", 200, "service"),
         ("/internal/accounts/{account_id}", 401, None),
         ("/healthz", 200, None),
+        ("/pay/static", 200, None),
     ]
-    assert [e["log_level"] for e in lines] == ["info", "info", "debug"]
+    assert [e["log_level"] for e in lines] == ["info", "info", "debug", "info"]
     assert all(isinstance(e["duration_ms"], float) for e in lines)
     assert str(account_id) not in json.dumps(lines)
 

@@ -87,6 +87,13 @@ def test_requests_are_counted_by_route_template_never_the_raw_path(client: TestC
     }
 
 
+def test_a_static_file_is_counted_under_its_mount_path(client: TestClient) -> None:
+    before = series(client, "billing_http_requests_total")
+    assert client.get("/pay/static/pay.css").status_code == 200
+    found = counted(before, series(client, "billing_http_requests_total"))
+    assert found[labels(surface="pay", route="/pay/static", method="GET", status="200")] == 1
+
+
 def test_latency_is_observed_by_surface_route_template_method_and_status(
     client: TestClient,
 ) -> None:
