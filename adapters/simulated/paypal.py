@@ -5,7 +5,7 @@ path (no agreement: the token migration's case); any other nonce is refused."""
 
 from __future__ import annotations
 
-from adapters.simulated.store import Row, SimulatedStore, sim_ref
+from adapters.simulated.store import Row, SimulatedStore, never_a_card_number, sim_ref
 from commands.paypal_ports import (
     PayPalCustomer,
     PayPalCustomerNotFound,
@@ -21,7 +21,7 @@ PAYPAL_NONCES = (BILLING_AGREEMENT_NONCE, FUTURE_PAYMENTS_NONCE)
 
 
 def _agreement(method_ref: str) -> str:
-    return "B-SIM" + sim_ref("", method_ref)[4:20].upper()
+    return "B-SIM" + never_a_card_number(sim_ref("", method_ref)[4:20]).upper()
 
 
 class SimulatedPayPal:
