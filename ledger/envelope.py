@@ -7,6 +7,7 @@ the projection the same envelopes, built here from the current version of a doma
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -95,7 +96,13 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
     )
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    # By exact type first: most values are plain already (a StrEnum is a str, but not exactly).
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -103,9 +110,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+        # Field by field, as dataclasses.asdict would, without its deep copy of every leaf.
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
