@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
 
 from commands.personal import FieldCipher, PersonalDataMapper
-from commands.transcodings import DataclassAsDict
+from commands.transcodings import DataclassAsDict, FastJSONTranscoder
 from ledger.account import Account
 from ledger.credits import Credit
 from ledger.invoices import Invoice, LineItem
@@ -73,6 +73,11 @@ class LedgerApplication(Application[UUID]):
         return PersonalDataMapper(
             mapper.transcoder, self.personal, compressor=mapper.compressor, cipher=mapper.cipher
         )
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
