@@ -23,6 +23,7 @@ from adapters.postgres.database import Database
 from adapters.postgres.migrate import migrate, pending
 from adapters.postgres.page_load import PostgresPageLoader
 from adapters.postgres.store_reader import StoreReader
+from adapters.postgres.wakeups import StoreWakeups
 from adapters.processors import braintree_client, payment_gateway, stripe_connection
 from adapters.redis.sessions import MemorySessionStore, RedisSessionStore
 from adapters.settings import Settings
@@ -91,6 +92,11 @@ class Container:
             self.checkout.human_check.close()
         self.pool.close()
         self.app.close()
+
+
+def store_wakeups(container: Container) -> StoreWakeups:
+    """Wake-ups on the store's commits (not started: the caller starts and stops them)."""
+    return StoreWakeups(container.db.conninfo, container.app.recorder.channel_name)  # type: ignore[attr-defined]
 
 
 def resolve_database(settings: Settings) -> Database:

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from psycopg import Connection, sql
@@ -106,6 +106,17 @@ def reset(conn: Connection[Any], projection: Projection[Any]) -> None:
         conn.execute("DELETE FROM projection_poisoned WHERE projection = %s", (projection.name,))
 
 
+class Wakeups(Protocol):
+    """Commits to the store since `arm` (adapters/postgres/wakeups.py)."""
+
+    def arm(self) -> None: ...
+
+    def wait(self, timeout_s: float) -> bool: ...
+
+
+IDLE_MAX_S = 0.5  # with wake-ups: the longest wait at the head
+
+
 def follow(
     connect: ConnectionFactory,
     projections: list[Projection[Any]],
@@ -114,15 +125,23 @@ def follow(
     idle_wait_s: float = 0.05,
     observe: Observer | None = None,
     caught_up: Callable[[], None] | None = None,
+    wakeups: Wakeups | None = None,
 ) -> None:
     """Keeps projections caught up until `stop` is set (the embedded mode's projector);
-    `caught_up` is called after every round that reached the store's head."""
+    `caught_up` is called after every round that reached the store's head. At the head it
+    waits for a commit (`wakeups`, at most IDLE_MAX_S) or `idle_wait_s` without them."""
     while not stop.is_set():
+        if wakeups is not None:
+            wakeups.arm()  # before reading: a commit the round misses ends the wait below
         applied = sum(catch_up(connect, p, source, observe=observe) for p in projections)
         if caught_up:
             caught_up()
-        if not applied:
+        if applied:
+            continue
+        if wakeups is None:
             stop.wait(idle_wait_s)
+        else:
+            wakeups.wait(IDLE_MAX_S)
 
 
 class FeedState(StrEnum):

@@ -14,7 +14,7 @@ import structlog
 import uvicorn
 from prometheus_client import REGISTRY, start_http_server
 
-from adapters.bootstrap import Container, build
+from adapters.bootstrap import Container, build, store_wakeups
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
 from adapters.kafka import projector
@@ -51,6 +51,8 @@ def store_feed(container: Container, backoff_s: float = 0.5) -> Iterator[Supervi
     def observe(name: str, outcome: BatchOutcome) -> None:
         record_batch(name, outcome, container.reader.head())
 
+    wakeups = store_wakeups(container).start()
+
     def run(stop: threading.Event, caught_up: Callable[[], None]) -> None:
         follow(
             container.connection,
@@ -59,6 +61,7 @@ def store_feed(container: Container, backoff_s: float = 0.5) -> Iterator[Supervi
             stop,
             observe=observe,
             caught_up=caught_up,
+            wakeups=wakeups,
         )
 
     feed = SupervisedFeed(run, backoff_s=backoff_s)
@@ -67,6 +70,7 @@ def store_feed(container: Container, backoff_s: float = 0.5) -> Iterator[Supervi
         yield feed
     finally:
         feed.stop()
+        wakeups.stop()
 
 
 def serve_http(
@@ -98,6 +102,7 @@ async def _relay(container: Container) -> None:
     await ensure_topic(bootstrap, TopicSpec.from_settings(settings))
     producer = new_producer(bootstrap)
     await producer.start()
+    wakeups = store_wakeups(container).start()
     try:
         await relay_until_stopped(
             lambda: psycopg.connect(container.db.conninfo, autocommit=True, connect_timeout=10),
@@ -106,8 +111,10 @@ async def _relay(container: Container) -> None:
             settings.topic,
             stop,
             max_outage_s=settings.relay_max_outage_s,
+            wakeups=wakeups,
         )
     finally:
+        wakeups.stop()
         await producer.stop()
 
 

@@ -2,7 +2,9 @@
 
 Order of work per batch: read notifications after the position, send them all, wait for
 every acknowledgement (acks=all, idempotent producer), then store the new position. A crash
-anywhere republishes at most one batch; consumers skip what they have already applied. A
+anywhere republishes at most one batch; consumers skip what they have already applied.
+The next batch is read from the store while the current one is being sent. At the head the
+relay sleeps until the store's NOTIFY of a commit (adapters/postgres/wakeups.py). A
 session advisory lock keeps a second relay from running at the same time.
 
 `relay_until_stopped` survives PostgreSQL restarts: a lost connection ends the session, and
@@ -26,11 +28,13 @@ from psycopg import Connection
 
 from adapters.kafka import codec
 from adapters.metrics import RELAY_POSITION, RELAY_PUBLISHED
+from adapters.postgres.wakeups import StoreWakeups
 from ledger.envelope import EventEnvelope
 
 log = structlog.get_logger("relay")
 RELAY_NAME = "billing.events"
 _LOCK_KEY = 0x1ED6E7  # advisory lock id reserved for the relay
+IDLE_MAX_S = 0.5  # with wake-ups: the longest wait at the head (a missed NOTIFY costs this)
 
 
 # What a restart, a failover or a terminated backend raises (from psycopg, and from the
@@ -74,8 +78,10 @@ class Relay:
         producer: AIOKafkaProducer,
         topic: str,
         batch_size: int = 2000,
+        wakeups: StoreWakeups | None = None,
     ) -> None:
         self._conn = conn
+        self._wakeups = wakeups
         self._read_after = read_after
         self._producer = producer
         self._topic = topic
@@ -110,14 +116,26 @@ class Relay:
         return int(row[0]) if row else 0
 
     async def run(self, stop: asyncio.Event, idle_wait_s: float = 0.02) -> None:
+        """Publishes until `stop`. The next batch is read while the current one is sent and
+        acknowledged (the position is still saved only after every acknowledgement). At the
+        head it waits for a commit (`wakeups`; at most `IDLE_MAX_S`), or `idle_wait_s`
+        without them."""
         position = self.position()
         log.info("relay.started", position=position, topic=self._topic)
-        while not stop.is_set():
-            published = await self.publish_once(position)
-            if published is None:
-                await _wait(stop, idle_wait_s)
-                continue
-            position = published
+        reading = self._read_in_background(position)
+        try:
+            while not stop.is_set():
+                envelopes = await reading
+                self.progressed = True
+                if not envelopes:
+                    await self._idle(stop, idle_wait_s)
+                    reading = self._read_in_background(position)
+                    continue
+                position = envelopes[-1].position
+                reading = self._read_in_background(position)
+                await self._publish(envelopes)
+        finally:
+            await asyncio.gather(reading, return_exceptions=True)
 
     async def publish_once(self, position: int) -> int | None:
         """Publishes one batch after `position`; returns the new position, None if idle."""
@@ -125,12 +143,26 @@ class Relay:
         self.progressed = True
         if not envelopes:
             return None
+        await self._publish(envelopes)
+        return envelopes[-1].position
+
+    def _read_in_background(self, position: int) -> asyncio.Task[list[EventEnvelope]]:
+        if self._wakeups is not None:
+            self._wakeups.arm()  # before the read: a commit it misses wakes the idle wait
+        return asyncio.create_task(asyncio.to_thread(self._read_after, position, self._batch_size))
+
+    async def _idle(self, stop: asyncio.Event, idle_wait_s: float) -> None:
+        if self._wakeups is None:
+            await _wait(stop, idle_wait_s)
+        elif not stop.is_set():
+            await asyncio.to_thread(self._wakeups.wait, IDLE_MAX_S)
+
+    async def _publish(self, envelopes: list[EventEnvelope]) -> None:
         await self._send_all(envelopes)
         new_position = envelopes[-1].position
         await asyncio.to_thread(self._save_position, new_position)
         RELAY_PUBLISHED.inc(len(envelopes))
         RELAY_POSITION.set(new_position)
-        return new_position
 
     async def _send_all(self, envelopes: list[EventEnvelope]) -> None:
         futures = [
@@ -163,13 +195,14 @@ async def relay_until_stopped(
     *,
     max_outage_s: float,
     wait_max_s: float = 5.0,
+    wakeups: StoreWakeups | None = None,
 ) -> None:
     """Relays until `stop`, reconnecting after every lost PostgreSQL connection; raises
     DatabaseOutage when no session got an answer from the store for `max_outage_s`."""
 
     async def session() -> None:
         conn = await asyncio.to_thread(connect)
-        relay = Relay(conn, read_after, producer, topic)
+        relay = Relay(conn, read_after, producer, topic, wakeups=wakeups)
         try:
             if await relay.wait_for_lock(stop):
                 await relay.run(stop)
