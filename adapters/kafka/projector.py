@@ -68,6 +68,7 @@ def _subscribe(broker: KafkaBroker, container: Container, projection: Projection
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_records=1000,
         batch_timeout_ms=50,
+        decoder=codec.batch_bodies,
         # The broker's minimum: a killed projector's partitions move on after 6 s, not 10.
         session_timeout_ms=6000,
         heartbeat_interval_ms=2000,
