@@ -46,7 +46,7 @@ from commands.ports import (
 from ledger.errors import DomainError, ErrorKind
 from ledger.meta import ActorKind, Surface
 from ledger.payments import AttemptStatus, Processor
-from projections.feed import catch_up
+from projections.feed import catch_up_together
 
 _DEMO_NAMESPACE = UUID("8a4a2a8e-74a5-4bd8-9a43-5a2d8f0e9c10")
 CLOCK_NAME = "demo"
@@ -416,6 +416,5 @@ def seed(container: Container) -> DemoReport:
     for index, a in _stories(Story.THREE_DS):  # in real time, off the clock
         s.add_card(index, a.card or THREE_DS, deps=container.deps)
         s.subscribe(index, a, deps=container.deps)
-    for projection in container.projections.values():
-        catch_up(container.connection, projection, container.reader)
+    catch_up_together(container.connection, list(container.projections.values()), container.reader)
     return s.report

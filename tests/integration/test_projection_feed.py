@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from adapters.bootstrap import Container
 from commands.accounts import close_account, open_account, update_profile
 from commands.models import CloseAccount, UpdateProfile
 from projections.accounts import AccountRow, AccountsProjection
 from projections.base import fold_all
-from projections.feed import catch_up, reset
+from projections.feed import catch_up, catch_up_together, reset
 from projections.runtime import apply_batch
 from queries.accounts import get_account, wait_for_version
 from tests.fakes.builders import open_cmd, service_ctx
@@ -87,3 +89,44 @@ def test_a_rebuild_after_corruption_restores_the_same_rows(container: Container)
         reset(conn, projection)
     catch_up(container.connection, projection, container.reader)
     assert table_rows(container) == expected_rows(container)
+
+
+def test_projections_caught_up_together_equal_each_caught_up_alone(container: Container) -> None:
+    """One read of each page for every projection, from different positions (`accounts` is
+    ahead of the others): the same rows and tracking as each projection caught up alone."""
+    write_history(container, 12)
+    catch_up(container.connection, container.projections["accounts"], container.reader, 5)
+    write_history(container, 9)
+    projections = list(container.projections.values())
+    assert catch_up_together(container.connection, projections, container.reader, 7) > 0
+    together = {p.name: contents(container, p) for p in projections}
+    for projection in projections:
+        with container.connection() as conn:
+            reset(conn, projection)
+        catch_up(container.connection, projection, container.reader, 7)
+    assert {p.name: contents(container, p) for p in projections} == together
+    assert all(any(r.startswith("tracked") for r in rows) for rows in together.values())
+
+
+def contents(container: Container, projection: Any) -> list[str]:
+    """Every row of the projection's tables, its tracked versions and its feed position."""
+    with container.connection() as conn:
+        rows = [
+            f"{table}: {row[0]}"
+            for table in projection.tables
+            for row in conn.execute(
+                sql.SQL("SELECT to_jsonb(t)::text AS r FROM {} t ORDER BY r").format(
+                    sql.Identifier(table)
+                )
+            ).fetchall()
+        ]
+        tracked = conn.execute(
+            "SELECT stream_id::text, version FROM projection_streams WHERE projection = %s"
+            " ORDER BY stream_id",
+            (projection.name,),
+        ).fetchall()
+        position = conn.execute(
+            "SELECT feed_position FROM projection_positions WHERE projection = %s",
+            (projection.name,),
+        ).fetchone()
+    return [*rows, *(f"tracked: {t}" for t in tracked), f"position: {position}"]

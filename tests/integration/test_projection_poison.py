@@ -212,7 +212,7 @@ def test_the_store_feed_thread_restarts_after_a_failure_and_readiness_says_so(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failures = {"left": 3}
-    real_catch_up = feed.catch_up
+    real_catch_up = feed.catch_up_together
 
     def flaky(*args: Any, **kwargs: Any) -> int:
         if failures["left"] > 0:
@@ -220,7 +220,7 @@ def test_the_store_feed_thread_restarts_after_a_failure_and_readiness_says_so(
             raise RuntimeError("the database went away")
         return real_catch_up(*args, **kwargs)
 
-    monkeypatch.setattr(feed, "catch_up", flaky)
+    monkeypatch.setattr(feed, "catch_up_together", flaky)
     [account_id] = open_accounts(container, 1)
     with (
         capture_logs() as logs,
