@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from bench import batch_size
 from bench.run import Options, run
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    sizes = tuple(int(part) for part in text.split(","))
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes are positive integers, e.g. 1,10,100")
+    return sizes
 
 
 def _options() -> Options:
@@ -18,7 +26,18 @@ def _options() -> Options:
         action="store_true",
         help="fsync/synchronous_commit/full_page_writes on (the harness turns them off)",
     )
-    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--batch-sizes",
+        type=_sizes,
+        default=batch_size.SIZES,
+        metavar="1,10,...",
+        help="accounts per save in stage 6 (comma-separated)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="update docs/benchmarks.md and redraw its charts (docs/benchmarks/*.png)",
+    )
     parser.add_argument(
         "--wait-quiet",
         type=float,
@@ -35,6 +54,7 @@ def _options() -> Options:
         durable=args.durable,
         write_docs=args.write_docs,
         wait_quiet_s=args.wait_quiet,
+        batch_sizes=args.batch_sizes,
     )
 
 

@@ -3,7 +3,10 @@ end to end (appends, then the relay and every projection caught up), one account
 transaction (before) and a page per transaction (after), against raw COPY of the same
 rows in the same run. See docs/benchmarks.md, "Month-end".
 
-    python -m bench.month_end --accounts 10000 [--durable] [--page 500]
+    python -m bench.month_end --accounts 10000 [--durable] [--page 500] [--write-docs]
+
+With --write-docs, docs/benchmarks/month_end.png is redrawn from this run (to draw fsync
+off and on side by side: `python -m bench.charts month-end-A.json month-end-B.json`).
 
 The processor answers at once (`InstantProcessor`): what is measured is the ledger, not a
 processor's latency."""
@@ -25,7 +28,7 @@ from uuid import UUID, uuid4
 import psycopg
 
 from adapters.bootstrap import Container
-from bench import copy_reference, report
+from bench import charts, copy_reference, report
 from bench.machine import describe
 from bench.measure import Stopwatch, say
 from bench.pipeline import ledger_process
@@ -289,6 +292,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000, help="N per run")
     parser.add_argument("--page", type=int, default=dunning.PAGE, help="accounts per save")
     parser.add_argument("--durable", action="store_true", help="fsync and synchronous commit on")
+    parser.add_argument("--write-docs", action="store_true", help="redraw month_end.png")
     args = parser.parse_args()
     result = measure(args.accounts, args.page, args.durable)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -296,6 +300,9 @@ def main() -> None:
     path.write_text(json.dumps(result, indent=2, default=str))
     print(markdown(result))
     say(f"results in {path.relative_to(report.ROOT)}")
+    if args.write_docs:
+        for drawn in charts.draw([result], charts.DOCS_DIR):
+            say(f"drew {drawn.relative_to(report.ROOT)}")
 
 
 if __name__ == "__main__":

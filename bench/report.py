@@ -14,10 +14,21 @@ RESULTS_DIR = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 REFERENCE = "copy"
+LAG_HOPS = (  # the lag stage's latencies: (label, key in the result)
+    ("append: scheduled -> open_account returned", "append_ms"),
+    ("committed -> visible in read model", "lag_ms"),
+    ("part 1: committed -> on the Kafka topic (relay)", "to_kafka_ms"),
+    ("part 2: on the topic -> visible (projector)", "kafka_to_visible_ms"),
+    ("scheduled -> visible", "append_plus_lag_ms"),
+)
 
 
-def with_ratios(results: Sequence[Throughput]) -> list[dict[str, Any]]:
-    reference = next(r for r in results if r.key == REFERENCE).per_second
+def with_ratios(
+    results: Sequence[Throughput], references: Sequence[Throughput] | None = None
+) -> list[dict[str, Any]]:
+    """Each result as a dict with its share of raw COPY's rate (COPY taken from `references`,
+    by default from `results`)."""
+    reference = next(r for r in references or results if r.key == REFERENCE).per_second
     return [{**r.as_dict(), "ratio_to_copy": round(r.per_second / reference, 4)} for r in results]
 
 
@@ -52,6 +63,20 @@ def throughput_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def batch_size_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| accounts per save | saves | events | seconds | events/s | vs COPY | CPU: all / others |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['extra']['accounts_per_save']:,} | {r['extra']['saves']:,} | {r['events']:,}"
+        f" | {r['seconds']:.2f} | {r['events_per_s']:,.0f} | {_ratio(r['ratio_to_copy'])}"
+        f" | {_cpu(r['cpu'])} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
 def lag_table(lag: dict[str, Any]) -> str:
     head = (
         f"Offered {lag['offered_rate']:g} appends/s, achieved {lag['achieved_rate']:g}/s,"
@@ -65,13 +90,7 @@ def lag_table(lag: dict[str, Any]) -> str:
         "| latency | p50 ms | p90 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|",
     ]
-    for label, key in (
-        ("append: scheduled -> open_account returned", "append_ms"),
-        ("committed -> visible in read model", "lag_ms"),
-        ("part 1: committed -> on the Kafka topic (relay)", "to_kafka_ms"),
-        ("part 2: on the topic -> visible (projector)", "kafka_to_visible_ms"),
-        ("scheduled -> visible", "append_plus_lag_ms"),
-    ):
+    for label, key in LAG_HOPS:
         s = lag[key]
         lines.append(f"| {label} | {s['p50']} | {s['p90']} | {s['p99']} | {s['max']} |")
     return "\n".join(lines)
@@ -117,8 +136,15 @@ def markdown(report: dict[str, Any]) -> str:
             machine_lines(report["machine"]),
             throughput_table(report["throughput"]),
             lag_table(report["lag"]),
+            *_batch_sizes(report.get("batch_sizes")),
         ]
     )
+
+
+def _batch_sizes(rows: list[dict[str, Any]] | None) -> list[str]:
+    if not rows:
+        return []
+    return ["Append throughput against batch size (stage 6):", batch_size_table(rows)]
 
 
 def update_docs(text: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -13,6 +14,8 @@ import psycopg
 from adapters.bootstrap import Container
 from bench import (
     appends,
+    batch_size,
+    charts,
     copy_reference,
     lag,
     projection_throughput,
@@ -36,6 +39,7 @@ class Options:
     durable: bool
     write_docs: bool
     wait_quiet_s: float
+    batch_sizes: tuple[int, ...] = batch_size.SIZES
 
 
 def _copy(services: Services, container: Container, options: Options) -> list[Throughput]:
@@ -77,7 +81,21 @@ def _events_in_store(services: Services) -> int:
     return int(row[0]) if row else 0
 
 
-def _measure(services: Services, options: Options) -> tuple[list[Throughput], dict[str, Any]]:
+@dataclass(frozen=True)
+class Measured:
+    throughput: list[Throughput]
+    lag: dict[str, Any]
+    batch_sizes: list[Throughput]
+
+
+def _batch_sizes(container: Container, options: Options) -> list[Throughput]:
+    """Last, with the pipeline stopped, so its appends change no other stage."""
+    say(f"6. app.save at {', '.join(map(str, options.batch_sizes))} accounts per save")
+    first = 20_000_000  # profile numbers apart from the other stages'
+    return batch_size.measure(container, options.events, options.batch_sizes, first)
+
+
+def _measure(services: Services, options: Options) -> Measured:
     asyncio.run(create_topic(services.bootstrap, services.topic))
     with container_for(services) as container:
         results = _copy(services, container, options) + _appends(container, options)
@@ -88,7 +106,8 @@ def _measure(services: Services, options: Options) -> tuple[list[Throughput], di
             latency = lag.measure_lag(
                 container, procs, services.bootstrap, options.rate, options.lag_seconds
             )
-    return results, latency
+        batches = _batch_sizes(container, options)
+    return Measured(results, latency, batches)
 
 
 def run(options: Options) -> None:
@@ -98,7 +117,7 @@ def run(options: Options) -> None:
     watch = Stopwatch()
     with running_services(options.durable) as services:
         machine = describe(services.dsn)
-        results, latency = _measure(services, options)
+        measured = _measure(services, options)
     full = {
         "started_at": started.isoformat(timespec="seconds"),
         "duration_s": round(watch.seconds, 1),
@@ -106,8 +125,9 @@ def run(options: Options) -> None:
         "machine": machine,
         "cpu_busy_before": round(busy_before, 3),
         "load_average": {"before": load_before, "after": os.getloadavg()},
-        "throughput": report.with_ratios(results),
-        "lag": latency,
+        "throughput": report.with_ratios(measured.throughput),
+        "lag": measured.lag,
+        "batch_sizes": report.with_ratios(measured.batch_sizes, measured.throughput),
     }
     path = report.save_json(full, started.strftime("%Y%m%dT%H%M%SZ"))
     text = report.markdown(full)
@@ -115,4 +135,9 @@ def run(options: Options) -> None:
     say(f"results in {path.relative_to(report.ROOT)}; {full['duration_s']} s in all")
     if options.write_docs:
         report.update_docs(text)
-        say(f"updated {report.DOCS.relative_to(report.ROOT)}")
+        drawn = charts.draw([full], charts.DOCS_DIR)
+        say(f"updated {report.DOCS.relative_to(report.ROOT)} and {_names(drawn)}")
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p.relative_to(report.ROOT)) for p in paths)
