@@ -6,6 +6,7 @@ chromium fails the tests."""
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from adapters.settings import Settings
 from ledger.meta import ActorKind
 from tests.fakes.clock import FixedClock
 from tests.fakes.gateway import FakeGateway
-from tests.harness import RedisServer, free_port
+from tests.harness import RedisServer, bound_socket
 from tests.harness.chromium import CHROMIUM_ARGS, chromium_path
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # see vendor/README.md
@@ -156,7 +157,8 @@ def live(
 ) -> Iterator[LiveConsole]:
     """The app on a free loopback port; its commands charge through the scripted fake
     gateway (tests build accounts with `live.container.deps`)."""
-    port = free_port()
+    sock = bound_socket()
+    port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=database_url,
@@ -170,7 +172,7 @@ def live(
     container.deps = dataclasses.replace(container.deps, gateway=gateway)
     keys = ApiKeys(key_entries(), PostgresKeys(container.connection), cache_s=0)
     app = app_of(container, keys)
-    with store_feed(container), _serving(app, port):
+    with store_feed(container), _serving(app, sock):
         yield LiveConsole(base_url, app, container, keys)
     container.close()
 
@@ -192,12 +194,14 @@ def app_of(container: Container, keys: ApiKeys) -> FastAPI:
 
 
 @contextmanager
-def _serving(app: FastAPI, port: int) -> Iterator[None]:
-    """uvicorn in a thread (it installs no signal handlers off the main thread)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+def _serving(app: FastAPI, sock: socket.socket) -> Iterator[None]:
+    """uvicorn in a thread (it installs no signal handlers off the main thread), on a socket
+    bound before the app was built (`bound_socket`: no other process can take its port)."""
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="console-uvicorn", daemon=True
     )
-    thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -209,6 +213,7 @@ def _serving(app: FastAPI, port: int) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+        sock.close()
 
 
 from tests.browser.pay import pay_braintree, pay_live, pay_localstripe  # noqa: E402, F401

@@ -31,7 +31,7 @@ from tests.browser.conftest import _serving, app_of
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
 from tests.fakes.turnstile_server import TurnstileServer
-from tests.harness import LocalStripeServer, RedisServer, free_port, running_localstripe
+from tests.harness import LocalStripeServer, RedisServer, bound_socket, running_localstripe
 
 STANDINS = Path(__file__).parent / "standins"
 SITE_KEY, TURNSTILE_SECRET = "0x4AAAAAAApaypagesite", "0x4AAAAAAApaypagesecret"
@@ -173,7 +173,8 @@ def pay_live(
     pay_braintree.reset()
     turnstile = TurnstileServer()
     turnstile.site(SITE_KEY, TURNSTILE_SECRET)
-    port = free_port()
+    sock = bound_socket()
+    port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     with turnstile.running(), StandIns(turnstile, pay_localstripe.url).running() as standins:
         settings = _settings(database_url, redis_service, pay_localstripe, turnstile, standins)
@@ -185,7 +186,7 @@ def pay_live(
         )
         container = build(settings.model_copy(update={"console_url": base_url}), clock=clock)
         app = app_of(container, ApiKeys([service_key()]))
-        with store_feed(container), _serving(app, port):
+        with store_feed(container), _serving(app, sock):
             yield LivePay(base_url, container, standins, turnstile)
         container.close()
 

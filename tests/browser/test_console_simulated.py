@@ -28,7 +28,7 @@ from tests.browser.conftest import (
 from tests.fakes.billing import usd_account
 from tests.fakes.builders import service_ctx
 from tests.fakes.clock import FixedClock
-from tests.harness import RedisServer, free_port
+from tests.harness import RedisServer, bound_socket
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def simulated(
     database_url: str, redis_service: RedisServer, clock: FixedClock
 ) -> Iterator[LiveConsole]:
     """The app with the simulated processor wired, as the embedded default has it."""
-    port = free_port()
+    sock = bound_socket()
+    port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=database_url,
@@ -50,7 +51,7 @@ def simulated(
     assert container.simulated is not None
     keys = ApiKeys(key_entries(), PostgresKeys(container.connection), cache_s=0)
     app = app_of(container, keys)
-    with store_feed(container), _serving(app, port):
+    with store_feed(container), _serving(app, sock):
         yield LiveConsole(base_url, app, container, keys)
     container.close()
 

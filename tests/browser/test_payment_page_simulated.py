@@ -28,7 +28,7 @@ from tests.browser.conftest import _serving, app_of, caught_up
 from tests.browser.pay import SERVICE_KEY, service_key
 from tests.fakes.builders import open_cmd, service_ctx
 from tests.fakes.clock import FixedClock
-from tests.harness import free_port
+from tests.harness import bound_socket
 
 
 @dataclass
@@ -64,7 +64,8 @@ class Simulated:
 def simulated(database_url: str, clock: FixedClock) -> Iterator[Simulated]:
     """As the embedded default has it: the simulated processor, no Turnstile settings, no
     Redis, no script URL or return URL configured."""
-    port = free_port()
+    sock = bound_socket()
+    port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=database_url,
@@ -75,7 +76,7 @@ def simulated(database_url: str, clock: FixedClock) -> Iterator[Simulated]:
     )
     container = build(settings, clock=clock)
     app = app_of(container, ApiKeys([service_key()]))
-    with store_feed(container), _serving(app, port):
+    with store_feed(container), _serving(app, sock):
         yield Simulated(base_url, container)
     container.close()
 

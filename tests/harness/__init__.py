@@ -7,7 +7,7 @@ Run scripts/setup-services once first (redis-server and the Kafka jars).
 
 from tests.harness.kafka import KafkaServer, running_kafka
 from tests.harness.localstripe import LocalStripeServer, running_localstripe
-from tests.harness.ports import free_port, free_ports
+from tests.harness.ports import bound_socket, free_port, free_ports
 from tests.harness.postgres import PostgresServer, outside_pytest_tmp, running_postgres
 from tests.harness.process import ServiceStartError
 from tests.harness.redis import RedisServer, running_redis
@@ -18,6 +18,7 @@ __all__ = [
     "PostgresServer",
     "RedisServer",
     "ServiceStartError",
+    "bound_socket",
     "free_port",
     "free_ports",
     "outside_pytest_tmp",

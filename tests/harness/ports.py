@@ -29,6 +29,14 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def bound_socket() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1, for an in-process server to listen on:
+    the port is held from now on, so nothing else can take it before the server starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((LOOPBACK, 0))
+    return sock
+
+
 def port_is_open(port: int, host: str = LOOPBACK, timeout_s: float = 0.2) -> bool:
     """Tell whether something accepts TCP connections on host:port."""
     try:
