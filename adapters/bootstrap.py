@@ -48,6 +48,7 @@ from commands.base import Deps, ProcessorAccounts
 from commands.catalogue import StaticCatalogue
 from commands.checkout import Checkout
 from commands.checkout_ports import HumanCheck, SessionStore
+from commands.group_commit import GroupCommit
 from commands.ports import Clock, PaymentGateway, PaymentLookup
 from ledger.dunning import DunningPolicy
 from ledger.payments import Processor
@@ -127,6 +128,8 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     app = LedgerApplication(
         env=db.eventsourcing_env(settings.pool_size), personal=AesGcmFields(data_keys)
     )
+    if settings.group_commit_max_accounts > 1:
+        app.group_commit = GroupCommit(app, settings.group_commit_max_accounts)
     stripe = stripe_connection(settings)  # one client and guard for every Stripe port
     braintree = braintree_client(settings)
     paypal = BraintreePayPalVault(braintree) if braintree else None
@@ -159,6 +162,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         processors=processors,
         account_clocks=clocks,
         pages=PostgresPageLoader(app),
+        charge_concurrency=settings.billing_charge_concurrency,
     )
     return Container(
         settings,

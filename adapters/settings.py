@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="unset = JSON when not a terminal")
     log_level: str = "INFO"
     pool_size: int = 10
+    billing_charge_concurrency: int = Field(
+        default=16, ge=1, le=256, description="the billing run's processor calls at a time"
+    )
+    group_commit_max_accounts: int = Field(
+        default=200,
+        ge=1,
+        description="most commands sharing one transaction (group commit); 1 = each alone",
+    )
     plans_file: Path | None = Field(
         default=None, description="JSON plan catalogue; unset = the built-in catalogue"
     )

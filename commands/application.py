@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Mapper, Recording, Transcoding
 
+from commands.group_commit import GroupCommit
 from commands.personal import FieldCipher, PersonalDataMapper
 from commands.transcodings import DataclassAsDict, FastJSONTranscoder
 from ledger.account import Account
@@ -65,6 +66,14 @@ class LedgerApplication(Application[UUID]):
         one); without it they are stored in clear, as before sealing existed."""
         self.personal = personal  # read by construct_mapper, during super().__init__
         super().__init__(env=env)
+        # How commands save (commands/base.py `saved`): alone, or sharing transactions with
+        # the commands saving at the same time (the composition root turns it on).
+        self.group_commit: GroupCommit | None = None
+
+    def save_command(self, account: Account) -> list[Recording[UUID]]:
+        """One command's account, saved alone or by group commit; answered after commit."""
+        group = self.group_commit
+        return group.save(account) if group is not None else self.save(account)
 
     def construct_mapper(self) -> Mapper[UUID]:
         mapper = super().construct_mapper()

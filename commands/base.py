@@ -96,6 +96,7 @@ class Deps:
     processors: ProcessorAccounts = field(default_factory=ProcessorAccounts)
     account_clocks: AccountClocks | None = None  # test clocks; None in production
     pages: PageLoader = field(default_factory=OneByOne)  # the billing run's page loads
+    charge_concurrency: int = 1  # the billing run's processor calls at a time, per page
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def follow_up(ctx: CommandContext) -> CommandContext:
 
 
 def saved(deps: Deps, account: Account) -> CommandResult:
-    recordings = deps.app.save(account)
+    recordings = deps.app.save_command(account)
     position = recordings[-1].notification.id if recordings else None
     return CommandResult(account_id=account.id, version=account.version, position=position)
 

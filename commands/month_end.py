@@ -21,6 +21,7 @@ account, retries conflicts and reports what fails as the one-by-one run does."""
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
@@ -250,21 +251,34 @@ def _commit(bill: Billing, positions: dict[tuple[UUID, int], int]) -> None:
 
 
 def _charge_all(deps: Deps, bills: list[Billing]) -> list[Billing]:
-    """Calls the processor for each committed attempt, one at a time; returns the accounts
-    that got an answer to record. A call that raises leaves the attempt pending (the
-    janitor asks the processor later) and is the account's error, as in `collect`."""
+    """Calls the processor for each committed attempt, at most `deps.charge_concurrency`
+    calls at a time (a real processor answers in a few hundred ms: one at a time, a page of
+    500 would take minutes); returns the accounts that got an answer to record, in page
+    order. A call that raises leaves the attempt pending (the janitor asks the processor
+    later) and is the account's error, as in `collect`."""
+    if deps.charge_concurrency > 1 and len(bills) > 1:
+        with ThreadPoolExecutor(min(deps.charge_concurrency, len(bills))) as calls:
+            answers = list(calls.map(lambda bill: _charged(deps, bill), bills))
+    else:
+        answers = [_charged(deps, bill) for bill in bills]
     answered = []
-    for bill in bills:
-        assert bill.charge is not None
-        try:
-            bill.answer = deps.gateway.charge(bill.charge.request)
-        except Exception as error:
+    for bill, (answer, error) in zip(bills, answers, strict=True):
+        if error is not None:
             bill.report.errors[str(bill.account_id)] = f"{type(error).__name__}: {error}"
             if bill.steps is not None:
                 bill.steps.close()
             continue
+        bill.answer = answer
         answered.append(bill)
     return answered
+
+
+def _charged(deps: Deps, bill: Billing) -> tuple[ChargeResult | None, Exception | None]:
+    assert bill.charge is not None
+    try:
+        return deps.gateway.charge(bill.charge.request), None
+    except Exception as error:
+        return None, error
 
 
 def _one_by_one(deps: Deps, bill: Billing, ctx: CommandContext) -> None:

@@ -13,13 +13,14 @@ from ledger.account import Account
 def fail_saves_of(
     app: LedgerApplication, event_type: type[Any], failure: Callable[[], Exception], times: int
 ) -> None:
-    """`app.save` raises `failure()` for the next `times` saves of an account with a pending
-    `event_type` (nothing of those saves is stored), then saves normally."""
+    """`app.save` raises `failure()` for the next `times` saves of an `event_type` (pending
+    in an account given, or given itself, as group commit does; nothing of those saves is
+    stored), then saves normally."""
     real = app.save
     left = [times]
 
     def save(*aggregates: Any, **kwargs: Any) -> Any:
-        carries = any(
+        carries = any(isinstance(a, event_type) for a in aggregates) or any(
             isinstance(e, event_type)
             for a in aggregates
             if isinstance(a, Account)

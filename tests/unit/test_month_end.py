@@ -4,6 +4,8 @@ reported (or billed on its own) and never undoes the others."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -64,11 +66,14 @@ def summary(report: RunReport) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.parametrize("page", [1, 4, 500])
-def test_the_batched_run_records_what_the_one_by_one_run_records(page: int) -> None:
+@pytest.mark.parametrize(("page", "concurrency"), [(1, 1), (4, 1), (500, 1), (500, 8)])
+def test_the_batched_run_records_what_the_one_by_one_run_records(
+    page: int, concurrency: int
+) -> None:
     size = 4 * KINDS
     one, one_gateway, one_clock, ids = world(size)
     batched, gateway, clock, same_ids = world(size)
+    batched = dataclasses.replace(batched, charge_concurrency=concurrency)
     assert ids == same_ids
     exhausted: list[str] = []
     for days in RUNS_DAYS:
@@ -192,3 +197,42 @@ def test_a_refusal_keeps_the_steps_before_it_and_is_reported_as_one_by_one(
         assert len(renewed) == 2  # the renewal before the refusal is kept
     for account_id in ids:
         assert events_of(batched, account_id) == events_of(one, account_id)
+
+
+class MeetingGateway:
+    """The fake processor, whose first `meet` charges wait for each other before answering:
+    they can only all be answered if they are in flight at the same time."""
+
+    def __init__(self, inner: FakeGateway, meet: int) -> None:
+        self._inner, self._meet = inner, meet
+        self._lock = threading.Lock()
+        self._barrier = threading.Barrier(meet, timeout=30)
+        self.calls = self.in_flight = self.most_in_flight = 0
+
+    def charge(self, request: Any) -> Any:
+        with self._lock:
+            self.calls += 1
+            first = self.calls <= self._meet
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if first:
+                self._barrier.wait()
+            return self._inner.charge(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_pages_charges_are_made_a_bounded_number_at_a_time() -> None:
+    deps, gateway, clock, ids = world(4 * KINDS)
+    meeting = MeetingGateway(gateway, meet=6)
+    deps = dataclasses.replace(deps, gateway=meeting, charge_concurrency=6)
+    clock.advance(days=31)
+    report = dunning.run_billing(deps, RunBilling(account_ids=ids), RUN_CTX, 500)
+    assert meeting.calls > 6
+    assert meeting.most_in_flight == 6  # six met (so were in flight together), never more
+    assert not [e for e in report.errors.values() if "BrokenBarrier" in e]
