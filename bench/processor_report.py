@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import DOCS
+from bench.report import replace_section
 
 BEGIN, END = "<!-- bench:processors:begin -->", "<!-- bench:processors:end -->"
 HEADING = "## Processors"
@@ -132,11 +132,4 @@ def markdown(run: dict[str, Any]) -> str:
 def update_docs(text: str) -> None:
     """Replaces the generated part of the Processors section (adding the section at the
     end of the file the first time), keeping the prose around it."""
-    current = DOCS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN not in current:
-        DOCS.write_text(f"{current.rstrip()}\n\n{HEADING}\n\n{block}\n", encoding="utf-8")
-        return
-    before, _, rest = current.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    DOCS.write_text(before + block + after, encoding="utf-8")
+    replace_section(text, BEGIN, END, HEADING)

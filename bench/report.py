@@ -156,3 +156,16 @@ def update_docs(text: str) -> None:
     before, _, rest = current.partition(BEGIN)
     _, _, after = rest.partition(END)
     DOCS.write_text(before + block + after, encoding="utf-8")
+
+
+def replace_section(text: str, begin: str, end: str, heading: str) -> None:
+    """Replaces the generated block between `begin` and `end` in docs/benchmarks.md,
+    keeping the prose around it; the first time, adds `heading` and the block at the end."""
+    current = DOCS.read_text(encoding="utf-8")
+    block = f"{begin}\n{text}\n{end}"
+    if begin not in current:
+        DOCS.write_text(f"{current.rstrip()}\n\n{heading}\n\n{block}\n", encoding="utf-8")
+        return
+    before, _, rest = current.partition(begin)
+    _, _, after = rest.partition(end)
+    DOCS.write_text(before + block + after, encoding="utf-8")

@@ -57,6 +57,26 @@ def running_services(durable: bool) -> Iterator[Services]:
         yield Services(pg.dsn, kafka.bootstrap, topic, work_dir, started_in_s)
 
 
+@dataclass(frozen=True)
+class Database:
+    dsn: str
+    work_dir: Path
+    started_in_s: float
+
+
+@contextmanager
+def running_database(durable: bool) -> Iterator[Database]:
+    """PostgreSQL alone (migrated), for the stages that need no Kafka."""
+    with tempfile.TemporaryDirectory(prefix=run_marker()) as tmp:
+        work_dir = Path(tmp)
+        with running_postgres(work_dir / "postgres") as pg:
+            say(f"postgres in {pg.started_in_s:.1f}s")
+            if durable:
+                _make_durable(pg.dsn)
+            migrate(configured(pg.dsn))
+            yield Database(pg.dsn, work_dir, pg.started_in_s)
+
+
 @contextmanager
 def container_for(services: Services) -> Iterator[Container]:
     container = build(services.settings())

@@ -28,13 +28,21 @@ _COLUMNS = (
 )
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]
 
-# The SQL twin of ledger.invoices.display_status (tests check they agree).
-_DISPLAY_SQL = (
-    "CASE WHEN status = 'paid' AND marked_uncollectible_at IS NOT NULL THEN 'recovered'"
-    " WHEN status = 'void' AND marked_uncollectible_at IS NOT NULL THEN 'written_off'"
-    " WHEN status = 'open' AND due_at IS NOT NULL AND %(now)s > due_at THEN 'past_due'"
-    " ELSE status END"
-)
+# The SQL twin of ledger.invoices.display_status, one condition per status shown (tests
+# check they agree). Plain column conditions rather than one CASE expression: the planner
+# estimates them from the columns' statistics (a CASE compared to a value is guessed at
+# 0.5 % of the rows), so a filtered page still walks the keyset index and stops after a
+# page, instead of reading every invoice of the account in the filter's range and sorting.
+_SHOWN_AS = {
+    DisplayStatus.RECOVERED: "status = 'paid' AND marked_uncollectible_at IS NOT NULL",
+    DisplayStatus.PAID: "status = 'paid' AND marked_uncollectible_at IS NULL",
+    DisplayStatus.WRITTEN_OFF: "status = 'void' AND marked_uncollectible_at IS NOT NULL",
+    DisplayStatus.VOID: "status = 'void' AND marked_uncollectible_at IS NULL",
+    DisplayStatus.PAST_DUE: "status = 'open' AND due_at IS NOT NULL AND due_at < %(now)s",
+    DisplayStatus.OPEN: "status = 'open' AND (due_at IS NULL OR due_at >= %(now)s)",
+    DisplayStatus.DRAFT: "status = 'draft'",
+    DisplayStatus.UNCOLLECTIBLE: "status = 'uncollectible'",
+}
 _DATE_COLUMNS = {"issued": "finalized_at", "due": "due_at", "paid": "paid_at"}
 _MAC_SIZE = hashlib.sha256().digest_size
 
@@ -157,8 +165,7 @@ def _conditions(
     where = ["account_id = %(account_id)s"]
     params: dict[str, Any] = {"account_id": account_id, "now": now}
     if filters.status is not None:
-        where.append(f"{_DISPLAY_SQL} = %(status)s")
-        params["status"] = filters.status.value
+        where.append(f"({_SHOWN_AS[filters.status]})")
     for name, column in _DATE_COLUMNS.items():
         bounds: DateRange = getattr(filters, name)
         if bounds.start is not None:
