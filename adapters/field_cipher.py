@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Collection
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,6 +34,10 @@ class AesGcmFields:
         nonce = os.urandom(NONCE_BYTES)
         sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), associated_data(account_id, field))
         return base64.b64encode(nonce + sealed).decode()
+
+    def warm(self, account_ids: Collection[UUID], writing: bool = False) -> None:
+        if account_ids:
+            self.keys.warm(account_ids, writing)
 
     def open(self, account_id: UUID, field: str, sealed: str) -> str | None:
         key = self.keys.key_for_reading(account_id)

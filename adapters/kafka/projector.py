@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker
 
 from adapters.bootstrap import Container
 from adapters.kafka import codec, groups
-from adapters.kafka.personal import opened
+from adapters.kafka.personal import opened, personal_paths
 from adapters.metrics import record_batch, record_group
 from commands.personal import FieldCipher
 from ledger.envelope import EventEnvelope, event_id_for
@@ -101,6 +101,7 @@ def decode_batch(
             else:
                 unreadable.append(Poisoned(identity, describe(error)))
     if cipher is not None:  # outside the guard: a key store that cannot answer fails the
+        cipher.warm({e.account_id for e in envelopes if personal_paths(e.event_type)})
         envelopes = [opened(e, cipher) for e in envelopes]  # batch (redelivered), parks nothing
     return envelopes, unreadable
 

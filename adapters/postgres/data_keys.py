@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,11 @@ _CREATE = (
     " ON CONFLICT (account_id) DO NOTHING"
 )
 _SELECT = "SELECT data_key FROM account_data_keys WHERE account_id = %s"
+_CREATE_MANY = (
+    "INSERT INTO account_data_keys (account_id, data_key)"
+    " SELECT * FROM unnest(%s::uuid[], %s::bytea[]) ON CONFLICT (account_id) DO NOTHING"
+)
+_SELECT_MANY = "SELECT account_id, data_key FROM account_data_keys WHERE account_id = ANY(%s)"
 _DESTROY = (
     "INSERT INTO account_data_keys (account_id, data_key, destroyed_at) VALUES (%s, NULL, now())"
     " ON CONFLICT (account_id) DO UPDATE SET data_key = NULL,"
@@ -60,6 +65,19 @@ class PostgresDataKeys:
         if row is None:
             return None  # no key yet: not cached
         return self._remember(account_id, row[0])
+
+    def warm(self, account_ids: Collection[UUID], writing: bool) -> None:
+        missing = [a for a in set(account_ids) if self._cached(a) is None]
+        if not missing:
+            return
+        with self._connect() as conn:
+            if writing:
+                conn.execute(
+                    _CREATE_MANY, (missing, [secrets.token_bytes(KEY_BYTES) for _ in missing])
+                )
+            rows = conn.execute(_SELECT_MANY, (missing,)).fetchall()
+        for account_id, key in rows:
+            self._remember(account_id, key)
 
     def destroy(self, account_id: UUID) -> None:
         with self._connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -9,6 +10,7 @@ from psycopg.rows import DictRow
 
 from commands.application import LedgerApplication
 from ledger.envelope import EventEnvelope, envelope_of, event_id_for
+from ledger.personal import PERSONAL_FIELDS
 
 
 class StoreReader:
@@ -19,7 +21,14 @@ class StoreReader:
         notifications = self._app.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False
         )
+        self._warm_keys(notifications)
         return [self._envelope(n, n.id) for n in notifications]
+
+    def _warm_keys(self, stored: Sequence[StoredEvent]) -> None:
+        """The page's personal events' account keys, in one query rather than one each."""
+        if self._app.personal is not None:
+            accounts = {UUID(str(s.originator_id)) for s in stored if s.topic in PERSONAL_FIELDS}
+            self._app.personal.warm(accounts)
 
     def head(self) -> int:
         return self._app.recorder.max_notification_id() or 0

@@ -4,6 +4,7 @@ write, a destroyed key is never recreated) without the table."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from uuid import UUID
 
 
@@ -18,6 +19,11 @@ class InMemoryDataKeys:
 
     def key_for_reading(self, account_id: UUID) -> bytes | None:
         return self.keys.get(account_id)
+
+    def warm(self, account_ids: Collection[UUID], writing: bool) -> None:
+        if writing:
+            for account_id in account_ids:
+                self.key_for_writing(account_id)
 
     def destroy(self, account_id: UUID) -> None:
         self.keys[account_id] = None

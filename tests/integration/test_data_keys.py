@@ -4,6 +4,7 @@ another when its cache entry expires; the migration rolls back and applies again
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -65,3 +66,50 @@ def test_the_migration_rolls_back_and_applies_again(database_url: str) -> None:
     assert gone == (None,)
     assert back is not None
     assert back[0] is not None
+
+
+class CountingConnections:
+    """The container's connections, counted."""
+
+    def __init__(self, container: Container) -> None:
+        self._container, self.opened = container, 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self._container.connection()
+
+
+def test_warming_many_accounts_keys_takes_one_connection_and_keeps_the_rules(
+    container: Container,
+) -> None:
+    """Warm for writing creates the missing keys of many accounts at once (never one that
+    was destroyed); warm for reading loads the existing ones; afterwards sealing and opening
+    them needs no query. An account without a key stays uncached for reading."""
+    writer = PostgresDataKeys(container.connection)
+    old, destroyed = uuid4(), uuid4()
+    old_key = writer.key_for_writing(old)
+    writer.destroy(destroyed)
+    new = [uuid4() for _ in range(50)]
+    counted = CountingConnections(container)
+    keys = PostgresDataKeys(counted)
+    keys.warm([old, destroyed, *new], writing=True)
+    assert counted.opened == 1
+    assert keys.key_for_writing(old) == old_key
+    assert keys.key_for_writing(destroyed) is None
+    made = {a: keys.key_for_writing(a) for a in new}
+    assert counted.opened == 1  # all from the warm-up
+    assert len({k for k in made.values() if k is not None and len(k) == KEY_BYTES}) == 50
+
+    reading = CountingConnections(container)
+    reader = PostgresDataKeys(reading)
+    never = uuid4()
+    reader.warm([*new, never], writing=False)
+    assert [reader.key_for_reading(a) for a in new] == [made[a] for a in new]
+    assert reading.opened == 1
+    assert reader.key_for_reading(never) is None
+    assert reading.opened == 2  # "no key" is asked again, never cached
+    with container.connection() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM account_data_keys WHERE account_id = %s", (never,)
+        ).fetchone()
+    assert row == (0,)  # warming for reading creates nothing
