@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 
 from commands.group_commit import GroupCommit
 from commands.personal import FieldCipher, PersonalDataMapper
-from commands.transcodings import DataclassAsDict, FastJSONTranscoder
+from commands.transcodings import DataclassAsDict
 from ledger.account import Account
 from ledger.credits import Credit
 from ledger.invoices import Invoice, LineItem
@@ -91,11 +91,6 @@ class LedgerApplication(Application[UUID]):
         return PersonalDataMapper(
             mapper.transcoder, self.personal, compressor=mapper.compressor, cipher=mapper.cipher
         )
-
-    def construct_transcoder(self) -> JSONTranscoder:
-        transcoder = FastJSONTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -7,51 +7,13 @@ dataclass's type hints on the way back, so a snapshot restores exactly the live 
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
 import typing
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
-
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
-
-
-class FastJSONTranscoder(JSONTranscoder):
-    """eventsourcing's JSON transcoder, decoding with orjson: the stored bytes are what the
-    standard transcoder writes (encoding is unchanged), and read back to the same objects.
-    orjson parses; the typed values (`{"_type_": ..., "_data_": ...}`) are then revived
-    bottom-up, each dict after its children, exactly as the standard decoder's object hook
-    sees them. What orjson refuses and the json module accepts (NaN, a lone surrogate), and
-    a state holding a run of 19 digits or more (orjson reads an integer past 64 bits as a
-    float), are decoded by the json module."""
-
-    def decode(self, data: bytes) -> Any:
-        if _LONG_DIGIT_RUN.search(data):
-            return super().decode(data)
-        try:
-            tree = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return super().decode(data)
-        return revived_tree(tree, self._decode_obj)
-
-
-def revived_tree(node: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
-    """`node` with `hook` applied to every dict, innermost first (json's object_hook order)."""
-    if type(node) is dict:
-        for key, value in node.items():
-            if type(value) is dict or type(value) is list:
-                node[key] = revived_tree(value, hook)  # same keys: safe while iterating
-        return hook(node)
-    if type(node) is list:
-        return [
-            revived_tree(item, hook) if type(item) is dict or type(item) is list else item
-            for item in node
-        ]
-    return node
+from eventsourcing.persistence import Transcoding
 
 
 class DataclassAsDict(Transcoding):

@@ -64,7 +64,7 @@ def new_producer(bootstrap: str) -> AIOKafkaProducer:
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=0,  # a batch is queued whole before the sender runs: lingering only adds latency
         max_batch_size=512 * 1024,
         request_timeout_ms=30_000,
     )
