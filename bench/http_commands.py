@@ -17,7 +17,9 @@ import asyncio
 import dataclasses
 import json
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -70,7 +72,7 @@ def _accounts(dsn: str, count: int) -> list[UUID]:
 
 
 @contextmanager
-def _serving(dsn: str, keys: Path, group: int, log: Path) -> Iterator[str]:
+def _serving(dsn: str, keys: Path, group: int, log: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {
         **os.environ,
@@ -94,7 +96,7 @@ def _serving(dsn: str, keys: Path, group: int, log: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"`ledger serve` did not start: see {log}")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -164,7 +166,28 @@ def _head(dsn: str) -> int:
     return int(row[0]) if row else 0
 
 
-def measure(clients: int, seconds: float, accounts: int, durable: bool) -> dict[str, Any]:
+@contextmanager
+def _sampled(pid: int, flame: Path | None) -> Iterator[None]:
+    """py-spy recording the server while the block runs (when a path is given)."""
+    if flame is None:
+        yield
+        return
+    flame.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+         "--rate", "100", "--output", str(flame)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+
+
+def measure(
+    clients: int, seconds: float, accounts: int, durable: bool, flames: Path | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=run_marker()) as tmp, ExitStack() as stack:
         work = Path(tmp)
         pg = stack.enter_context(running_postgres(work / "postgres"))
@@ -180,8 +203,10 @@ def measure(clients: int, seconds: float, accounts: int, durable: bool) -> dict[
         for label, group in MODES:
             say(f"{label}: {clients} clients for {seconds:g} s")
             since = _head(pg.dsn)
-            with _serving(pg.dsn, keys, group, work / f"serve-{group}.log") as base:
-                result = asyncio.run(_drive(base, ids, clients, seconds))
+            with _serving(pg.dsn, keys, group, work / f"serve-{group}.log") as (base, pid):
+                flame = flames / f"http-commands-{group}.svg" if flames else None
+                with _sampled(pid, flame):
+                    result = asyncio.run(_drive(base, ids, clients, seconds))
             runs.append({"mode": label, "group_max": group, **result, **_sharing(pg.dsn, since)})
         return {
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -218,8 +243,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--accounts", type=int, default=4000)
     parser.add_argument("--durable", action="store_true", help="fsync and synchronous commit on")
+    parser.add_argument("--flame", type=Path, help="py-spy flame graphs of the server into DIR")
     args = parser.parse_args()
-    result = measure(args.clients, args.seconds, args.accounts, args.durable)
+    result = measure(args.clients, args.seconds, args.accounts, args.durable, args.flame)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = report.save_json(result, f"{stamp}-http-commands")
     print(markdown(result))
