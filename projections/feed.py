@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -146,6 +147,7 @@ class Wakeups(Protocol):
 
 
 IDLE_MAX_S = 0.5  # with wake-ups: the longest wait at the head
+STOP_CHECK_S = 0.05  # how often that wait checks whether the feed is stopping
 
 
 def follow(
@@ -172,7 +174,16 @@ def follow(
         if wakeups is None:
             stop.wait(idle_wait_s)
         else:
-            wakeups.wait(IDLE_MAX_S)
+            _wait_for_commit(wakeups, stop)
+
+
+def _wait_for_commit(wakeups: Wakeups, stop: threading.Event) -> None:
+    """Until a commit, `stop` or IDLE_MAX_S, whichever comes first: in slices of
+    STOP_CHECK_S, so a stopping feed never waits out the whole of IDLE_MAX_S."""
+    deadline = time.monotonic() + IDLE_MAX_S
+    while not stop.is_set() and time.monotonic() < deadline:
+        if wakeups.wait(STOP_CHECK_S):
+            return
 
 
 class FeedState(StrEnum):

@@ -20,7 +20,7 @@ import structlog
 from psycopg import sql
 
 log = structlog.get_logger("wakeups")
-LISTEN_POLL_S = 0.5  # how often the listening thread checks that it should stop
+LISTEN_POLL_S = 0.1  # how often the listening thread checks that it should stop
 
 
 class StoreWakeups:
