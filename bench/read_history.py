@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from bench.month_end import InstantProcessor
 from commands import dunning
 from commands.accounts import open_account
 from commands.base import Deps
@@ -23,9 +24,8 @@ from commands.models import (
     RunBilling,
     Subscribe,
 )
-from commands.ports import ChargeRequest, ChargeResult, ProcessorUnavailable, RefundRequest
+from commands.ports import ChargeRequest, ChargeResult
 from ledger.meta import ActorKind, Surface
-from ledger.payments import Processor
 
 PLAN = "pro-monthly-usd"
 DECLINE_EVERY = 3  # every third charge is declined (soft), then retried by dunning
@@ -53,7 +53,7 @@ class WalkingClock:
         self.current += delta
 
 
-class SometimesDeclines:
+class SometimesDeclines(InstantProcessor):
     """Answers at once; every `DECLINE_EVERY`th charge is declined (a soft decline)."""
 
     def __init__(self) -> None:
@@ -63,18 +63,7 @@ class SometimesDeclines:
         self.charges += 1
         if self.charges % DECLINE_EVERY == 0:
             return ChargeResult(succeeded=False, decline_code="insufficient_funds")
-        return ChargeResult(succeeded=True, processor_payment_id=f"pay_{request.attempt_id}")
-
-    def refund(self, request: RefundRequest) -> str:
-        raise ProcessorUnavailable("the bench makes no refunds")
-
-    def find_charge(self, attempt_id: str, processor: Processor) -> ChargeResult | None:
-        return None
-
-    def cancel_charge(
-        self, attempt_id: str, processor: Processor, processor_payment_id: str
-    ) -> ChargeResult:
-        raise ProcessorUnavailable("the bench cancels nothing")
+        return super().charge(request)
 
 
 def build_history(deps: Deps, clock: WalkingClock, index: int, events: int) -> UUID:
