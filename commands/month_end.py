@@ -32,11 +32,18 @@ from eventsourcing.persistence import Recording
 from commands.base import CommandResult, Deps, follow_up, load_account, meta_of
 from commands.collect import PaymentOutcome, apply_charge, outcome_of, record_outcome, request_for
 from commands.models import CommandContext
-from commands.one_by_one import RunReport, attempt_id_for, bill_account, dun, renew_and_expire
+from commands.one_by_one import (
+    RunReport,
+    attempt_id_for,
+    bill_account,
+    decisions,
+    dun,
+    renew_and_expire,
+)
 from commands.outcomes import cancelled_first
 from commands.ports import ChargeRequest, ChargeResult
 from ledger.account import Account
-from ledger.dunning import Step, decide
+from ledger.dunning import Step
 from ledger.payments import AttemptPurpose, AttemptStatus
 
 log = structlog.get_logger("billing_run")
@@ -129,15 +136,9 @@ def _steps(deps: Deps, account: Account, step: CommandContext, bill: Billing) ->
     bill.checkpoint()
     bill.tally.renewed += renewed
     bill.tally.credits_expired += expired
-    now = deps.clock.now()
-    attempts = list(account.attempts.values())
-    methods, default_id = dict(account.methods), account.default_method_id
-    path = account.collection_path
-    for invoice in list(account.invoices.values()):
-        decision = decide(deps.dunning, invoice, attempts, methods, default_id, path, now)
+    for invoice, decision, tried in decisions(deps, account):
         if decision.step is Step.ATTEMPT and decision.method_id:
-            n = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
-            attempt_id = attempt_id_for(invoice.invoice_id, n + 1)
+            attempt_id = attempt_id_for(invoice.invoice_id, tried + 1)
             if attempt_id in account.attempts:
                 raise OneByOne()
             start = (invoice.invoice_id, decision.method_id, attempt_id)

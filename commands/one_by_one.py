@@ -5,6 +5,7 @@ domain calls in the same order, and falls back to these for an account it cannot
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from uuid import UUID, uuid5
 
@@ -12,7 +13,8 @@ from commands.base import CommandResult, Deps, acted, follow_up, meta_of
 from commands.collect import PaymentOutcome, collect_on
 from commands.models import CommandContext
 from ledger.account import Account
-from ledger.dunning import Step, decide
+from ledger.dunning import Decision, Step, decide
+from ledger.invoices import Invoice
 from ledger.payments import AttemptPurpose
 
 RUN_NAMESPACE = UUID("c7a0d3e2-51f4-4a8b-b2d6-0e9f1a7c3b55")
@@ -104,21 +106,15 @@ def bill_account(deps: Deps, account_id: UUID, ctx: CommandContext, report: RunR
 def dun(deps: Deps, account: Account, ctx: CommandContext, report: RunReport) -> None:
     """Decides every invoice on the account as renewing left it; each step (a collection,
     exhausting an invoice) acts on the account the step before saved."""
-    now = deps.clock.now()
-    attempts = list(account.attempts.values())
-    methods, default_id = dict(account.methods), account.default_method_id
-    path = account.collection_path
-    for invoice in list(account.invoices.values()):
-        decision = decide(deps.dunning, invoice, attempts, methods, default_id, path, now)
+    for invoice, decision, tried in decisions(deps, account):
         if decision.step is Step.ATTEMPT and decision.method_id:
-            n = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
             outcome, account = collect_on(
                 deps,
                 account,
                 invoice.invoice_id,
                 decision.method_id,
                 AttemptPurpose.COLLECTION,
-                attempt_id_for(invoice.invoice_id, n + 1),
+                attempt_id_for(invoice.invoice_id, tried + 1),
                 ctx,
             )
             report.attempts.append(outcome)
@@ -127,6 +123,19 @@ def dun(deps: Deps, account: Account, ctx: CommandContext, report: RunReport) ->
             result, account = _exhaust(deps, account, invoice.invoice_id, ctx)
             report.saw(result)
             report.exhausted.append(invoice.invoice_id)
+
+
+def decisions(deps: Deps, account: Account) -> Iterator[tuple[Invoice, Decision, int]]:
+    """Each invoice of the account as renewing left it, its dunning decision and how many
+    attempts it has had: decided on the account as it is now, as every billing run does."""
+    now = deps.clock.now()
+    attempts = list(account.attempts.values())
+    methods, default_id = dict(account.methods), account.default_method_id
+    path = account.collection_path
+    for invoice in list(account.invoices.values()):
+        decision = decide(deps.dunning, invoice, attempts, methods, default_id, path, now)
+        tried = sum(1 for a in attempts if a.invoice_id == invoice.invoice_id)
+        yield invoice, decision, tried
 
 
 def _exhaust(
