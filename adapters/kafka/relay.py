@@ -3,9 +3,10 @@
 Order of work per batch: read notifications after the position, send them all, wait for
 every acknowledgement (acks=all, idempotent producer), then store the new position. A crash
 anywhere republishes at most one batch; consumers skip what they have already applied.
-The next batch is read from the store while the current one is being sent. At the head the
-relay sleeps until the store's NOTIFY of a commit (adapters/postgres/wakeups.py). A
-session advisory lock keeps a second relay from running at the same time.
+Behind the head, the next batch is read from the store while the current one is being sent;
+caught up, it reads at most every MIN_CYCLE_S, and at the head it sleeps until the store's
+NOTIFY of a commit (adapters/postgres/wakeups.py). A session advisory lock keeps a second
+relay from running at the same time.
 
 `relay_until_stopped` survives PostgreSQL restarts: a lost connection ends the session, and
 a new one (connect, take the lock again or wait as standby, resume from the stored
