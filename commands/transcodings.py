@@ -22,7 +22,7 @@ class DataclassAsDict(Transcoding):
         self.name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
         # Decided once per field, not per value: most fields come back as they are.
         hints = typing.get_type_hints(cls)
-        self._revivers = {name: _reviver(hint) for name, hint in hints.items()}
+        self.revivers = {name: _reviver(hint) for name, hint in hints.items()}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
@@ -31,7 +31,7 @@ class DataclassAsDict(Transcoding):
         return self.type(**{k: self._revived(k, v) for k, v in data.items()})
 
     def _revived(self, name: str, value: Any) -> Any:
-        reviver = self._revivers[name]
+        reviver = self.revivers[name]
         return value if reviver is None or value is None else reviver(value)
 
 

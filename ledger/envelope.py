@@ -92,14 +92,15 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
         stream_version=event.originator_version,
         position=position,
         meta=meta.as_dict(),
-        data={k: _plain(v) for k, v in fields.items()},
+        data={k: plain_value(v) for k, v in fields.items()},
     )
 
 
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value of an event as the envelope carries it: JSON's types (and Decimal)."""
     # By exact type first: most values are plain already (a StrEnum is a str, but not exactly).
     if type(value) in _SCALARS:
         return value
@@ -111,11 +112,11 @@ def _plain(value: Any) -> Any:
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # Field by field, as dataclasses.asdict would, without its deep copy of every leaf.
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+        return {name: plain_value(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     return value
 
 

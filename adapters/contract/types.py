@@ -1,6 +1,6 @@
 """JSON Schema (draft 2020-12) of a Python type, as `ledger.envelope` writes it in JSON.
 
-The mapping mirrors `ledger.envelope._plain` and `EventMeta.as_dict`: UUIDs and datetimes
+The mapping mirrors `ledger.envelope.plain_value` and `EventMeta.as_dict`: UUIDs and datetimes
 are strings (formats `uuid`, `date-time`), enums their values, dataclasses objects with
 every field (`dataclasses.asdict`), tuples and lists arrays, `dict[str, X]` objects.
 Dataclasses and enums become `$defs` named after their class, so a shape shared by several

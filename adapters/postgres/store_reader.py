@@ -8,14 +8,16 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from psycopg.rows import DictRow
 
+from adapters.postgres.stored_envelopes import PlainEnvelopes
 from commands.application import LedgerApplication
-from ledger.envelope import EventEnvelope, envelope_of, event_id_for
+from ledger.envelope import EventEnvelope, event_id_for
 from ledger.personal import PERSONAL_FIELDS
 
 
 class StoreReader:
     def __init__(self, app: LedgerApplication) -> None:
         self._app = app
+        self._envelopes = PlainEnvelopes(app.mapper)
 
     def read_after(self, position: int, limit: int) -> list[EventEnvelope]:
         notifications = self._app.recorder.select_notifications(
@@ -91,7 +93,7 @@ class StoreReader:
         return [self._envelope(StoredEvent(r[0], r[1], r[2], r[3]), r[4]) for r in rows]
 
     def _envelope(self, stored: StoredEvent | Notification, position: int) -> EventEnvelope:
-        return envelope_of(self._app.mapper.to_domain_event(stored), position)
+        return self._envelopes.envelope(stored, position)
 
 
 def _stored(row: DictRow) -> StoredEvent:
