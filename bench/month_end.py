@@ -240,28 +240,39 @@ def _pipeline(services: Services) -> Iterator[list[subprocess.Popen[bytes]]]:
         yield [relay, stack.enter_context(ledger_process(services, "project"))]
 
 
-def measure(accounts: int, page: int, durable: bool) -> dict[str, Any]:
+def measure(accounts: int, page: int, durable: bool, paged_only: bool = False) -> dict[str, Any]:
     started = datetime.now(UTC)
     with running_services(durable) as services:
         asyncio.run(create_topic(services.bootstrap, services.topic))
         machine = describe(services.dsn)
         with container_for(services) as container, _pipeline(services) as procs:
-            say(f"fleets: 2 x {accounts:,} accounts due")
-            before_ids = build_fleet(container.deps, accounts, 0)
+            fleets = 1 if paged_only else 2
+            say(f"fleets: {fleets} x {accounts:,} accounts due")
+            before_ids = [] if paged_only else build_fleet(container.deps, accounts, 0)
             after_ids = build_fleet(container.deps, accounts, accounts)
             projections = list(container.projections)
             _wait(_caught_up(services.dsn, projections, before_ids + after_ids), "setup", procs)
-            say("before: the run one account per transaction")
-            before = _measure_run(services, container, "before", _one_by_one_all, before_ids, procs)
+            runs = []
+            if not paged_only:
+                say("before: the run one account per transaction")
+                runs.append(
+                    _measure_run(services, container, "before", _one_by_one_all, before_ids, procs)
+                )
             say(f"after: the run {page} accounts per transaction")
             head = _head(services.dsn)
             after = _measure_run(services, container, "after", _batched(page), after_ids, procs)
+            runs.append(after)
             copy = _copy_reference(services.dsn, head, head + after.events)
     return {
         "started_at": started.isoformat(timespec="seconds"),
-        "options": {"accounts": accounts, "page": page, "durable": durable},
+        "options": {
+            "accounts": accounts,
+            "page": page,
+            "durable": durable,
+            "paged_only": paged_only,
+        },
         "machine": machine,
-        "runs": [before.as_dict(), after.as_dict()],
+        "runs": [r.as_dict() for r in runs],
         "copy": copy,
     }
 
@@ -292,9 +303,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000, help="N per run")
     parser.add_argument("--page", type=int, default=dunning.PAGE, help="accounts per save")
     parser.add_argument("--durable", action="store_true", help="fsync and synchronous commit on")
+    parser.add_argument(
+        "--paged-only", action="store_true", help="only the paged run (one fleet, not two)"
+    )
     parser.add_argument("--write-docs", action="store_true", help="redraw month_end.png")
     args = parser.parse_args()
-    result = measure(args.accounts, args.page, args.durable)
+    result = measure(args.accounts, args.page, args.durable, args.paged_only)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = report.ROOT / "bench" / "results" / f"month-end-{stamp}.json"
     path.write_text(json.dumps(result, indent=2, default=str))

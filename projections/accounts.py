@@ -12,11 +12,13 @@ from psycopg import Cursor
 
 from ledger.envelope import EventEnvelope
 from ledger.personal import ERASED, ERASED_EMAIL
+from projections.rows import RowTable, TableRows
 
 _COLUMNS = (
     "account_id, name, email, country, currency, tax_id, status,"
     " opened_at, updated_at, closed_at, version, events_applied"
 )
+_TABLE = RowTable.of("accounts", _COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ class AccountsProjection:
             " version = EXCLUDED.version, events_applied = EXCLUDED.events_applied",
             rows,
         )
+
+    def rows(self, states: Mapping[UUID, AccountRow | None]) -> TableRows:
+        return [(_TABLE, [s.as_tuple() for s in states.values() if s is not None])]
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         cur.execute("DELETE FROM accounts WHERE account_id = ANY(%s)", (list(stream_ids),))

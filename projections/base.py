@@ -9,6 +9,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from ledger.envelope import EventEnvelope
+from projections.rows import TableRows
 
 State = TypeVar("State")
 
@@ -35,6 +36,11 @@ class Projection(Protocol[State]):
 
     def save(self, cur: Cursor[tuple[object, ...]], states: Mapping[UUID, State | None]) -> None:
         """Write (or delete, where the state is None) these streams' rows."""
+        ...
+
+    def rows(self, states: Mapping[UUID, State | None]) -> TableRows:
+        """Every row of these streams' states, per table, as `save` writes them (a state of
+        None: no rows): what a fresh rebuild copies into empty tables (projections/bulk.py)."""
         ...
 
     def delete(self, cur: Cursor[tuple[object, ...]], stream_ids: Sequence[UUID]) -> None:

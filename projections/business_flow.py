@@ -43,6 +43,7 @@ from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
 from ledger.payments import failure_kind
+from projections.rows import RowTable, TableRows
 
 ATTEMPTS = "billing_payment_attempts_total"
 OUTCOMES = "billing_payment_outcomes_total"
@@ -268,6 +269,11 @@ IGNORED = frozenset(
 _COUNTS = "business_flow_counts"
 _ATTEMPTS = "business_flow_attempts"
 _INVOICES = "business_flow_invoices"
+_COUNT_ROWS = RowTable.of(_COUNTS, "account_id, metric, labels, count")
+_ATTEMPT_ROWS = RowTable.of(
+    _ATTEMPTS, "account_id, attempt_id, invoice_id, processor, session, purpose"
+)
+_INVOICE_ROWS = RowTable.of(_INVOICES, "account_id, invoice_id, status, collection_failures")
 
 
 def _labels_of(raw: Mapping[str, str]) -> Labels:
@@ -322,36 +328,27 @@ class BusinessFlowProjection:
     def save(self, cur: Cursor[Any], states: Mapping[UUID, FlowState | None]) -> None:
         """Replaces these streams' rows with their states' (a state of None: no rows)."""
         self.delete(cur, list(states))
+        for table, rows in self.rows(states):
+            table.insert(cur, rows)
+
+    def rows(self, states: Mapping[UUID, FlowState | None]) -> TableRows:
         kept = [(sid, s) for sid, s in states.items() if s is not None]
-        _insert(
-            cur,
-            f"INSERT INTO {_COUNTS} (account_id, metric, labels, count) VALUES (%s, %s, %s, %s)",
-            [
-                (sid, m, Jsonb(dict(labels)), n)
-                for sid, s in kept
-                for (m, labels), n in s.counts.items()
-            ],
-        )
-        _insert(
-            cur,
-            f"INSERT INTO {_ATTEMPTS} (account_id, attempt_id, invoice_id, processor, session,"
-            " purpose) VALUES (%s, %s, %s, %s, %s, %s)",
-            [
-                (sid, k, a.invoice_id, a.processor, a.session, a.purpose)
-                for sid, s in kept
-                for k, a in s.attempts.items()
-            ],
-        )
-        _insert(
-            cur,
-            f"INSERT INTO {_INVOICES} (account_id, invoice_id, status, collection_failures)"
-            " VALUES (%s, %s, %s, %s)",
-            [
-                (sid, k, i.status, i.collection_failures)
-                for sid, s in kept
-                for k, i in s.invoices.items()
-            ],
-        )
+        counts = [
+            (sid, m, Jsonb(dict(labels)), n)
+            for sid, s in kept
+            for (m, labels), n in s.counts.items()
+        ]
+        attempts = [
+            (sid, k, a.invoice_id, a.processor, a.session, a.purpose)
+            for sid, s in kept
+            for k, a in s.attempts.items()
+        ]
+        invoices = [
+            (sid, k, i.status, i.collection_failures)
+            for sid, s in kept
+            for k, i in s.invoices.items()
+        ]
+        return [(_COUNT_ROWS, counts), (_ATTEMPT_ROWS, attempts), (_INVOICE_ROWS, invoices)]
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         """Removes these streams' rows (a recompute then folds them again from the store)."""
@@ -359,8 +356,3 @@ class BusinessFlowProjection:
             return
         for table in self.tables:
             cur.execute(f"DELETE FROM {table} WHERE account_id = ANY(%s)", (list(stream_ids),))
-
-
-def _insert(cur: Cursor[Any], statement: str, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        cur.executemany(statement, rows)

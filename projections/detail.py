@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 from ledger.envelope import EventEnvelope
 from ledger.methods import MethodKind, VaultPath, default_after_removal
 from ledger.personal import ERASED_EMAIL
-from projections.rows import RowTable
+from projections.rows import RowTable, TableRows
 
 _COLUMNS = "account_id, default_method_id, methods, subscriptions, credits, version"
 _NAMES = [c.strip() for c in _COLUMNS.split(",")]
@@ -254,7 +254,10 @@ class AccountDetailProjection:
 
     def save(self, cur: Cursor[Any], states: Mapping[UUID, AccountDetail | None]) -> None:
         self.delete(cur, [sid for sid, s in states.items() if s is None])
-        _TABLE.upsert(cur, [s.as_params() for s in states.values() if s is not None])
+        _TABLE.upsert(cur, self.rows(states)[0][1])
+
+    def rows(self, states: Mapping[UUID, Any]) -> TableRows:
+        return [(_TABLE, [s.as_params() for s in states.values() if s is not None])]
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         _TABLE.delete_accounts(cur, stream_ids)

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
 from ledger.methods import MethodKind, VaultPath, collection_path, default_after_removal
-from projections.rows import RowTable
+from projections.rows import RowTable, TableRows
 
 _COLUMNS = (
     "account_id, currency, collection_path, provider_links, outstanding, uncollectible,"
@@ -449,7 +449,10 @@ class HealthProjection:
 
     def save(self, cur: Cursor[Any], states: Mapping[UUID, HealthFacts | None]) -> None:
         self.delete(cur, [sid for sid, s in states.items() if s is None])
-        _TABLE.upsert(cur, [s.as_params() for s in states.values() if s is not None])
+        _TABLE.upsert(cur, self.rows(states)[0][1])
+
+    def rows(self, states: Mapping[UUID, Any]) -> TableRows:
+        return [(_TABLE, [s.as_params() for s in states.values() if s is not None])]
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         """Removes these streams' rows (a recompute then folds them again from the store)."""

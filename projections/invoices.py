@@ -15,7 +15,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from ledger.envelope import EventEnvelope
-from projections.rows import RowTable
+from projections.rows import RowTable, TableRows
 
 _COLUMNS = (
     "account_id, invoice_id, number, status, created_at, finalized_at, due_at, paid_at,"
@@ -292,6 +292,11 @@ class InvoicesProjection:
             cur,
             [s.invoices[i].as_params() for s in states.values() if s for i in sorted(s.changed)],
         )
+
+    def rows(self, states: Mapping[UUID, AccountInvoices | None]) -> TableRows:
+        return [
+            (_TABLE, [r.as_params() for s in states.values() if s for r in s.invoices.values()])
+        ]
 
     def delete(self, cur: Cursor[Any], stream_ids: Sequence[UUID]) -> None:
         _TABLE.delete_accounts(cur, stream_ids)

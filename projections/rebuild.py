@@ -34,6 +34,7 @@ from psycopg import Connection, Cursor, sql
 from psycopg.pq import TransactionStatus
 
 from ledger.errors import DomainError, ErrorKind
+from projections import bulk
 from projections.base import EventSource, Projection
 from projections.feed import ConnectionFactory, Progress, catch_up, feed_position
 from projections.recompute import Change, change_of
@@ -118,9 +119,17 @@ def build(
     batch_size: int = 1000,
     progress: Progress | None = None,
 ) -> int:
-    """Folds the store into the shadow from where it stopped; returns events applied."""
+    """Folds the store into the shadow from where it stopped; returns events applied. A
+    fresh shadow is built without reading back its own rows (projections/bulk.py), as far
+    as that goes; the batched feed does the rest (resuming, parking)."""
     with on_schema(conn, shadow_schema(projection.name)):
-        return catch_up(_same(conn), projection, source, batch_size, progress)
+        done = 0
+        if feed_position(conn, projection.name) == 0:
+            built = bulk.build(conn, projection, source, batch_size, progress)
+            if built.finished:
+                return built.read
+            done = built.read
+        return done + catch_up(_same(conn), projection, source, batch_size, progress)
 
 
 def swap(

@@ -37,8 +37,20 @@ class RowTable:
             rows,
         )
 
+    def insert(self, cur: Cursor[Any], rows: Sequence[Sequence[Any]]) -> None:
+        """Inserts each row (values in column order)."""
+        if rows:
+            placeholders = ", ".join(["%s"] * len(self.columns))
+            cur.executemany(
+                f"INSERT INTO {self.table} ({self.listed}) VALUES ({placeholders})", rows
+            )
+
     def delete_accounts(self, cur: Cursor[Any], account_ids: Sequence[UUID]) -> None:
         if account_ids:
             cur.execute(
                 f"DELETE FROM {self.table} WHERE account_id = ANY(%s)", (list(account_ids),)
             )
+
+
+# Per table, its rows (values in column order): what a projection's states amount to.
+TableRows = list[tuple[RowTable, list[tuple[Any, ...]]]]

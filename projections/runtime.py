@@ -21,6 +21,7 @@ from psycopg import Connection, Cursor
 from ledger.envelope import EventEnvelope
 from projections import poison
 from projections.base import EventSource, Projection, ProjectionGap
+from projections.rows import RowTable
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ def apply_batch(
     with conn.transaction(), conn.cursor() as cur:
         hold_projection(cur, projection.name)
         return _apply(cur, projection, envelopes, source, feed_position, unreadable)
+
+
+# The last version each projection applied per stream.
+STREAM_VERSIONS = RowTable.of("projection_streams", "projection, stream_id, version", keys=2)
 
 
 def projection_lock_key(name: str) -> int:
@@ -88,7 +93,7 @@ def _apply(
     versions = _park_and_track(cur, projection.name, results, tracked)
     _save_versions(cur, projection.name, versions)
     applied, parked_now = _counts(ordered, tracked, results)
-    _save_position(cur, projection.name, ordered, feed_position)
+    save_position(cur, projection.name, ordered, feed_position)
     return BatchOutcome(
         applied=applied,
         skipped=len(ordered) - applied - parked_now - held,
@@ -242,7 +247,7 @@ def _save_versions(cur: Cursor[Any], projection: str, versions: dict[UUID, int])
     )
 
 
-def _save_position(
+def save_position(
     cur: Cursor[Any],
     projection: str,
     ordered: list[EventEnvelope],

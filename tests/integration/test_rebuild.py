@@ -12,7 +12,7 @@ import pytest
 from adapters.bootstrap import Container
 from commands.base import Deps
 from ledger.envelope import EventEnvelope
-from projections import rebuild
+from projections import bulk, rebuild
 from projections.base import Projection, fold_all
 from projections.feed import catch_up
 from projections.rebuild import DifferenceKind, RebuildInProgress
@@ -213,3 +213,56 @@ def test_the_swap_pauses_live_writers_until_it_commits(container: Container, dep
         assert not finished.is_set()  # waiting on the swap
     batch.join(timeout=10)
     assert finished.is_set()
+
+
+def test_a_fresh_shadow_built_in_one_pass_equals_the_batched_feed_row_for_row(
+    container: Container, deps: Deps
+) -> None:
+    """projections/bulk.py keeps the states in memory and COPYs each page's rows; the live
+    model was fed the batched way; the swap compares every column of every row."""
+    history(deps, accounts=5)
+    project_live(container)
+    head = container.reader.head()
+    for name, projection in container.projections.items():
+        with container.connection() as conn, rebuild.exclusive_rebuild(conn, name):
+            conn.commit()
+            start = rebuild.prepare(conn, projection, head, fresh=True)
+            with rebuild.on_schema(conn, rebuild.shadow_schema(name)):
+                built = bulk.build(conn, projection, container.reader, page=3)
+            report = rebuild.swap(conn, projection, container.reader, start)
+        assert (built.finished, built.read) == (True, head), name
+        assert (report.differences, report.accounts_compared) == ([], 5), name
+    assert live_rows(container) == reference(container)
+
+
+def test_a_one_pass_build_stops_where_the_batched_feed_must_park_and_it_carries_on(
+    container: Container, deps: Deps
+) -> None:
+    history(deps, accounts=3)
+    projection = container.projections["accounts"]
+    head = container.reader.head()
+    with container.connection() as conn:
+        start = rebuild.prepare(conn, projection, head, fresh=True)
+        conn.commit()
+        with rebuild.on_schema(conn, rebuild.shadow_schema("accounts")):
+            built = bulk.build(conn, projection, Unreadable(container.reader, after=4), page=2)
+        assert (built.finished, built.read) == (False, 4)  # two pages committed, then it stops
+        assert rebuild.build(conn, projection, container.reader, batch_size=2) == head - 4
+        report = rebuild.swap(conn, projection, container.reader, start)
+    assert report.position == head
+    assert live_rows(container)["accounts"] == reference(container)["accounts"]
+
+
+class Unreadable:
+    """The store as a source whose events after `after` cannot be read."""
+
+    def __init__(self, source: Any, after: int) -> None:
+        self._source, self._after = source, after
+
+    def read_after(self, position: int, limit: int) -> list[EventEnvelope]:
+        if position >= self._after:
+            raise ValueError("cannot decode")
+        return list(self._source.read_after(position, limit))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
