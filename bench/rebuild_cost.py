@@ -1,20 +1,29 @@
 """What a projection rebuild through the shadow schema costs (projections/rebuild.py).
 
-N accounts (one AccountOpened each, saved 500 per transaction), the `accounts` read model
-fed live; then D accounts' rows damaged, and one rebuild: the shadow build (events/s), and
-the swap (the time live writers are paused: final catch-up, per-account checksums of both
-schemas, replacement of the D accounts). A plain reset + catch-up (the old, truncating
-rebuild) is timed for reference.
-Run: `uv run python -m bench.rebuild_cost [--n 50000] [--damaged 100]`; results go in
-docs/benchmarks.md ("Rebuild").
+A store is filled, every read model fed live (`projections.feed.catch_up`), then D accounts'
+rows deleted from each projection's first table (the rebuild finds them missing), and each
+projection rebuilt once: the shadow build (events/s: a fresh shadow is built by
+projections/bulk.py), the swap (the time live writers are paused: final catch-up,
+per-account checksums of both schemas, replacement of the D accounts), and, for
+reference, a reset + catch-up through the batched feed (the old, truncating rebuild) and a
+raw COPY of the store's rows in one transaction, in the same run.
+
+Workloads: `opened` (N accounts, one AccountOpened each, saved 500 per transaction) and
+`month-end` (N accounts due for renewal, as bench.month_end builds them, then billed a page
+of 500 at a time: about 12 events per account, 20 event types).
+Run: `uv run python -m bench.rebuild_cost [--workload month-end] [--n 10000] [--damaged 100]`;
+results in bench/results/<stamp>-rebuild.json and docs/benchmarks.md ("Rebuild").
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -22,12 +31,14 @@ from adapters.bootstrap import Container, build
 from adapters.postgres.database import configured
 from adapters.postgres.migrate import migrate
 from adapters.settings import Settings
-from bench import workload
+from bench import month_end, report, workload
+from bench.machine import describe
+from bench.measure import say
+from commands import dunning
 from projections import rebuild
 from projections.feed import catch_up, reset
 from tests.harness import running_postgres
 
-PROJECTION = "accounts"
 SAVE_BATCH = 500
 
 
@@ -36,18 +47,24 @@ def _fill(container: Container, n: int) -> None:
         container.app.save(*workload.new_accounts(first, min(SAVE_BATCH, n - first)))
 
 
-def _damage(container: Container, damaged: int) -> None:
+def _fill_month_end(container: Container, n: int) -> None:
+    ids = month_end.build_fleet(container.deps, n, 0)
+    month_end._batched(dunning.PAGE)(container.deps, ids)
+
+
+def _damage(container: Container, projection: str, damaged: int) -> None:
+    table = container.projections[projection].tables[0]
     with container.connection() as conn:
         conn.execute(
-            "UPDATE accounts SET name = name || ' (damaged)' WHERE account_id IN"
-            " (SELECT account_id FROM accounts ORDER BY account_id LIMIT %s)",
+            f"DELETE FROM {table} WHERE account_id IN"
+            f" (SELECT DISTINCT account_id FROM {table} ORDER BY account_id LIMIT %s)",
             (damaged,),
         )
 
 
-def _timed_rebuild(container: Container) -> tuple[float, float, rebuild.RebuildReport]:
-    projection = container.projections[PROJECTION]
-    with container.connection() as conn, rebuild.exclusive_rebuild(conn, PROJECTION):
+def _timed_rebuild(container: Container, name: str) -> tuple[float, float, rebuild.RebuildReport]:
+    projection = container.projections[name]
+    with container.connection() as conn, rebuild.exclusive_rebuild(conn, name):
         conn.commit()
         start = rebuild.prepare(conn, projection, container.reader.head(), fresh=True)
         began = time.perf_counter()
@@ -58,8 +75,8 @@ def _timed_rebuild(container: Container) -> tuple[float, float, rebuild.RebuildR
     return built - began, swapped - built, report
 
 
-def _timed_reset(container: Container) -> float:
-    projection = container.projections[PROJECTION]
+def _timed_reset(container: Container, name: str) -> float:
+    projection = container.projections[name]
     with container.connection() as conn:
         reset(conn, projection)
     began = time.perf_counter()
@@ -67,7 +84,8 @@ def _timed_reset(container: Container) -> float:
     return time.perf_counter() - began
 
 
-def measure(n: int, damaged: int) -> None:
+def measure(workload_name: str, n: int, damaged: int) -> dict[str, Any]:
+    started = datetime.now(UTC)
     with (
         tempfile.TemporaryDirectory(prefix="rebuild-cost-") as tmp,
         running_postgres(Path(tmp) / "pg") as pg,
@@ -76,26 +94,85 @@ def measure(n: int, damaged: int) -> None:
             conn.execute("CREATE DATABASE rebuild_bench")
         dsn = pg.dsn.rsplit("/", 1)[0] + "/rebuild_bench"
         migrate(configured(dsn))
+        machine = describe(dsn)
         with build(Settings(database_url=dsn, kafka_bootstrap=None)) as container:
-            _fill(container, n)
-            catch_up(container.connection, container.projections[PROJECTION], container.reader)
-            _damage(container, damaged)
-            build_s, swap_s, report = _timed_rebuild(container)
-            reset_s = _timed_reset(container)
-    print(f"N={n} accounts ({n} events), {damaged} damaged; {len(report.differences)} replaced")
-    print("| step | time | rate |")
-    print("|---|---|---|")
-    print(f"| shadow build | {build_s:.2f} s | {n / build_s:,.0f} ev/s |")
-    print(f"| swap (writers paused) | {swap_s:.3f} s | {n / swap_s:,.0f} accounts compared/s |")
-    print(f"| reset + catch-up (reference) | {reset_s:.2f} s | {n / reset_s:,.0f} ev/s |")
+            say(f"filling: {workload_name}, {n:,} accounts")
+            (_fill_month_end if workload_name == "month-end" else _fill)(container, n)
+            head = container.reader.head()
+            for projection in container.projections.values():
+                catch_up(container.connection, projection, container.reader)
+            rows = []
+            for name in container.projections:
+                say(f"rebuilding {name}")
+                _damage(container, name, damaged)
+                build_s, swap_s, report = _timed_rebuild(container, name)
+                rows.append(
+                    _row(name, head, build_s, swap_s, report, _timed_reset(container, name))
+                )
+        copy = month_end._copy_reference(dsn, 0, head)
+    return {
+        "started_at": started.isoformat(timespec="seconds"),
+        "options": {"workload": workload_name, "accounts": n, "damaged": damaged},
+        "machine": machine,
+        "events": head,
+        "copy": copy,
+        "projections": rows,
+    }
+
+
+def _row(
+    name: str,
+    events: int,
+    build_s: float,
+    swap_s: float,
+    report: rebuild.RebuildReport,
+    reset_s: float,
+) -> dict[str, Any]:
+    return {
+        "projection": name,
+        "build_s": round(build_s, 3),
+        "build_events_per_s": round(events / build_s, 1),
+        "swap_s": round(swap_s, 3),
+        "accounts_compared": report.accounts_compared,
+        "replaced": len(report.differences),
+        "batched_s": round(reset_s, 3),
+        "batched_events_per_s": round(events / reset_s, 1),
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    copy = result["copy"]["events_per_s"]
+    options = result["options"]
+    lines = [
+        f"Workload `{options['workload']}`: {options['accounts']:,} accounts,"
+        f" {result['events']:,} events; {options['damaged']} accounts' rows deleted before"
+        f" each rebuild; raw COPY of the same rows: {copy:,.0f} events/s",
+        "",
+        "| projection | shadow build | events/s | vs COPY | batched feed (reference) | swap"
+        " (writers paused) | accounts compared | replaced |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["projections"]:
+        lines.append(
+            f"| {r['projection']} | {r['build_s']:.2f} s | {r['build_events_per_s']:,.0f}"
+            f" | 1/{copy / r['build_events_per_s']:.0f} | {r['batched_events_per_s']:,.0f} ev/s"
+            f" | {r['swap_s']:.3f} s | {r['accounts_compared']:,} | {r['replaced']} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rebuild_cost", description=__doc__)
-    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--workload", choices=["opened", "month-end"], default="month-end")
+    parser.add_argument("--n", type=int, default=10_000, help="accounts")
     parser.add_argument("--damaged", type=int, default=100)
     args = parser.parse_args()
-    measure(args.n, args.damaged)
+    result = measure(args.workload, args.n, args.damaged)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = report.RESULTS_DIR / f"{stamp}-rebuild.json"
+    path.write_text(json.dumps(result, indent=2, default=str))
+    print(markdown(result))
+    say(f"results in {path.relative_to(report.ROOT)}")
 
 
 if __name__ == "__main__":
