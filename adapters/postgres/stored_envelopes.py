@@ -21,10 +21,13 @@ later is what a class version and an upcaster are for."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -146,18 +149,27 @@ class PlainEnvelopes:
 
     def _dataclass_plainer(self, transcoding: DataclassAsDict) -> Plainer:
         names = tuple(f.name for f in fields(transcoding.type))
-        # An enum or a tuple field, as the typed path revives it and envelope_of renders it
-        # (an enum value the class does not have raises there and here alike).
-        revived = [(n, r) for n, r in transcoding.revivers.items() if r is not None]
+        hints = typing.get_type_hints(transcoding.type)
+        revived = [
+            (name, _revival(hints[name]), reviver)
+            for name, reviver in transcoding.revivers.items()
+            if reviver is not None
+        ]
         walk = self._plain
 
         def plain(data: Any) -> dict[str, Any]:
             if type(data) is not dict or tuple(data) != names:
                 raise NotPlain(transcoding.name)
             out = {k: v if type(v) in _SCALARS else walk(v) for k, v in data.items()}
-            for name, reviver in revived:
+            for name, (kind, members), reviver in revived:
                 value = out[name]
-                if value is not None:
+                if value is None:
+                    continue
+                if kind is _ENUM and type(value) in _SCALARS and value in members:
+                    out[name] = members[value].value
+                elif kind is not _TUPLE or type(value) is not list:
+                    # as the typed path revives it and envelope_of renders it (an enum
+                    # value the class does not have raises there and here alike)
                     out[name] = plain_value(reviver(value))
             return out
 
@@ -179,6 +191,26 @@ class PlainEnvelopes:
                 if rest:
                     holder = data[head] = dict(holder)
                 holder[key] = erased_value(path) if opened is None else opened
+
+
+_ENUM, _TUPLE, _OTHER = "enum", "tuple", "other"
+
+
+def _revival(hint: Any) -> tuple[str, Mapping[Any, Enum]]:
+    """How the typed path revives a field, when one type decides it: an enum (its members
+    by value) or a tuple (a JSON list stays the list it renders as); else `_OTHER`."""
+    alternatives = typing.get_args(hint) if _is_union(hint) else (hint,)
+    enums = [a for a in alternatives if isinstance(a, type) and issubclass(a, Enum)]
+    tuples = [a for a in alternatives if typing.get_origin(a) is tuple]
+    if len(enums) == 1 and not tuples:
+        return _ENUM, enums[0]._value2member_map_
+    if len(tuples) == 1 and not enums:
+        return _TUPLE, {}
+    return _OTHER, {}
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
 
 def _not_plain(data: Any) -> Any:
