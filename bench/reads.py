@@ -24,6 +24,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
+from adapters import heap
 from adapters.bootstrap import Container, build
 from adapters.recompute import recompute
 from adapters.settings import Settings
@@ -220,6 +221,7 @@ def measure_health(
 @contextmanager
 def _container(dsn: str, clock: WalkingClock) -> Iterator[Container]:
     built = build(Settings(database_url=dsn, kafka_bootstrap=None), clock=clock)
+    heap.settle()  # as the API process does once built (adapters/cli/runtime.serve_http)
     try:
         yield built
     finally:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters import demo as demo_data
+from adapters import heap
 from adapters.bootstrap import Container, build, resolve_database
 from adapters.cli import audit as audit_cli
 from adapters.cli import billing as billing_cli
@@ -187,6 +188,7 @@ def scheduler(metrics_port: MetricsPort = None) -> None:
     stand by and take over)."""
     with _container() as container:
         runtime.serve_metrics(metrics_port)
+        heap.settle()
         scheduler_runner.run_until_signalled(container)
 
 

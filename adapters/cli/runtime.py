@@ -14,6 +14,7 @@ import structlog
 import uvicorn
 from prometheus_client import REGISTRY, start_http_server
 
+from adapters import heap
 from adapters.bootstrap import Container, build, store_wakeups
 from adapters.http.app import create_app
 from adapters.http.auth import ApiKeys
@@ -80,6 +81,7 @@ def serve_http(
     again (adapters/cli/exits.py turns it into SystemExit, so the caller's cleanup runs).
     proxy_headers off: which proxies are trusted is the app's LEDGER_TRUSTED_PROXIES."""
     app = create_app(container, keys, feed=feed)
+    heap.settle()
     uvicorn.run(
         app,
         host=host,
@@ -92,6 +94,7 @@ def serve_http(
 
 
 def run_relay(container: Container) -> None:
+    heap.settle()
     asyncio.run(_relay(container))
 
 
@@ -135,6 +138,7 @@ def run_projector(container: Container, names: list[str]) -> None:
     async def main() -> None:
         await projector.run(container, selected, _stop_on_signals())
 
+    heap.settle()
     asyncio.run(main())
 
 
