@@ -27,6 +27,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
+from adapters import heap
 from adapters.bootstrap import Container
 from bench import charts, copy_reference, report
 from bench.machine import describe
@@ -246,6 +247,7 @@ def measure(accounts: int, page: int, durable: bool, paged_only: bool = False) -
         asyncio.run(create_topic(services.bootstrap, services.topic))
         machine = describe(services.dsn)
         with container_for(services) as container, _pipeline(services) as procs:
+            heap.settle()  # as `ledger scheduler`, which runs the billing run, does once built
             fleets = 1 if paged_only else 2
             say(f"fleets: {fleets} x {accounts:,} accounts due")
             before_ids = [] if paged_only else build_fleet(container.deps, accounts, 0)
