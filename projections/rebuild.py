@@ -5,13 +5,17 @@
    finds it and resumes from the shadow's own feed position.
 2. `build`: the projection's unchanged code folds the store into the shadow (the shadow
    schema comes first on the search path); the live tables keep being served and fed.
-3. `swap`: in ONE transaction, holding the projection's lock exclusively (which pauses
-   every live writer: Kafka batches, the store feed, recomputes), the shadow catches up to
-   the store's head, every account's rows are compared by checksum, the accounts that
-   differ are replaced in the live tables, the live tracking takes the shadow's versions
-   and the shadow schema is dropped. Readers see the old model until the commit and the
-   new one after it; a paused consumer then resumes from its own offsets and skips, by
-   stream version, whatever the rebuild already applied.
+3. `swap`: first, writers running, the shadow is caught up, every account's tracked version
+   (live and shadow) noted and every account's rows compared by checksum. Then in ONE
+   transaction, holding the projection's lock exclusively (which pauses every live writer:
+   Kafka batches, the store feed, recomputes), the shadow catches up to the store's head,
+   only the accounts that differed or whose tracked version moved since are compared again
+   (rows and their version are written in one transaction), those that differ are replaced
+   in the live tables, the live tracking takes the shadow's versions and the shadow schema
+   is dropped. The pause costs what changed, plus one scan of the tracked versions. Readers
+   see the old model until the commit and the new one after it; a paused consumer then
+   resumes from its own offsets and skips, by stream version, whatever the rebuild already
+   applied.
 
 Poisoned events: the shadow has its own `projection_poisoned`, so an event the rebuild
 cannot apply parks its stream in the shadow (the rebuild goes on with every other stream)
@@ -135,33 +139,48 @@ def build(
 def swap(
     conn: Connection[Any], projection: Projection[Any], source: EventSource, resumed_from: int
 ) -> RebuildReport:
-    """Pauses the live writers, brings the shadow to the head, compares, replaces what
-    differs and drops the shadow, all in one transaction."""
+    """Compares while the live writers run, then pauses them only to bring the shadow to
+    the head, compare again the accounts that differed or moved since, replace what
+    differs and drop the shadow, in one transaction."""
     schema = shadow_schema(projection.name)
+    live = _current_schema(conn)
+    with on_schema(conn, schema):
+        catch_up(_same(conn), projection, source)  # most of the way, writers running
+    first, compared = _first_pass(conn, projection, live, schema)
     with conn.transaction():
-        live = _current_schema(conn)
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (projection_lock_key(projection.name),))
         with on_schema(conn, schema):
             catch_up(_same(conn), projection, source)
             position = feed_position(conn, projection.name)
-        differences, compared = compare(conn, projection, live, schema)
+        again = sorted({d.account_id for d in first} | _moved(conn, projection.name, live, schema))
+        differences, _ = compare(conn, projection, live, schema, again)
         changes = _detailed_changes(conn, projection, differences[:DETAILED_CHANGES], schema)
         _replace(conn, projection, live, schema, [d.account_id for d in differences])
         _finish(conn, projection.name, schema, position, compared, len(differences))
+        conn.execute("DROP TABLE IF EXISTS pg_temp.rebuild_seen")
     return RebuildReport(projection.name, resumed_from, position, compared, differences, changes)
 
 
 def compare(
-    conn: Connection[Any], projection: Projection[Any], live: str, shadow: str
+    conn: Connection[Any],
+    projection: Projection[Any],
+    live: str,
+    shadow: str,
+    accounts: Sequence[UUID] | None = None,
 ) -> tuple[list[Difference], int]:
-    """Per-account checksums of every table of the projection, live against shadow."""
+    """Per-account checksums of every table of the projection, live against shadow (of
+    these accounts only, when given)."""
     differing: dict[UUID, set[str]] = {}
     presence: dict[UUID, tuple[bool, bool]] = {}
-    accounts: set[UUID] = set()
+    seen: set[UUID] = set()
+    if accounts is not None and not accounts:
+        return [], 0
     with conn.cursor() as cur:
         for table in projection.tables:
-            for account_id, in_live, in_shadow, differs in _table_diff(cur, live, shadow, table):
-                accounts.add(account_id)
+            for account_id, in_live, in_shadow, differs in _table_diff(
+                cur, live, shadow, table, accounts
+            ):
+                seen.add(account_id)
                 if differs:
                     differing.setdefault(account_id, set()).add(table)
                     was = presence.get(account_id, (False, False))
@@ -171,7 +190,49 @@ def compare(
         Difference(a, _kind(presence[a], versions.get(a)), tuple(sorted(differing[a])))
         for a in sorted(differing)
     ]
-    return differences, len(accounts)
+    return differences, len(seen)
+
+
+def _first_pass(
+    conn: Connection[Any], projection: Projection[Any], live: str, shadow: str
+) -> tuple[list[Difference], int]:
+    """Every account compared, writers running: the tracked versions noted first, so an
+    account whose rows a writer changes afterwards has moved by the time of the pause (rows
+    and their version are written in one transaction) and is compared again then."""
+    with conn.transaction():
+        conn.execute("DROP TABLE IF EXISTS pg_temp.rebuild_seen")
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE rebuild_seen AS SELECT * FROM ({}) versions").format(
+                _versions(live, shadow)
+            ),
+            {"p": projection.name},
+        )
+    with conn.transaction():
+        return compare(conn, projection, live, shadow)
+
+
+def _moved(conn: Connection[Any], projection: str, live: str, shadow: str) -> set[UUID]:
+    """Streams whose tracked version, live or in the shadow, is not what the first pass saw."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT now_.stream_id FROM ({}) now_ LEFT JOIN pg_temp.rebuild_seen seen"
+            " USING (stream_id) WHERE seen.stream_id IS NULL"
+            " OR now_.live IS DISTINCT FROM seen.live OR now_.shadow IS DISTINCT FROM seen.shadow"
+        ).format(_versions(live, shadow)),
+        {"p": projection},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _versions(live: str, shadow: str) -> sql.Composed:
+    """Per stream of the projection `%(p)s`: its tracked version live and in the shadow."""
+    return sql.SQL(
+        "SELECT COALESCE(l.stream_id, s.stream_id) AS stream_id, l.version AS live,"
+        " s.version AS shadow"
+        " FROM (SELECT stream_id, version FROM {}.projection_streams WHERE projection = %(p)s) l"
+        " FULL JOIN (SELECT stream_id, version FROM {}.projection_streams"
+        " WHERE projection = %(p)s) s USING (stream_id)"
+    ).format(sql.Identifier(live), sql.Identifier(shadow))
 
 
 @contextmanager
@@ -247,26 +308,33 @@ def _create_shadow(
 
 _CHECKSUMS = """
     SELECT account_id, md5(string_agg(h, '' ORDER BY h)) AS sum
-    FROM (SELECT account_id, md5(t::text) AS h FROM {schema}.{table} t) rows
+    FROM (SELECT account_id, md5(t::text) AS h FROM {schema}.{table} t {where}) rows
     GROUP BY account_id
 """
 
 
 def _table_diff(
-    cur: Cursor[Any], live: str, shadow: str, table: str
+    cur: Cursor[Any],
+    live: str,
+    shadow: str,
+    table: str,
+    accounts: Sequence[UUID] | None = None,
 ) -> list[tuple[UUID, bool, bool, bool]]:
-    """(account, has live rows, has shadow rows, differs) for every account of the table."""
+    """(account, has live rows, has shadow rows, differs) for every account of the table
+    (or of these accounts)."""
+    where = sql.SQL("" if accounts is None else "WHERE t.account_id = ANY(%(a)s)")
 
     def sums(schema: str) -> sql.Composed:
         return sql.SQL(_CHECKSUMS).format(
-            schema=sql.Identifier(schema), table=sql.Identifier(table)
+            schema=sql.Identifier(schema), table=sql.Identifier(table), where=where
         )
 
     cur.execute(
         sql.SQL(
             "SELECT COALESCE(l.account_id, s.account_id), l.sum IS NOT NULL, s.sum IS NOT NULL,"
             " l.sum IS DISTINCT FROM s.sum FROM ({}) l FULL JOIN ({}) s USING (account_id)"
-        ).format(sums(live), sums(shadow))
+        ).format(sums(live), sums(shadow)),
+        {"a": list(accounts or [])},
     )
     return [(r[0], r[1], r[2], r[3]) for r in cur.fetchall()]
 
