@@ -27,6 +27,7 @@ stream of the projection: one it gets past is resolved, one it cannot apply stay
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class RebuildReport:
     accounts_compared: int
     differences: list[Difference]
     changes: dict[UUID, Change] = field(default_factory=dict)
+    paused_s: float = 0.0  # how long the live writers of the projection waited
 
 
 def shadow_schema(projection: str) -> str:
@@ -149,6 +151,7 @@ def swap(
     first, compared = _first_pass(conn, projection, live, schema)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (projection_lock_key(projection.name),))
+        paused_at = time.monotonic()
         with on_schema(conn, schema):
             catch_up(_same(conn), projection, source)
             position = feed_position(conn, projection.name)
@@ -158,7 +161,10 @@ def swap(
         _replace(conn, projection, live, schema, [d.account_id for d in differences])
         _finish(conn, projection.name, schema, position, compared, len(differences))
         conn.execute("DROP TABLE IF EXISTS pg_temp.rebuild_seen")
-    return RebuildReport(projection.name, resumed_from, position, compared, differences, changes)
+    paused = time.monotonic() - paused_at
+    return RebuildReport(
+        projection.name, resumed_from, position, compared, differences, changes, paused
+    )
 
 
 def compare(

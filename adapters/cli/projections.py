@@ -109,7 +109,8 @@ def _rebuild_one(
 def _print_report(report: rebuilds.RebuildReport) -> None:
     console.print(
         f"{report.projection}: {report.accounts_compared} accounts compared up to position"
-        f" {report.position}; {len(report.differences)} replaced in the live model"
+        f" {report.position}; {len(report.differences)} replaced in the live model; live"
+        f" writers paused {report.paused_s:.2f} s"
     )
     if not report.differences:
         return
