@@ -193,7 +193,7 @@ def _month_end_panel(ax: Axes, result: Result) -> None:
     options = result["options"]
     ax.set_title(
         f"fsync {'on' if options['durable'] else 'off'}, {options['accounts']:,} accounts,"
-        f" page {options['page']}; {result['started_at']}",
+        f" page {options['page']}\n{result['started_at'][:16].replace('T', ' ')} UTC",
         fontsize=10,
     )
     ax.grid(axis="y", alpha=0.3)

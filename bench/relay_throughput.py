@@ -76,7 +76,7 @@ def read_store(container: Container) -> tuple[Throughput, Throughput]:
         Throughput("store_read", "store read: select_notifications", events, raw_s, raw_busy,
                    notes=f"pages of {STORE_PAGE:,}, stored events only"),
         Throughput("store_read_envelopes", "store read: envelopes", events, decoded_s,
-                   decoded_busy, notes="StoreReader.read_after: + domain event + envelope"),
+                   decoded_busy, notes="StoreReader.read_after: decoded to envelopes"),
     )  # fmt: skip
 
 
