@@ -202,7 +202,7 @@ def _one_by_one(deps: Deps, ids: list[UUID]) -> dunning.RunReport:
     return dunning.run_one_by_one(deps, RunBilling(account_ids=ids), CTX)
 
 
-def _batched(page: int) -> Callable[[Deps, list[UUID]], dunning.RunReport]:
+def batched(page: int) -> Callable[[Deps, list[UUID]], dunning.RunReport]:
     def run(deps: Deps, ids: list[UUID]) -> dunning.RunReport:
         total = dunning.RunReport()
         for start in range(0, len(ids), 10_000):  # RunBilling takes at most 10,000
@@ -220,7 +220,7 @@ def _one_by_one_all(deps: Deps, ids: list[UUID]) -> dunning.RunReport:
     return total
 
 
-def _copy_reference(dsn: str, first: int, last: int) -> dict[str, Any]:
+def copy_of_run(dsn: str, first: int, last: int) -> dict[str, Any]:
     """COPY, in one transaction, of the rows the batched run stored (same bytes)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         rows = conn.execute(
@@ -262,9 +262,9 @@ def measure(accounts: int, page: int, durable: bool, paged_only: bool = False) -
                 )
             say(f"after: the run {page} accounts per transaction")
             head = _head(services.dsn)
-            after = _measure_run(services, container, "after", _batched(page), after_ids, procs)
+            after = _measure_run(services, container, "after", batched(page), after_ids, procs)
             runs.append(after)
-            copy = _copy_reference(services.dsn, head, head + after.events)
+            copy = copy_of_run(services.dsn, head, head + after.events)
     return {
         "started_at": started.isoformat(timespec="seconds"),
         "options": {

@@ -50,7 +50,7 @@ def _fill(container: Container, n: int) -> None:
 
 def _fill_month_end(container: Container, n: int) -> None:
     ids = month_end.build_fleet(container.deps, n, 0)
-    month_end._batched(dunning.PAGE)(container.deps, ids)
+    month_end.batched(dunning.PAGE)(container.deps, ids)
 
 
 def _damage(container: Container, projection: str, damaged: int) -> None:
@@ -110,7 +110,7 @@ def measure(workload_name: str, n: int, damaged: int) -> dict[str, Any]:
                 rows.append(
                     _row(name, head, build_s, swap_s, report, _timed_reset(container, name))
                 )
-        copy = month_end._copy_reference(dsn, 0, head)
+        copy = month_end.copy_of_run(dsn, 0, head)
     return {
         "started_at": started.isoformat(timespec="seconds"),
         "options": {"workload": workload_name, "accounts": n, "damaged": damaged},

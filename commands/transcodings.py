@@ -21,8 +21,8 @@ class DataclassAsDict(Transcoding):
         self.type = cls
         self.name = f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
         # Decided once per field, not per value: most fields come back as they are.
-        hints = typing.get_type_hints(cls)
-        self.revivers = {name: _reviver(hint) for name, hint in hints.items()}
+        self.hints = typing.get_type_hints(cls)
+        self.revivers = {name: _reviver(hint) for name, hint in self.hints.items()}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
@@ -37,7 +37,7 @@ class DataclassAsDict(Transcoding):
 
 def _reviver(hint: Any) -> Callable[[Any], Any] | None:
     """How a field's JSON value becomes its typed value; None when it is used as it is."""
-    if not any(_needs_revival(candidate) for candidate in _alternatives(hint)):
+    if not any(_needs_revival(candidate) for candidate in alternatives(hint)):
         return None
     return lambda value: _revive(hint, value)
 
@@ -50,7 +50,7 @@ def _needs_revival(candidate: Any) -> bool:
 def _revive(hint: Any, value: Any) -> Any:
     if value is None:
         return None
-    for candidate in _alternatives(hint):
+    for candidate in alternatives(hint):
         if isinstance(candidate, type) and issubclass(candidate, Enum):
             return candidate(value)
         if typing.get_origin(candidate) is tuple and isinstance(value, list):
@@ -58,7 +58,8 @@ def _revive(hint: Any, value: Any) -> Any:
     return value
 
 
-def _alternatives(hint: Any) -> tuple[Any, ...]:
+def alternatives(hint: Any) -> tuple[Any, ...]:
+    """The types a field's hint allows (those of a union, or the hint itself)."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return typing.get_args(hint)
     return (hint,)

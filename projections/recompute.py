@@ -26,7 +26,7 @@ from psycopg import Connection, Cursor, sql
 from ledger.envelope import EventEnvelope
 from ledger.errors import DomainError, ErrorKind
 from projections.base import Projection
-from projections.runtime import hold_projection
+from projections.runtime import STREAM_VERSIONS, hold_projection
 
 
 class RecomputeInProgress(DomainError):
@@ -138,11 +138,7 @@ def _track(cur: Cursor[Any], names: list[str], stream_id: UUID, head: int) -> No
             (stream_id, names),
         )
         return
-    cur.executemany(
-        "INSERT INTO projection_streams (projection, stream_id, version) VALUES (%s, %s, %s)"
-        " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
-        [(name, stream_id, head) for name in names],
-    )
+    STREAM_VERSIONS.upsert(cur, [(name, stream_id, head) for name in names])
 
 
 def stored_rows(cur: Cursor[Any], tables: Sequence[str], stream_id: UUID) -> dict[str, Any]:

@@ -240,11 +240,7 @@ def _lock_versions(cur: Cursor[Any], projection: str, stream_ids: list[UUID]) ->
 def _save_versions(cur: Cursor[Any], projection: str, versions: dict[UUID, int]) -> None:
     if not versions:
         return
-    cur.executemany(
-        "INSERT INTO projection_streams (projection, stream_id, version) VALUES (%s, %s, %s)"
-        " ON CONFLICT (projection, stream_id) DO UPDATE SET version = EXCLUDED.version",
-        [(projection, sid, v) for sid, v in versions.items()],
-    )
+    STREAM_VERSIONS.upsert(cur, [(projection, sid, v) for sid, v in versions.items()])
 
 
 def save_position(

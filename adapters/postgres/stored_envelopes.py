@@ -21,7 +21,6 @@ later is what a class version and an upcaster are for."""
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -45,7 +44,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from commands.application import EventMetaAsDict
 from commands.personal import SEALED, PersonalDataMapper, is_sealed
-from commands.transcodings import DataclassAsDict
+from commands.transcodings import DataclassAsDict, alternatives
 from ledger.account.registry import public_name
 from ledger.envelope import STORE_FIELDS, EventEnvelope, envelope_of, event_id_for, plain_value
 from ledger.meta import EventMeta
@@ -149,9 +148,8 @@ class PlainEnvelopes:
 
     def _dataclass_plainer(self, transcoding: DataclassAsDict) -> Plainer:
         names = tuple(f.name for f in fields(transcoding.type))
-        hints = typing.get_type_hints(transcoding.type)
         revived = [
-            (name, _revival(hints[name]), reviver)
+            (name, _revival(transcoding.hints[name]), reviver)
             for name, reviver in transcoding.revivers.items()
             if reviver is not None
         ]
@@ -199,18 +197,14 @@ _ENUM, _TUPLE, _OTHER = "enum", "tuple", "other"
 def _revival(hint: Any) -> tuple[str, Mapping[Any, Enum]]:
     """How the typed path revives a field, when one type decides it: an enum (its members
     by value) or a tuple (a JSON list stays the list it renders as); else `_OTHER`."""
-    alternatives = typing.get_args(hint) if _is_union(hint) else (hint,)
-    enums = [a for a in alternatives if isinstance(a, type) and issubclass(a, Enum)]
-    tuples = [a for a in alternatives if typing.get_origin(a) is tuple]
+    allowed = alternatives(hint)
+    enums = [a for a in allowed if isinstance(a, type) and issubclass(a, Enum)]
+    tuples = [a for a in allowed if typing.get_origin(a) is tuple]
     if len(enums) == 1 and not tuples:
         return _ENUM, enums[0]._value2member_map_
     if len(tuples) == 1 and not enums:
         return _TUPLE, {}
     return _OTHER, {}
-
-
-def _is_union(hint: Any) -> bool:
-    return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
 
 def _not_plain(data: Any) -> Any:
